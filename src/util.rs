@@ -1,0 +1,86 @@
+//! Small helpers shared by the store modules.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Error, IoContext, Result};
+
+/// A name unique to this process and call: pid, a counter and the clock.
+pub fn unique_suffix() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{}-{n}-{t:x}", std::process::id())
+}
+
+/// A scratch directory under `<root>/tmp`, owned by one process for its lifetime.
+///
+/// Its lock file is held (flock) while the process lives, so `Scratch::sweep` can tell the
+/// leftovers of a killed process (lock free) from the work of a live one (lock held) and
+/// remove only the former. Dropping a `Scratch` removes it.
+pub struct Scratch {
+    pub dir: PathBuf,
+    lock_path: PathBuf,
+    _lock: File,
+}
+
+impl Scratch {
+    pub fn new(root: &Path) -> Result<Scratch> {
+        let base = root.join("tmp");
+        std::fs::create_dir_all(&base).at(&base)?;
+        let name = unique_suffix();
+        let lock_path = base.join(format!("{name}.lock"));
+        let lock = File::create(&lock_path).at(&lock_path)?;
+        lock.lock().at(&lock_path)?;
+        let dir = base.join(&name);
+        std::fs::create_dir(&dir).at(&dir)?;
+        Ok(Scratch {
+            dir,
+            lock_path,
+            _lock: lock,
+        })
+    }
+
+    /// Remove the scratch directories of processes that died. Returns bytes freed (approx.).
+    pub fn sweep(root: &Path) -> Result<()> {
+        let base = root.join("tmp");
+        let Ok(rd) = std::fs::read_dir(&base) else { return Ok(()) };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "lock") {
+                let Ok(f) = File::options().write(true).open(&p) else { continue };
+                if f.try_lock().is_ok() {
+                    let dir = p.with_extension("");
+                    if dir.exists() {
+                        std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+                    }
+                    let _ = std::fs::remove_file(&p);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = std::fs::remove_file(&self.lock_path);
+    }
+}
+
+/// Flush everything written to the file system holding `path` (one `syncfs` instead of an
+/// fsync per file): called before results are renamed into place and recorded.
+pub fn sync_fs(path: &Path) -> Result<()> {
+    let f = File::open(path).at(path)?;
+    rustix::fs::syncfs(&f).at(path)
+}
+
+/// Set to skip `sync_fs` (tests and benchmarks on throwaway stores): `BARGE_NO_SYNC=1`.
+pub fn sync_enabled() -> bool {
+    std::env::var_os("BARGE_NO_SYNC").is_none_or(|v| v.is_empty() || v == "0")
+}
