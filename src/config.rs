@@ -17,7 +17,11 @@ pub struct Paths {
 impl Paths {
     pub fn resolve(root: Option<PathBuf>) -> Paths {
         let rootless = !rustix::process::geteuid().is_root();
-        let home = || std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/"));
+        let home = || {
+            std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("/"))
+        };
         match root {
             Some(root) => Paths {
                 run: root.join("run"),

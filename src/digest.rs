@@ -16,17 +16,23 @@ pub struct Digest(String);
 impl Digest {
     /// Parse `sha256:<64 lowercase hex>`. Other algorithms are refused.
     pub fn parse(s: &str) -> Result<Digest> {
-        let hex = s
-            .strip_prefix("sha256:")
-            .ok_or_else(|| Error::InvalidArgument(format!("invalid digest {s:?}: only sha256 is supported")))?;
+        let hex = s.strip_prefix("sha256:").ok_or_else(|| {
+            Error::InvalidArgument(format!("invalid digest {s:?}: only sha256 is supported"))
+        })?;
         Digest::from_hex(hex).map_err(|_| Error::InvalidArgument(format!("invalid digest {s:?}")))
     }
 
     pub fn from_hex(hex: &str) -> Result<Digest> {
-        if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             Ok(Digest(format!("sha256:{hex}")))
         } else {
-            Err(Error::InvalidArgument(format!("invalid sha256 hex {hex:?}")))
+            Err(Error::InvalidArgument(format!(
+                "invalid sha256 hex {hex:?}"
+            )))
         }
     }
 

@@ -14,6 +14,7 @@
 //! ```
 
 pub mod archive;
+pub mod cli;
 pub mod config;
 pub mod content;
 pub mod digest;
@@ -22,6 +23,7 @@ pub mod image;
 pub mod layer;
 pub mod reference;
 pub mod store;
+pub mod ui;
 pub mod util;
 
 pub use digest::Digest;

@@ -57,11 +57,15 @@ fn valid_tag(t: &str) -> bool {
     !b.is_empty()
         && b.len() <= 128
         && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b.iter().all(|&x| x.is_ascii_alphanumeric() || x == b'_' || x == b'.' || x == b'-')
+        && b.iter()
+            .all(|&x| x.is_ascii_alphanumeric() || x == b'_' || x == b'.' || x == b'-')
 }
 
 fn looks_like_registry(first: &str) -> bool {
-    first.contains('.') || first.contains(':') || first == "localhost" || first.chars().any(|c| c.is_ascii_uppercase())
+    first.contains('.')
+        || first.contains(':')
+        || first == "localhost"
+        || first.chars().any(|c| c.is_ascii_uppercase())
 }
 
 fn valid_registry(r: &str) -> bool {
@@ -75,17 +79,26 @@ fn valid_registry(r: &str) -> bool {
         return false;
     }
     !host.is_empty()
-        && host.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'[')
-        && !host.contains("..")
         && host
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b'[' || b == b']' || b == b':')
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'[')
+        && !host.contains("..")
+        && host.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || b == b'.'
+                || b == b'-'
+                || b == b'['
+                || b == b']'
+                || b == b':'
+        })
 }
 
 impl Reference {
     /// Parse and normalize a reference as typed by a user or found in an archive.
     pub fn parse(s: &str) -> Result<Reference> {
-        let bad = |why: &str| Error::InvalidArgument(format!("invalid reference format {s:?}: {why}"));
+        let bad =
+            |why: &str| Error::InvalidArgument(format!("invalid reference format {s:?}: {why}"));
         if s.is_empty() || s.len() > 255 * 2 {
             return Err(bad("empty or too long"));
         }
@@ -115,7 +128,9 @@ impl Reference {
             DEFAULT_REGISTRY.to_string()
         };
         if parts.iter().any(|p| !valid_component(p)) {
-            return Err(bad("repository names must be lowercase letters, digits and separators"));
+            return Err(bad(
+                "repository names must be lowercase letters, digits and separators",
+            ));
         }
         let mut repository = parts.join("/");
         let registry = if registry == "index.docker.io" || registry == "registry-1.docker.io" {
@@ -151,7 +166,9 @@ impl Reference {
 
     /// The stored name of a tag reference: `docker.io/library/alpine:latest`.
     pub fn tagged(&self) -> Option<String> {
-        self.tag.as_ref().map(|t| format!("{}:{t}", self.full_name()))
+        self.tag
+            .as_ref()
+            .map(|t| format!("{}:{t}", self.full_name()))
     }
 }
 
@@ -190,7 +207,10 @@ impl fmt::Display for Reference {
 pub fn matches_pattern(pattern: &str, full_repo: &str, tag: &str) -> bool {
     let last_slash = pattern.rfind('/').map(|i| i + 1).unwrap_or(0);
     let (pat_repo, pat_tag) = match pattern[last_slash..].rfind(':') {
-        Some(i) => (&pattern[..last_slash + i], Some(&pattern[last_slash + i + 1..])),
+        Some(i) => (
+            &pattern[..last_slash + i],
+            Some(&pattern[last_slash + i + 1..]),
+        ),
         None => (pattern, None),
     };
     if let Some(t) = pat_tag
@@ -252,7 +272,17 @@ mod tests {
 
     #[test]
     fn rejects_bad_input() {
-        for s in ["", "Alpine", "a//b", "a:", "a:-x", "-a", "a@sha256:zz", "a b", "../x"] {
+        for s in [
+            "",
+            "Alpine",
+            "a//b",
+            "a:",
+            "a:-x",
+            "-a",
+            "a@sha256:zz",
+            "a b",
+            "../x",
+        ] {
             assert!(Reference::parse(s).is_err(), "{s}");
         }
     }
@@ -260,10 +290,26 @@ mod tests {
     #[test]
     fn patterns() {
         assert!(matches_pattern("bars/*", "docker.io/bars/one", "latest"));
-        assert!(!matches_pattern("bars/*", "docker.io/bars/one/two", "latest"));
-        assert!(matches_pattern("alpine:3*", "docker.io/library/alpine", "3.20"));
-        assert!(!matches_pattern("alpine:3*", "docker.io/library/alpine", "latest"));
-        assert!(matches_pattern("alpine", "docker.io/library/alpine", "latest"));
+        assert!(!matches_pattern(
+            "bars/*",
+            "docker.io/bars/one/two",
+            "latest"
+        ));
+        assert!(matches_pattern(
+            "alpine:3*",
+            "docker.io/library/alpine",
+            "3.20"
+        ));
+        assert!(!matches_pattern(
+            "alpine:3*",
+            "docker.io/library/alpine",
+            "latest"
+        ));
+        assert!(matches_pattern(
+            "alpine",
+            "docker.io/library/alpine",
+            "latest"
+        ));
     }
 
     #[test]

@@ -48,11 +48,15 @@ impl Scratch {
     /// Remove the scratch directories of processes that died. Returns bytes freed (approx.).
     pub fn sweep(root: &Path) -> Result<()> {
         let base = root.join("tmp");
-        let Ok(rd) = std::fs::read_dir(&base) else { return Ok(()) };
+        let Ok(rd) = std::fs::read_dir(&base) else {
+            return Ok(());
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.extension().is_some_and(|x| x == "lock") {
-                let Ok(f) = File::options().write(true).open(&p) else { continue };
+                let Ok(f) = File::options().write(true).open(&p) else {
+                    continue;
+                };
                 if f.try_lock().is_ok() {
                     let dir = p.with_extension("");
                     if dir.exists() {

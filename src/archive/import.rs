@@ -31,7 +31,9 @@ use crate::util::Scratch;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Format {
     /// `docker save` output; `oci` is set for the Docker 25+ layout (an OCI layout inside).
-    DockerArchive { oci: bool },
+    DockerArchive {
+        oci: bool,
+    },
     OciLayout,
     /// A root file system tarball (`docker import`).
     Rootfs(Compression),
@@ -41,10 +43,16 @@ impl std::fmt::Display for Format {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Format::DockerArchive { oci: false } => write!(f, "docker save archive"),
-            Format::DockerArchive { oci: true } => write!(f, "docker save archive (Docker 25+ OCI layout)"),
+            Format::DockerArchive { oci: true } => {
+                write!(f, "docker save archive (Docker 25+ OCI layout)")
+            }
             Format::OciLayout => write!(f, "OCI image layout archive"),
             Format::Rootfs(Compression::None) => write!(f, "root filesystem tarball"),
-            Format::Rootfs(c) => write!(f, "root filesystem tarball ({})", format!("{c:?}").to_lowercase()),
+            Format::Rootfs(c) => write!(
+                f,
+                "root filesystem tarball ({})",
+                format!("{c:?}").to_lowercase()
+            ),
         }
     }
 }
@@ -111,14 +119,17 @@ pub fn import(
         reported: 0,
     };
     let buffered = BufReader::with_capacity(1 << 20, counting);
-    let (outer_compression, decoded) = layer::decompress(buffered).map_err(|e| aerr(read_msg(&e)))?;
+    let (outer_compression, decoded) =
+        layer::decompress(buffered).map_err(|e| aerr(read_msg(&e)))?;
     let mut peek = Peek::new(decoded);
     let head = peek.fill(1024).map_err(|e| aerr(read_msg(&e)))?;
     if head.is_empty() {
         return Err(aerr("empty file, not an archive".into()));
     }
     if !layer::looks_like_tar(head) {
-        return Err(aerr("not a tar archive (nor a gzip or zstd compressed one)".into()));
+        return Err(aerr(
+            "not a tar archive (nor a gzip or zstd compressed one)".into(),
+        ));
     }
     if is_image_archive(head) {
         let mut staged = stream_archive(store, &scratch, &mut peek, name)?;
@@ -185,8 +196,10 @@ fn is_image_archive(head: &[u8]) -> bool {
         _ => name,
     };
     let first = name.split('/').next().unwrap_or("");
-    matches!(first, "manifest.json" | "index.json" | "oci-layout" | "repositories" | "blobs")
-        || (first.len() >= 64 && first[..64].bytes().all(|b| b.is_ascii_hexdigit()))
+    matches!(
+        first,
+        "manifest.json" | "index.json" | "oci-layout" | "repositories" | "blobs"
+    ) || (first.len() >= 64 && first[..64].bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Everything the outer pass found.
@@ -244,13 +257,20 @@ fn clean_name(p: &str) -> String {
 }
 
 fn is_meta_name(n: &str) -> bool {
-    matches!(n, "manifest.json" | "index.json" | "oci-layout" | "repositories")
-        || n.ends_with(".json")
+    matches!(
+        n,
+        "manifest.json" | "index.json" | "oci-layout" | "repositories"
+    ) || n.ends_with(".json")
         || n.ends_with("/json")
         || n.ends_with("/VERSION")
 }
 
-fn stream_archive(store: &Store, scratch: &Scratch, input: &mut dyn Read, name: &str) -> Result<StagedArchive> {
+fn stream_archive(
+    store: &Store,
+    scratch: &Scratch,
+    input: &mut dyn Read,
+    name: &str,
+) -> Result<StagedArchive> {
     let aerr = |msg: String| Error::Archive {
         file: name.to_string(),
         msg,
@@ -289,9 +309,12 @@ fn stream_archive(store: &Store, scratch: &Scratch, input: &mut dyn Read, name: 
             }
         } else if kind.is_file() {
             let size = entry.size();
-            if is_meta_name(&path) && size <= model::MAX_JSON && meta_total + size <= MAX_META_TOTAL {
+            if is_meta_name(&path) && size <= model::MAX_JSON && meta_total + size <= MAX_META_TOTAL
+            {
                 let mut data = Vec::with_capacity(size as usize);
-                (&mut entry).read_to_end(&mut data).map_err(|e| aerr(read_msg(&e)))?;
+                entry
+                    .read_to_end(&mut data)
+                    .map_err(|e| aerr(read_msg(&e)))?;
                 meta_total += size;
                 staged.meta.insert(path, data);
             } else {
@@ -306,7 +329,8 @@ fn stream_archive(store: &Store, scratch: &Scratch, input: &mut dyn Read, name: 
                         let take = (1024 - head.len()).min(n);
                         head.extend_from_slice(&buf[..take]);
                     }
-                    w.write_all(&buf[..n]).map_err(|e| Error::io(w.temp_path().to_path_buf(), e))?;
+                    w.write_all(&buf[..n])
+                        .map_err(|e| Error::io(w.temp_path().to_path_buf(), e))?;
                 }
                 if w.written() != size {
                     return Err(aerr(format!("{path}: truncated archive")));
@@ -329,7 +353,7 @@ fn stream_archive(store: &Store, scratch: &Scratch, input: &mut dyn Read, name: 
         }
         budget.set(HEADER_BUDGET);
     }
-    drop(archive);
+    let _ = archive;
     // Consume the rest (tar padding); an early end here is harmless.
     budget.set(u64::MAX);
     let _ = io::copy(&mut guard, &mut io::sink());
@@ -370,22 +394,32 @@ fn plan_docker(staged: &StagedArchive, name: &str) -> Result<Vec<Plan>> {
         file: name.to_string(),
         msg,
     };
-    let entries: Vec<DockerManifestEntry> = serde_json::from_slice(&staged.meta["manifest.json"])
-        .map_err(|e| aerr(format!("invalid manifest.json: {e}")))?;
+    let entries: Vec<DockerManifestEntry> =
+        serde_json::from_slice(&staged.meta["manifest.json"])
+            .map_err(|e| aerr(format!("invalid manifest.json: {e}")))?;
     // Docker 25+ also writes an OCI index; it names the manifest blob of each image.
     let mut manifests_by_config: HashMap<String, (Vec<u8>, String)> = HashMap::new();
     if let Some(index) = staged.meta.get("index.json")
         && let Ok(index) = Manifest::parse(index, "index.json")
     {
         for d in index.manifests.unwrap_or_default() {
-            let Ok(digest) = d.digest("index.json") else { continue };
-            let Ok(blob) = staged.blob(&digest, name) else { continue };
-            let Ok(bytes) = std::fs::read(&blob.path) else { continue };
+            let Ok(digest) = d.digest("index.json") else {
+                continue;
+            };
+            let Ok(blob) = staged.blob(&digest, name) else {
+                continue;
+            };
+            let Ok(bytes) = std::fs::read(&blob.path) else {
+                continue;
+            };
             if let Ok(m) = Manifest::parse(&bytes, "manifest")
                 && !m.is_index()
                 && let Some(c) = &m.config
             {
-                let mt = m.media_type.clone().unwrap_or_else(|| model::OCI_MANIFEST.into());
+                let mt = m
+                    .media_type
+                    .clone()
+                    .unwrap_or_else(|| model::OCI_MANIFEST.into());
                 manifests_by_config.insert(c.digest.clone(), (bytes, mt));
             }
         }
@@ -437,7 +471,11 @@ fn manifest_matches(bytes: &[u8], layers: &[(StagedBlob, Option<String>)]) -> bo
     match Manifest::parse(bytes, "manifest") {
         Ok(m) => {
             let ml = m.layers.unwrap_or_default();
-            ml.len() == layers.len() && ml.iter().zip(layers).all(|(d, (b, _))| d.digest == b.digest.as_str())
+            ml.len() == layers.len()
+                && ml
+                    .iter()
+                    .zip(layers)
+                    .all(|(d, (b, _))| d.digest == b.digest.as_str())
         }
         Err(_) => false,
     }
@@ -466,7 +504,12 @@ impl StagedArchive {
     }
 }
 
-fn plan_oci(store: &Store, staged: &StagedArchive, name: &str, platform: Option<&Platform>) -> Result<Vec<Plan>> {
+fn plan_oci(
+    store: &Store,
+    staged: &StagedArchive,
+    name: &str,
+    platform: Option<&Platform>,
+) -> Result<Vec<Plan>> {
     let _ = store;
     let aerr = |msg: String| Error::Archive {
         file: name.to_string(),
@@ -490,9 +533,13 @@ fn plan_oci(store: &Store, staged: &StagedArchive, name: &str, platform: Option<
             continue;
         };
         let m = Manifest::parse(&bytes, &format!("{name}: manifest"))?;
-        let config_desc = m.config.clone().ok_or_else(|| aerr("manifest without a config".into()))?;
+        let config_desc = m
+            .config
+            .clone()
+            .ok_or_else(|| aerr("manifest without a config".into()))?;
         let config_digest = config_desc.digest(name)?;
-        let config = std::fs::read(&staged.blob(&config_digest, name)?.path).map_err(|e| aerr(e.to_string()))?;
+        let config = std::fs::read(&staged.blob(&config_digest, name)?.path)
+            .map_err(|e| aerr(e.to_string()))?;
         let mut layers = Vec::new();
         for l in m.layers.clone().unwrap_or_default() {
             let d = l.digest(name)?;
@@ -507,7 +554,9 @@ fn plan_oci(store: &Store, staged: &StagedArchive, name: &str, platform: Option<
         });
     }
     if plans.is_empty() && index.manifests.as_ref().is_some_and(|m| !m.is_empty()) {
-        return Err(aerr(format!("no image for platform {want} in the archive (use --platform)")));
+        return Err(aerr(format!(
+            "no image for platform {want} in the archive (use --platform)"
+        )));
     }
     Ok(plans)
 }
@@ -682,7 +731,9 @@ fn resolve_layers(
 
 fn blob_compression(path: &std::path::Path) -> Compression {
     let mut head = [0u8; 8];
-    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).unwrap_or(0);
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
     Compression::detect(&head[..n])
 }
 
@@ -761,10 +812,24 @@ fn commit_plans(
                 ),
             });
         }
-        let layers = resolve_layers(store, &mut staged.unpacks, &mut pending, &diff_ids, &plan.layers, &what)?;
+        let layers = resolve_layers(
+            store,
+            &mut staged.unpacks,
+            &mut pending,
+            &diff_ids,
+            &plan.layers,
+            &what,
+        )?;
         let tags = stored_tags(&plan.tags, &opts.tags, name);
         let blobs = plan.layers.iter().map(|(b, _)| b.clone()).collect();
-        ready.push(Ready::new(&plan.config, &config, plan.manifest, layers, blobs, tags));
+        ready.push(Ready::new(
+            &plan.config,
+            &config,
+            plan.manifest,
+            layers,
+            blobs,
+            tags,
+        ));
     }
     publish(store, scratch, pending, &ready)?;
     Ok(ready
@@ -780,7 +845,12 @@ fn commit_plans(
 /// written in scratch, blobs and layer directories renamed into place, one more sync, then
 /// the database commit. A kill before the commit leaves complete but unrecorded files,
 /// which are reused by the next import or removed by `image prune`.
-fn publish(store: &mut Store, scratch: &Scratch, pending: HashMap<Digest, PendingLayer>, ready: &[Ready]) -> Result<()> {
+fn publish(
+    store: &mut Store,
+    scratch: &Scratch,
+    pending: HashMap<Digest, PendingLayer>,
+    ready: &[Ready],
+) -> Result<()> {
     let sync = crate::util::sync_enabled();
     if sync {
         crate::util::sync_fs(&scratch.dir)?;
@@ -804,7 +874,9 @@ fn publish(store: &mut Store, scratch: &Scratch, pending: HashMap<Digest, Pendin
             Ok(()) => {}
             // Another import put the same layer in place first; layers are only ever renamed
             // into place complete, so theirs is as good as ours.
-            Err(e) if dest.is_dir() && matches!(e.raw_os_error(), Some(libc::EEXIST) | Some(libc::ENOTEMPTY)) => {}
+            Err(e)
+                if dest.is_dir()
+                    && matches!(e.raw_os_error(), Some(libc::EEXIST) | Some(libc::ENOTEMPTY)) => {}
             Err(e) => return Err(Error::io(dest, e)),
         }
     }
@@ -861,14 +933,18 @@ fn import_rootfs(
     let diff = dir.join("diff");
     std::fs::create_dir_all(&diff).at(&diff)?;
     let writer = store.content.writer(&scratch.dir)?;
-    let mut tee = Tee { inner: input, out: writer };
-    let applied = layer::apply(&mut tee, &diff, name, &ApplyOptions::default()).map_err(|e| match e {
-        Error::Layer { msg, .. } => Error::Archive {
-            file: name.to_string(),
-            msg,
-        },
-        e => e,
-    })?;
+    let mut tee = Tee {
+        inner: input,
+        out: writer,
+    };
+    let applied =
+        layer::apply(&mut tee, &diff, name, &ApplyOptions::default()).map_err(|e| match e {
+            Error::Layer { msg, .. } => Error::Archive {
+                file: name.to_string(),
+                msg,
+            },
+            e => e,
+        })?;
     let blob = tee.out.stage()?;
     let platform = opts.platform.clone().unwrap_or_else(Platform::host);
     let created = now_rfc3339();
@@ -886,7 +962,11 @@ fn import_rootfs(
         history: vec![model::History {
             created: Some(created),
             created_by: Some("barge import".into()),
-            comment: Some(opts.message.clone().unwrap_or_else(|| format!("Imported from {name}"))),
+            comment: Some(
+                opts.message
+                    .clone()
+                    .unwrap_or_else(|| format!("Imported from {name}")),
+            ),
             ..Default::default()
         }],
     };
@@ -916,7 +996,14 @@ fn import_rootfs(
         }
     };
     let tags = stored_tags(&[], &opts.tags, name);
-    let ready = vec![Ready::new(&config_bytes, &config, None, vec![record], vec![blob], tags)];
+    let ready = vec![Ready::new(
+        &config_bytes,
+        &config,
+        None,
+        vec![record],
+        vec![blob],
+        tags,
+    )];
     publish(store, scratch, pending, &ready)?;
     Ok(ready
         .into_iter()
@@ -968,7 +1055,10 @@ impl Unpacks {
         let (done_tx, done) = mpsc::channel::<Digest>();
         let rx = Arc::new(Mutex::new(rx));
         let results: Arc<Mutex<HashMap<Digest, JobResult>>> = Arc::default();
-        let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 8);
+        let n = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .clamp(1, 8);
         let opts = ApplyOptions::default();
         let workers = (0..n)
             .map(|_| {
@@ -1030,7 +1120,12 @@ impl Unpacks {
     fn take(&mut self, blob: &StagedBlob, opts: &ApplyOptions) -> Result<(PathBuf, Applied)> {
         if self.started.contains_key(&blob.digest) {
             loop {
-                if let Some(r) = self.results.lock().expect("results lock").remove(&blob.digest) {
+                if let Some(r) = self
+                    .results
+                    .lock()
+                    .expect("results lock")
+                    .remove(&blob.digest)
+                {
                     self.started.remove(&blob.digest);
                     return match r {
                         Ok(r) => Ok(r),
@@ -1158,4 +1253,3 @@ impl Read for Budget<'_> {
         Ok(n)
     }
 }
-

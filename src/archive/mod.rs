@@ -4,5 +4,7 @@
 mod import;
 mod save;
 
-pub use import::{Format, ImportObserver, ImportOptions, ImportReport, ImportedImage, Silent, import};
+pub use import::{
+    Format, ImportObserver, ImportOptions, ImportReport, ImportedImage, Silent, import,
+};
 pub use save::{SaveItem, save};

@@ -33,7 +33,7 @@ struct ManifestEntry {
 }
 
 /// Write `items` as one archive to `out`.
-pub fn save(store: &Store, items: &[(Digest, Vec<String>)], out: &mut dyn Write) -> Result<()> {
+pub fn save(store: &Store, items: &[SaveItem], out: &mut dyn Write) -> Result<()> {
     let mut builder = tar::Builder::new(out);
     builder.mode(tar::HeaderMode::Deterministic);
     let mut written: HashSet<Digest> = HashSet::new();
@@ -42,8 +42,10 @@ pub fn save(store: &Store, items: &[(Digest, Vec<String>)], out: &mut dyn Write)
     let ioerr = |e: std::io::Error| Error::Other(format!("writing the archive: {e}"));
     dir(&mut builder, "blobs/").map_err(ioerr)?;
     dir(&mut builder, "blobs/sha256/").map_err(ioerr)?;
-    for (id, tags) in items {
-        let image = store.image(id)?.ok_or_else(|| Error::NoSuchImage(id.to_string()))?;
+    for SaveItem { id, tags } in items {
+        let image = store
+            .image(id)?
+            .ok_or_else(|| Error::NoSuchImage(id.to_string()))?;
         let manifest_digest = image
             .manifest
             .clone()
@@ -67,10 +69,17 @@ pub fn save(store: &Store, items: &[(Digest, Vec<String>)], out: &mut dyn Write)
             .collect();
         entries.push(ManifestEntry {
             config: format!("blobs/sha256/{}", id.hex()),
-            repo_tags: if familiar.is_empty() { None } else { Some(familiar.clone()) },
+            repo_tags: if familiar.is_empty() {
+                None
+            } else {
+                Some(familiar.clone())
+            },
             layers: layer_paths,
         });
-        let media_type = image.manifest_type.clone().unwrap_or_else(|| model::OCI_MANIFEST.into());
+        let media_type = image
+            .manifest_type
+            .clone()
+            .unwrap_or_else(|| model::OCI_MANIFEST.into());
         if tags.is_empty() {
             index.push(Descriptor {
                 media_type: media_type.clone(),
@@ -83,7 +92,10 @@ pub fn save(store: &Store, items: &[(Digest, Vec<String>)], out: &mut dyn Write)
             let (_, tag) = split_tag(t);
             let mut ann = BTreeMap::new();
             ann.insert("io.containerd.image.name".to_string(), t.clone());
-            ann.insert("org.opencontainers.image.ref.name".to_string(), tag.to_string());
+            ann.insert(
+                "org.opencontainers.image.ref.name".to_string(),
+                tag.to_string(),
+            );
             index.push(Descriptor {
                 media_type: media_type.clone(),
                 digest: manifest_digest.to_string(),
@@ -99,20 +111,46 @@ pub fn save(store: &Store, items: &[(Digest, Vec<String>)], out: &mut dyn Write)
         manifests: Some(index),
         ..Default::default()
     };
-    file(&mut builder, "index.json", &serde_json::to_vec(&index).expect("index serializes")).map_err(ioerr)?;
-    file(&mut builder, "manifest.json", &serde_json::to_vec(&entries).expect("manifest serializes")).map_err(ioerr)?;
-    file(&mut builder, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#).map_err(ioerr)?;
-    builder.into_inner().map_err(ioerr)?.flush().map_err(ioerr)?;
+    file(
+        &mut builder,
+        "index.json",
+        &serde_json::to_vec(&index).expect("index serializes"),
+    )
+    .map_err(ioerr)?;
+    file(
+        &mut builder,
+        "manifest.json",
+        &serde_json::to_vec(&entries).expect("manifest serializes"),
+    )
+    .map_err(ioerr)?;
+    file(
+        &mut builder,
+        "oci-layout",
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .map_err(ioerr)?;
+    builder
+        .into_inner()
+        .map_err(ioerr)?
+        .flush()
+        .map_err(ioerr)?;
     Ok(())
 }
 
-fn blob(store: &Store, b: &mut tar::Builder<&mut dyn Write>, written: &mut HashSet<Digest>, d: &Digest) -> Result<()> {
+fn blob(
+    store: &Store,
+    b: &mut tar::Builder<&mut dyn Write>,
+    written: &mut HashSet<Digest>,
+    d: &Digest,
+) -> Result<()> {
     if !written.insert(d.clone()) {
         return Ok(());
     }
     let path = store.content.path(d);
     let mut f = std::fs::File::open(&path).map_err(|e| {
-        Error::Other(format!("blob {d} is missing from the store ({e}); re-import or pull the image"))
+        Error::Other(format!(
+            "blob {d} is missing from the store ({e}); re-import or pull the image"
+        ))
     })?;
     let size = f.metadata().at(&path)?.len();
     let mut h = tar::Header::new_ustar();

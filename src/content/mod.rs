@@ -69,7 +69,11 @@ impl ContentStore {
     /// Start writing a blob whose temporary file lives in `scratch` (same file system).
     pub fn writer(&self, scratch: &Path) -> Result<BlobWriter> {
         let tmp = scratch.join(format!("blob-{}", crate::util::unique_suffix()));
-        let f = File::options().write(true).create_new(true).open(&tmp).at(&tmp)?;
+        let f = File::options()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .at(&tmp)?;
         Ok(BlobWriter {
             w: HashWriter {
                 inner: io::BufWriter::with_capacity(256 << 10, f),
@@ -141,7 +145,9 @@ impl BlobWriter {
     fn finish_to(self, expected: Option<&Digest>) -> Result<(Digest, u64)> {
         let BlobWriter { w, tmp, dir } = self;
         let HashWriter { inner, hasher } = w;
-        inner.into_inner().map_err(|e| Error::io(&tmp, e.into_error()))?;
+        inner
+            .into_inner()
+            .map_err(|e| Error::io(&tmp, e.into_error()))?;
         let size = hasher.len();
         let digest = hasher.finish();
         if let Some(exp) = expected
@@ -169,7 +175,9 @@ impl BlobWriter {
     pub fn stage(self) -> Result<StagedBlob> {
         let BlobWriter { w, tmp, .. } = self;
         let HashWriter { inner, hasher } = w;
-        inner.into_inner().map_err(|e| Error::io(&tmp, e.into_error()))?;
+        inner
+            .into_inner()
+            .map_err(|e| Error::io(&tmp, e.into_error()))?;
         let size = hasher.len();
         Ok(StagedBlob {
             path: tmp,

@@ -28,7 +28,11 @@ pub fn resolve(store: &Store, name: &str) -> Result<ImageRecord> {
                 return by_id(&id)?.ok_or_else(|| Error::NoSuchImage(name.to_string()));
             }
             // An image whose manifest has this digest (imported archives carry no repo digests).
-            if let Some(img) = store.images()?.into_iter().find(|i| i.manifest.as_ref() == Some(d)) {
+            if let Some(img) = store
+                .images()?
+                .into_iter()
+                .find(|i| i.manifest.as_ref() == Some(d))
+            {
                 return Ok(img);
             }
         } else if let Some(tagged) = r.tagged()
@@ -37,7 +41,12 @@ pub fn resolve(store: &Store, name: &str) -> Result<ImageRecord> {
             return by_id(&id)?.ok_or_else(|| Error::NoSuchImage(name.to_string()));
         }
     }
-    if !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+    if !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
         return by_prefix(store, name, name);
     }
     Err(Error::NoSuchImage(name.to_string()))
@@ -46,7 +55,9 @@ pub fn resolve(store: &Store, name: &str) -> Result<ImageRecord> {
 fn by_prefix(store: &Store, hex: &str, name: &str) -> Result<ImageRecord> {
     let found = store.images_by_prefix(hex)?;
     match found.as_slice() {
-        [one] => store.image(one)?.ok_or_else(|| Error::NoSuchImage(name.to_string())),
+        [one] => store
+            .image(one)?
+            .ok_or_else(|| Error::NoSuchImage(name.to_string())),
         [] => Err(Error::NoSuchImage(name.to_string())),
         _ => Err(Error::InvalidArgument(format!(
             "image ID prefix {name:?} is ambiguous: {} images match",
@@ -91,7 +102,11 @@ pub fn list(store: &Store, pattern: Option<&str>, all: bool) -> Result<Vec<Row>>
             rows.push(Row {
                 repository: "<none>".into(),
                 tag: "<none>".into(),
-                digest: image.repo_digests.first().and_then(|d| d.split('@').nth(1)).map(str::to_string),
+                digest: image
+                    .repo_digests
+                    .first()
+                    .and_then(|d| d.split('@').nth(1))
+                    .map(str::to_string),
                 image: image.clone(),
             });
             continue;
@@ -121,7 +136,13 @@ pub fn inspect(store: &Store, image: &ImageRecord) -> Result<Value> {
     let dirs: Vec<String> = layers
         .iter()
         .rev()
-        .map(|l| store.layer_dir(&l.chain_id).join("diff").display().to_string())
+        .map(|l| {
+            store
+                .layer_dir(&l.chain_id)
+                .join("diff")
+                .display()
+                .to_string()
+        })
         .collect();
     let repo_tags: Vec<String> = image
         .tags
@@ -207,7 +228,11 @@ pub fn history(store: &Store, image: &ImageRecord) -> Result<Vec<HistoryRow>> {
         }
     }
     for h in &config.history {
-        let size = if h.empty_layer { 0 } else { sizes.next().unwrap_or(0) };
+        let size = if h.empty_layer {
+            0
+        } else {
+            sizes.next().unwrap_or(0)
+        };
         rows.push(HistoryRow {
             id: None,
             created: h.created.clone(),
@@ -318,7 +343,9 @@ pub fn prune(store: &mut Store, all: bool) -> Result<PruneReport> {
             for t in image.tags.iter().chain(&image.repo_digests) {
                 store.untag(t)?;
                 let (repo, tag) = split_tag(t);
-                report.images.push(Removed::Untagged(format!("{}:{tag}", familiar_repo(repo))));
+                report
+                    .images
+                    .push(Removed::Untagged(format!("{}:{tag}", familiar_repo(repo))));
             }
             store.delete_image(&image.id)?;
             report.images.push(Removed::Deleted(image.id.clone()));
@@ -369,7 +396,11 @@ pub fn disk_usage(store: &Store) -> Result<DiskUsage> {
     let layers = store.all_layers()?;
     let size: u64 = layers.iter().map(|l| l.size).sum();
     let blobs: u64 = layers.iter().filter_map(|l| l.blob_size).sum();
-    let dangling: u64 = images.iter().filter(|i| i.tags.is_empty()).map(|i| i.size).sum();
+    let dangling: u64 = images
+        .iter()
+        .filter(|i| i.tags.is_empty())
+        .map(|i| i.size)
+        .sum();
     Ok(DiskUsage {
         images: images.len(),
         active: 0,

@@ -68,7 +68,10 @@ impl ImageConfig {
         let c: ImageConfig = serde_json::from_slice(bytes)
             .map_err(|e| Error::Other(format!("{what}: invalid image config: {e}")))?;
         if c.rootfs.kind != "layers" && !c.rootfs.kind.is_empty() {
-            return Err(Error::Other(format!("{what}: rootfs type {:?} is not \"layers\"", c.rootfs.kind)));
+            return Err(Error::Other(format!(
+                "{what}: rootfs type {:?} is not \"layers\"",
+                c.rootfs.kind
+            )));
         }
         Ok(c)
     }
@@ -192,8 +195,8 @@ pub struct Manifest {
 
 impl Manifest {
     pub fn parse(bytes: &[u8], what: &str) -> Result<Manifest> {
-        let m: Manifest =
-            serde_json::from_slice(bytes).map_err(|e| Error::Other(format!("{what}: invalid manifest: {e}")))?;
+        let m: Manifest = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Other(format!("{what}: invalid manifest: {e}")))?;
         if m.schema_version != 2 {
             return Err(Error::Other(format!(
                 "{what}: unsupported manifest schema version {}",
@@ -204,8 +207,10 @@ impl Manifest {
     }
 
     pub fn is_index(&self) -> bool {
-        matches!(self.media_type.as_deref(), Some(OCI_INDEX) | Some(DOCKER_LIST))
-            || (self.media_type.is_none() && self.manifests.is_some())
+        matches!(
+            self.media_type.as_deref(),
+            Some(OCI_INDEX) | Some(DOCKER_LIST)
+        ) || (self.media_type.is_none() && self.manifests.is_some())
     }
 }
 

@@ -26,7 +26,9 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags, ResolveFlags, Timespec, Timestamps};
+use rustix::fs::{
+    self as rfs, AtFlags, FileType, Mode, OFlags, ResolveFlags, Timespec, Timestamps,
+};
 use rustix::io::Errno;
 
 use crate::digest::{Digest, HashReader};
@@ -52,7 +54,11 @@ impl Default for ApplyOptions {
         let privileged = rustix::process::geteuid().is_root();
         ApplyOptions {
             privileged,
-            opaque_xattr: if privileged { "trusted.overlay.opaque" } else { "user.overlay.opaque" },
+            opaque_xattr: if privileged {
+                "trusted.overlay.opaque"
+            } else {
+                "user.overlay.opaque"
+            },
         }
     }
 }
@@ -68,13 +74,22 @@ pub struct Applied {
 
 /// Apply the layer stream `input` (plain, gzip or zstd) into the existing directory `dest`.
 /// `label` names the layer in errors.
-pub fn apply(input: impl Read + Send, dest: &Path, label: &str, opts: &ApplyOptions) -> Result<Applied> {
+pub fn apply(
+    input: impl Read + Send,
+    dest: &Path,
+    label: &str,
+    opts: &ApplyOptions,
+) -> Result<Applied> {
     let err = |msg: String| Error::Layer {
         layer: label.to_string(),
         msg,
     };
-    let root = rfs::open(dest, OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|e| Error::io(dest, e.into()))?;
+    let root = rfs::open(
+        dest,
+        OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::io(dest, e.into()))?;
     let buffered = BufReader::with_capacity(256 << 10, input);
     let (compression, decoded) = super::decompress(buffered).map_err(|e| err(e.to_string()))?;
     let budget = Rc::new(Cell::new(HEADER_BUDGET));
@@ -93,7 +108,9 @@ pub fn apply(input: impl Read + Send, dest: &Path, label: &str, opts: &ApplyOpti
     };
     {
         let mut archive = tar::Archive::new(&mut hashed);
-        let entries = archive.entries().map_err(|e| err(format!("not a tar stream: {e}")))?;
+        let entries = archive
+            .entries()
+            .map_err(|e| err(format!("not a tar stream: {e}")))?;
         for entry in entries {
             let mut entry = entry.map_err(|e| err(format!("bad tar stream: {e}")))?;
             // Entry data is read outside the header budget.
@@ -102,13 +119,16 @@ pub fn apply(input: impl Read + Send, dest: &Path, label: &str, opts: &ApplyOpti
             applier
                 .entry(&mut entry)
                 .map_err(|e| err(format!("entry {name:?}: {e}")))?;
-            io::copy(&mut entry, &mut io::sink()).map_err(|e| err(format!("entry {name:?}: {e}")))?;
+            io::copy(&mut entry, &mut io::sink())
+                .map_err(|e| err(format!("entry {name:?}: {e}")))?;
             budget.set(HEADER_BUDGET);
         }
     }
     budget.set(u64::MAX);
     applier.finish().map_err(|e| err(e.to_string()))?;
-    let (diff_id, _) = hashed.finish().map_err(|e| err(format!("reading the stream: {e}")))?;
+    let (diff_id, _) = hashed
+        .finish()
+        .map_err(|e| err(format!("reading the stream: {e}")))?;
     Ok(Applied {
         diff_id,
         size: applier.size,
@@ -157,12 +177,17 @@ fn clean(raw: &[u8]) -> io::Result<Option<(PathBuf, OsString)>> {
         match c {
             b"" | b"." => {}
             b".." => {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "name contains \"..\""));
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "name contains \"..\"",
+                ));
             }
             c => parts.push(c),
         }
     }
-    let Some(last) = parts.pop() else { return Ok(None) };
+    let Some(last) = parts.pop() else {
+        return Ok(None);
+    };
     let mut parent = PathBuf::new();
     for p in parts {
         parent.push(OsStr::from_bytes(p));
@@ -216,13 +241,21 @@ impl Applier<'_> {
                 return Err(bad("invalid whiteout"));
             }
             if !self.opts.privileged {
-                return Err(bad("whiteouts need a privileged store (rootless whiteouts come later)"));
+                return Err(bad(
+                    "whiteouts need a privileged store (rootless whiteouts come later)",
+                ));
             }
             let target = OsStr::from_bytes(rest);
             let full = parent.join(target);
             self.invalidate(&full);
             remove_existing(&dir, target)?;
-            rfs::mknodat(&dir, target, FileType::CharacterDevice, Mode::empty(), rfs::makedev(0, 0))?;
+            rfs::mknodat(
+                &dir,
+                target,
+                FileType::CharacterDevice,
+                Mode::empty(),
+                rfs::makedev(0, 0),
+            )?;
             return Ok(());
         }
 
@@ -230,7 +263,8 @@ impl Applier<'_> {
         let mode = Mode::from_raw_mode(header.mode()? & 0o7777);
         let uid = header.uid()? as u32;
         let gid = header.gid()? as u32;
-        let mtime = pax_number(entry, "mtime").unwrap_or((entry.header().mtime().unwrap_or(0) as i64, 0));
+        let mtime =
+            pax_number(entry, "mtime").unwrap_or((entry.header().mtime().unwrap_or(0) as i64, 0));
         let times = Timestamps {
             last_access: Timespec {
                 tv_sec: mtime.0,
@@ -247,7 +281,11 @@ impl Applier<'_> {
 
         match kind {
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
-                let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+                let flags = OFlags::WRONLY
+                    | OFlags::CREATE
+                    | OFlags::EXCL
+                    | OFlags::NOFOLLOW
+                    | OFlags::CLOEXEC;
                 let fd = match rfs::openat(&dir, &name, flags, Mode::from_raw_mode(0o600)) {
                     Err(Errno::EXIST) => {
                         self.invalidate(&full);
@@ -362,7 +400,9 @@ impl Applier<'_> {
                 };
                 if ft != FileType::Fifo && !self.opts.privileged {
                     if !self.warned_devices {
-                        eprintln!("barge: warning: skipping device nodes: creating them needs root");
+                        eprintln!(
+                            "barge: warning: skipping device nodes: creating them needs root"
+                        );
                         self.warned_devices = true;
                     }
                     return Ok(());
@@ -387,7 +427,10 @@ impl Applier<'_> {
                 rfs::utimensat(&dir, &name, &times, AtFlags::SYMLINK_NOFOLLOW)?;
             }
             other => {
-                return Err(bad(&format!("unsupported tar entry type {:?}", other.as_byte() as char)));
+                return Err(bad(&format!(
+                    "unsupported tar entry type {:?}",
+                    other.as_byte() as char
+                )));
             }
         }
         Ok(())
@@ -396,7 +439,11 @@ impl Applier<'_> {
     fn owner_fd(&self, fd: impl AsFd, uid: u32, gid: u32) -> io::Result<()> {
         // Files are created by root as 0:0 already; skip the syscall in the common case.
         if self.opts.privileged && (uid != 0 || gid != 0) {
-            rfs::fchown(fd, Some(rfs::Uid::from_raw(uid)), Some(rfs::Gid::from_raw(gid)))?;
+            rfs::fchown(
+                fd,
+                Some(rfs::Uid::from_raw(uid)),
+                Some(rfs::Gid::from_raw(gid)),
+            )?;
         }
         Ok(())
     }
@@ -440,7 +487,11 @@ impl Applier<'_> {
     fn open_dir(&self, rel: &Path, create: bool) -> io::Result<OwnedFd> {
         let how = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS | ResolveFlags::NO_XDEV;
         let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC;
-        let target: &Path = if rel.as_os_str().is_empty() { Path::new(".") } else { rel };
+        let target: &Path = if rel.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            rel
+        };
         match rfs::openat2(self.root, target, flags, Mode::empty(), how) {
             Ok(fd) => Ok(fd),
             Err(Errno::NOENT) if create && !rel.as_os_str().is_empty() => {
@@ -461,7 +512,9 @@ impl Applier<'_> {
         self.cached = None;
         // Deepest first is not needed: setting a directory's times does not touch its parent.
         for (path, times) in std::mem::take(&mut self.deferred) {
-            let Some(name) = path.file_name() else { continue };
+            let Some(name) = path.file_name() else {
+                continue;
+            };
             let parent = path.parent().unwrap_or(Path::new(""));
             let dir = match self.open_dir(parent, false) {
                 Ok(d) => d,

@@ -7,7 +7,7 @@
 
 mod apply;
 
-pub use apply::{ApplyOptions, Applied, apply};
+pub use apply::{Applied, ApplyOptions, apply};
 
 use std::io::{self, BufRead, Read};
 
@@ -47,7 +47,9 @@ impl Compression {
 }
 
 /// Wrap a buffered reader in the decompressor its first bytes call for.
-pub fn decompress<'a, R: BufRead + Send + 'a>(mut r: R) -> io::Result<(Compression, Box<dyn Read + Send + 'a>)> {
+pub fn decompress<'a, R: BufRead + Send + 'a>(
+    mut r: R,
+) -> io::Result<(Compression, Box<dyn Read + Send + 'a>)> {
     let c = Compression::detect(r.fill_buf()?);
     let out: Box<dyn Read + Send + 'a> = match c {
         Compression::None => Box::new(r),
@@ -56,7 +58,8 @@ pub fn decompress<'a, R: BufRead + Send + 'a>(mut r: R) -> io::Result<(Compressi
         Compression::Xz | Compression::Bzip2 => {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("{c:?} compression is not supported (use gzip, zstd or none)").to_lowercase(),
+                format!("{c:?} compression is not supported (use gzip, zstd or none)")
+                    .to_lowercase(),
             ));
         }
     };
@@ -79,7 +82,13 @@ pub fn looks_like_tar(head: &[u8]) -> bool {
     let sum: u32 = head[..512]
         .iter()
         .enumerate()
-        .map(|(i, &b)| if (148..156).contains(&i) { u32::from(b' ') } else { u32::from(b) })
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                u32::from(b' ')
+            } else {
+                u32::from(b)
+            }
+        })
         .sum();
     stored == Some(sum) && head[0] != 0
 }

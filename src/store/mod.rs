@@ -132,10 +132,14 @@ impl Store {
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
         )
         .map_err(dberr)?;
-        let version: i64 = db.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(dberr)?;
+        let version: i64 = db
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(dberr)?;
         if version < 1 {
-            db.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version=1; COMMIT;"))
-                .map_err(dberr)?;
+            db.execute_batch(&format!(
+                "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version=1; COMMIT;"
+            ))
+            .map_err(dberr)?;
         }
         crate::util::Scratch::sweep(root)?;
         Ok(Store {
@@ -159,7 +163,12 @@ impl Store {
 
     fn lock(&self, exclusive: bool, wait: bool) -> Result<Option<LockGuard>> {
         let p = self.root.join("locks/gc.lock");
-        let f = File::options().create(true).truncate(false).write(true).open(&p).at(&p)?;
+        let f = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .at(&p)?;
         if exclusive && !wait {
             return match f.try_lock() {
                 Ok(()) => Ok(Some(LockGuard(f))),
@@ -200,7 +209,11 @@ impl Store {
     pub fn diff_id_of_blob(&self, blob: &Digest) -> Result<Option<Digest>> {
         let s: Option<String> = self
             .db
-            .query_row("SELECT diff_id FROM layers WHERE blob=?1 LIMIT 1", [blob.as_str()], |r| r.get(0))
+            .query_row(
+                "SELECT diff_id FROM layers WHERE blob=?1 LIMIT 1",
+                [blob.as_str()],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| self.dberr(e))?;
         Ok(s.and_then(|s| Digest::parse(&s).ok()))
@@ -208,7 +221,12 @@ impl Store {
 
     /// Record an image with its layers, blobs and tags in one transaction. Tags that pointed
     /// to other images move to this one.
-    pub fn commit_image(&mut self, image: &ImageRecord, layers: &[LayerRecord], blobs: &[Digest]) -> Result<()> {
+    pub fn commit_image(
+        &mut self,
+        image: &ImageRecord,
+        layers: &[LayerRecord],
+        blobs: &[Digest],
+    ) -> Result<()> {
         let path = self.db_path.clone();
         let dberr = |e| Error::Db {
             path: path.clone(),
@@ -260,8 +278,11 @@ impl Store {
             ],
         )
         .map_err(dberr)?;
-        tx.execute("DELETE FROM image_layers WHERE image_id=?1", [image.id.as_str()])
-            .map_err(dberr)?;
+        tx.execute(
+            "DELETE FROM image_layers WHERE image_id=?1",
+            [image.id.as_str()],
+        )
+        .map_err(dberr)?;
         for (i, l) in layers.iter().enumerate() {
             tx.execute(
                 "INSERT INTO image_layers (image_id, idx, chain_id) VALUES (?1, ?2, ?3)",
@@ -307,7 +328,8 @@ impl Store {
             )
             .map_err(|e| self.dberr(e))?;
         let rows = stmt.query_map([], image_row).map_err(|e| self.dberr(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.dberr(e))
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.dberr(e))
     }
 
     pub fn image(&self, id: &Digest) -> Result<Option<ImageRecord>> {
@@ -371,8 +393,11 @@ impl Store {
                  WHERE il.image_id=?1 ORDER BY il.idx",
             )
             .map_err(|e| self.dberr(e))?;
-        let rows = stmt.query_map([id.as_str()], layer_row).map_err(|e| self.dberr(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.dberr(e))
+        let rows = stmt
+            .query_map([id.as_str()], layer_row)
+            .map_err(|e| self.dberr(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.dberr(e))
     }
 
     /// Point `name` (stored form) at `id`.
@@ -434,10 +459,15 @@ impl Store {
         let mut freed_layers = Vec::new();
         for c in chains {
             let used: i64 = tx
-                .query_row("SELECT count(*) FROM image_layers WHERE chain_id=?1", [&c], |r| r.get(0))
+                .query_row(
+                    "SELECT count(*) FROM image_layers WHERE chain_id=?1",
+                    [&c],
+                    |r| r.get(0),
+                )
                 .map_err(dberr)?;
             if used == 0 {
-                tx.execute("DELETE FROM layers WHERE chain_id=?1", [&c]).map_err(dberr)?;
+                tx.execute("DELETE FROM layers WHERE chain_id=?1", [&c])
+                    .map_err(dberr)?;
                 if let Ok(d) = Digest::parse(&c) {
                     freed_layers.push(d);
                 }
@@ -446,7 +476,11 @@ impl Store {
         let mut freed_blobs = Vec::new();
         for b in blobs {
             let used: i64 = tx
-                .query_row("SELECT count(*) FROM image_blobs WHERE digest=?1", [&b], |r| r.get(0))
+                .query_row(
+                    "SELECT count(*) FROM image_blobs WHERE digest=?1",
+                    [&b],
+                    |r| r.get(0),
+                )
                 .map_err(dberr)?;
             if used == 0
                 && let Ok(d) = Digest::parse(&b)
@@ -462,10 +496,13 @@ impl Store {
     pub fn all_layers(&self) -> Result<Vec<LayerRecord>> {
         let mut stmt = self
             .db
-            .prepare_cached("SELECT chain_id, diff_id, parent, blob, media_type, blob_size, size FROM layers")
+            .prepare_cached(
+                "SELECT chain_id, diff_id, parent, blob, media_type, blob_size, size FROM layers",
+            )
             .map_err(|e| self.dberr(e))?;
         let rows = stmt.query_map([], layer_row).map_err(|e| self.dberr(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.dberr(e))
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.dberr(e))
     }
 
     /// Every blob digest some image holds.
@@ -474,8 +511,11 @@ impl Store {
             .db
             .prepare_cached("SELECT DISTINCT digest FROM image_blobs")
             .map_err(|e| self.dberr(e))?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.dberr(e))?;
-        rows.collect::<rusqlite::Result<_>>().map_err(|e| self.dberr(e))
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.dberr(e))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(|e| self.dberr(e))
     }
 
     /// Delete layer rows no image uses (left by a crash between steps). Returns them.
@@ -514,7 +554,9 @@ fn opt_digest(s: Option<String>) -> Option<Digest> {
 }
 
 fn req_digest(s: String) -> rusqlite::Result<Digest> {
-    Digest::parse(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))
+    Digest::parse(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    })
 }
 
 fn layer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LayerRecord> {
@@ -531,7 +573,9 @@ fn layer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LayerRecord> {
 
 fn image_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ImageRecord> {
     let split = |s: Option<String>| -> Vec<String> {
-        let mut v: Vec<String> = s.map(|s| s.split('\n').map(str::to_string).collect()).unwrap_or_default();
+        let mut v: Vec<String> = s
+            .map(|s| s.split('\n').map(str::to_string).collect())
+            .unwrap_or_default();
         v.sort();
         v
     };
