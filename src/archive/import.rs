@@ -186,7 +186,7 @@ fn is_image_archive(head: &[u8]) -> bool {
     };
     let mut name = field(0..100);
     let prefix = field(345..500);
-    if &head[257..262] == b"ustar" && !prefix.is_empty() {
+    if &head[257..263] == b"ustar\0" && !prefix.is_empty() {
         name = format!("{prefix}/{name}");
     }
     let name = name.trim_start_matches("./");
@@ -200,6 +200,10 @@ fn is_image_archive(head: &[u8]) -> bool {
         first,
         "manifest.json" | "index.json" | "oci-layout" | "repositories" | "blobs"
     ) || (first.len() >= 64 && first[..64].bytes().all(|b| b.is_ascii_hexdigit()))
+        // Hand-made docker save archives: any directory holding the classic files.
+        || name.ends_with("/layer.tar")
+        || name.ends_with("/VERSION")
+        || name.ends_with("/json")
 }
 
 /// Everything the outer pass found.
@@ -315,6 +319,9 @@ fn stream_archive(
                 entry
                     .read_to_end(&mut data)
                     .map_err(|e| aerr(read_msg(&e)))?;
+                if data.len() as u64 != size {
+                    return Err(aerr(format!("{path}: truncated archive")));
+                }
                 meta_total += size;
                 staged.meta.insert(path, data);
             } else {

@@ -125,7 +125,7 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
 fn generate(a: GenerateArgs) -> crate::Result<ExitStatus> {
     use crate::error::IoContext;
     use clap::CommandFactory;
-    let mut cmd = Cli::command();
+    let mut cmd = Cli::command().disable_help_subcommand(true);
     std::fs::create_dir_all(&a.completions).at(&a.completions)?;
     for (shell, file) in [
         (clap_complete::Shell::Bash, "barge.bash"),
@@ -151,7 +151,7 @@ fn write_man(cmd: &clap::Command, name: &str, dir: &std::path::Path) -> crate::R
         .at(&path)?;
     std::fs::write(&path, buf).at(&path)?;
     for sub in cmd.get_subcommands() {
-        if sub.is_hide_set() {
+        if sub.is_hide_set() || sub.get_name() == "help" {
             continue;
         }
         write_man(sub, &format!("{name}-{}", sub.get_name()), dir)?;

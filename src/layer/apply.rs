@@ -407,9 +407,10 @@ impl Applier<'_> {
                     }
                     return Ok(());
                 }
+                // Writers leave these blank for FIFOs; a blank number means 0.
                 let dev = rfs::makedev(
-                    entry.header().device_major()?.unwrap_or(0),
-                    entry.header().device_minor()?.unwrap_or(0),
+                    entry.header().device_major().ok().flatten().unwrap_or(0),
+                    entry.header().device_minor().ok().flatten().unwrap_or(0),
                 );
                 self.invalidate(&full);
                 match rfs::mknodat(&dir, &name, ft, mode, dev) {

@@ -1,0 +1,208 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_barge_global_optspecs
+    string join \n root= debug h/help V/version
+end
+
+function __fish_barge_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_barge_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_barge_using_subcommand
+    set -l cmd (__fish_barge_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c barge -n "__fish_barge_needs_command" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_needs_command" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c barge -n "__fish_barge_needs_command" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_needs_command" -f -a "import" -d 'Import an image archive (docker save, OCI layout) or a root filesystem tarball'
+complete -c barge -n "__fish_barge_needs_command" -f -a "load" -d 'Import an image archive (docker save, OCI layout) or a root filesystem tarball'
+complete -c barge -n "__fish_barge_needs_command" -f -a "images" -d 'List images'
+complete -c barge -n "__fish_barge_needs_command" -f -a "image" -d 'Manage images'
+complete -c barge -n "__fish_barge_needs_command" -f -a "rmi" -d 'Remove one or more images'
+complete -c barge -n "__fish_barge_needs_command" -f -a "tag" -d 'Create a tag TARGET that refers to SOURCE'
+complete -c barge -n "__fish_barge_needs_command" -f -a "inspect" -d 'Show low-level information on images, as JSON'
+complete -c barge -n "__fish_barge_needs_command" -f -a "history" -d 'Show the history of an image'
+complete -c barge -n "__fish_barge_needs_command" -f -a "save" -d 'Save images to a docker save archive (tar)'
+complete -c barge -n "__fish_barge_needs_command" -f -a "system" -d 'Manage barge itself'
+complete -c barge -n "__fish_barge_needs_command" -f -a "__generate" -d 'Write shell completions and man pages generated from these definitions'
+complete -c barge -n "__fish_barge_using_subcommand import" -s i -l input -d 'Archive to read (as `docker load -i`)' -r
+complete -c barge -n "__fish_barge_using_subcommand import" -s t -l tag -d 'Add a tag to the imported image (repeatable)' -r
+complete -c barge -n "__fish_barge_using_subcommand import" -l platform -d 'Image to take from a multi-platform archive, os/arch[/variant]' -r
+complete -c barge -n "__fish_barge_using_subcommand import" -s m -l message -d 'History comment for a root filesystem import' -r
+complete -c barge -n "__fish_barge_using_subcommand import" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand import" -s q -l quiet -d 'No progress output'
+complete -c barge -n "__fish_barge_using_subcommand import" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand import" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand import" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand load" -s i -l input -d 'Archive to read (as `docker load -i`)' -r
+complete -c barge -n "__fish_barge_using_subcommand load" -s t -l tag -d 'Add a tag to the imported image (repeatable)' -r
+complete -c barge -n "__fish_barge_using_subcommand load" -l platform -d 'Image to take from a multi-platform archive, os/arch[/variant]' -r
+complete -c barge -n "__fish_barge_using_subcommand load" -s m -l message -d 'History comment for a root filesystem import' -r
+complete -c barge -n "__fish_barge_using_subcommand load" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand load" -s q -l quiet -d 'No progress output'
+complete -c barge -n "__fish_barge_using_subcommand load" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand load" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand load" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand images" -l format -d 'Output: table, json (one object per line) or a Go template' -r
+complete -c barge -n "__fish_barge_using_subcommand images" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand images" -s a -l all -d 'Show all images (barge keeps no intermediate images, so this is the default list)'
+complete -c barge -n "__fish_barge_using_subcommand images" -s q -l quiet -d 'Only show image IDs'
+complete -c barge -n "__fish_barge_using_subcommand images" -l digests -d 'Show digests'
+complete -c barge -n "__fish_barge_using_subcommand images" -l no-trunc -d 'Don\'t truncate output'
+complete -c barge -n "__fish_barge_using_subcommand images" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand images" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand images" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "ls" -d 'List images'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "list" -d 'List images'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "rm" -d 'Remove one or more images'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "remove" -d 'Remove one or more images'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "inspect" -d 'Show low-level information on images, as JSON'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "tag" -d 'Create a tag TARGET that refers to SOURCE'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "history" -d 'Show the history of an image'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "save" -d 'Save images to a docker save archive (tar)'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "import" -d 'Import an image archive or a root filesystem tarball'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "load" -d 'Import an image archive or a root filesystem tarball'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "prune" -d 'Remove dangling images and unreferenced layers and blobs'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from ls" -l format -d 'Output: table, json (one object per line) or a Go template' -r
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from ls" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from ls" -s a -l all -d 'Show all images (barge keeps no intermediate images, so this is the default list)'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Only show image IDs'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from ls" -l digests -d 'Show digests'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from ls" -l no-trunc -d 'Don\'t truncate output'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from ls" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from list" -l format -d 'Output: table, json (one object per line) or a Go template' -r
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from list" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from list" -s a -l all -d 'Show all images (barge keeps no intermediate images, so this is the default list)'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only show image IDs'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from list" -l digests -d 'Show digests'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from list" -l no-trunc -d 'Don\'t truncate output'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from list" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from rm" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from rm" -s f -l force -d 'Remove an image with several tags by ID, without asking'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from rm" -l no-prune -d 'Accepted for Docker compatibility (barge never keeps untagged parents)'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from rm" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from remove" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from remove" -s f -l force -d 'Remove an image with several tags by ID, without asking'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from remove" -l no-prune -d 'Accepted for Docker compatibility (barge never keeps untagged parents)'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from remove" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Go template applied to each object, e.g. \'{{.Id}}\' or \'{{json .Config}}\'' -r
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from inspect" -l type -d 'Object type (only "image" so far)' -r
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from inspect" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from inspect" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from inspect" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from tag" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from tag" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from tag" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from tag" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from history" -s H -l human -d 'Print sizes and dates in human readable form' -r -f -a "true\t''
+false\t''"
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from history" -l format -d 'Output: table, json or a Go template' -r
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from history" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from history" -l no-trunc -d 'Don\'t truncate output'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from history" -s q -l quiet -d 'Only show image IDs'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from history" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from history" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from save" -s o -l output -d 'Write to FILE ("-" for standard output) instead of standard output' -r
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from save" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from save" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from save" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from save" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from import" -s i -l input -d 'Archive to read (as `docker load -i`)' -r
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from import" -s t -l tag -d 'Add a tag to the imported image (repeatable)' -r
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from import" -l platform -d 'Image to take from a multi-platform archive, os/arch[/variant]' -r
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from import" -s m -l message -d 'History comment for a root filesystem import' -r
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from import" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from import" -s q -l quiet -d 'No progress output'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from import" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from load" -s i -l input -d 'Archive to read (as `docker load -i`)' -r
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from load" -s t -l tag -d 'Add a tag to the imported image (repeatable)' -r
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from load" -l platform -d 'Image to take from a multi-platform archive, os/arch[/variant]' -r
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from load" -s m -l message -d 'History comment for a root filesystem import' -r
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from load" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from load" -s q -l quiet -d 'No progress output'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from load" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from load" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from load" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from prune" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from prune" -s a -l all -d 'Remove all unused images, not just dangling ones'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not ask for confirmation'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from prune" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand rmi" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand rmi" -s f -l force -d 'Remove an image with several tags by ID, without asking'
+complete -c barge -n "__fish_barge_using_subcommand rmi" -l no-prune -d 'Accepted for Docker compatibility (barge never keeps untagged parents)'
+complete -c barge -n "__fish_barge_using_subcommand rmi" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand rmi" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand rmi" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand tag" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand tag" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand tag" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand tag" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand inspect" -s f -l format -d 'Go template applied to each object, e.g. \'{{.Id}}\' or \'{{json .Config}}\'' -r
+complete -c barge -n "__fish_barge_using_subcommand inspect" -l type -d 'Object type (only "image" so far)' -r
+complete -c barge -n "__fish_barge_using_subcommand inspect" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand inspect" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand inspect" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand inspect" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand history" -s H -l human -d 'Print sizes and dates in human readable form' -r -f -a "true\t''
+false\t''"
+complete -c barge -n "__fish_barge_using_subcommand history" -l format -d 'Output: table, json or a Go template' -r
+complete -c barge -n "__fish_barge_using_subcommand history" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand history" -l no-trunc -d 'Don\'t truncate output'
+complete -c barge -n "__fish_barge_using_subcommand history" -s q -l quiet -d 'Only show image IDs'
+complete -c barge -n "__fish_barge_using_subcommand history" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand history" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand history" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand save" -s o -l output -d 'Write to FILE ("-" for standard output) instead of standard output' -r
+complete -c barge -n "__fish_barge_using_subcommand save" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand save" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand save" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand save" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand system; and not __fish_seen_subcommand_from df" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand system; and not __fish_seen_subcommand_from df" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand system; and not __fish_seen_subcommand_from df" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand system; and not __fish_seen_subcommand_from df" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand system; and not __fish_seen_subcommand_from df" -f -a "df" -d 'Show disk usage'
+complete -c barge -n "__fish_barge_using_subcommand system; and __fish_seen_subcommand_from df" -l format -d 'Output: table, json or a Go template' -r
+complete -c barge -n "__fish_barge_using_subcommand system; and __fish_seen_subcommand_from df" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand system; and __fish_seen_subcommand_from df" -s v -l verbose -d 'Accepted for Docker compatibility; per-image detail comes later'
+complete -c barge -n "__fish_barge_using_subcommand system; and __fish_seen_subcommand_from df" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand system; and __fish_seen_subcommand_from df" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand system; and __fish_seen_subcommand_from df" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand __generate" -l completions -d 'Directory for completions/' -r -F
+complete -c barge -n "__fish_barge_using_subcommand __generate" -l man -d 'Directory for man pages (man1)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand __generate" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand __generate" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand __generate" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand __generate" -s V -l version -d 'Print version'
