@@ -17,12 +17,21 @@ fn classic_docker_save_archive() {
     let f = b.file("img.tar", &docker_archive(std::slice::from_ref(&img)));
     let o = b.run(&["import", &f]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "Loaded image: bars/one:1.0\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "Loaded image: bars/one:1.0\n"
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains("docker save archive"));
     let out = b.ok(&["images"]);
     let mut lines = out.lines();
     assert_eq!(
-        lines.next().unwrap().split("   ").map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>(),
+        lines
+            .next()
+            .unwrap()
+            .split("   ")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>(),
         ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]
     );
     let row = lines.next().unwrap();
@@ -33,7 +42,9 @@ fn classic_docker_save_archive() {
     let bb = std::fs::read(layer_dir(&b, &chain).join("bin/busybox")).unwrap();
     assert_eq!(bb, std::fs::read(busybox_path()).unwrap());
     assert_eq!(
-        std::fs::read_link(layer_dir(&b, &chain).join("bin/sh")).unwrap().to_str(),
+        std::fs::read_link(layer_dir(&b, &chain).join("bin/sh"))
+            .unwrap()
+            .to_str(),
         Some("busybox")
     );
 }
@@ -53,7 +64,12 @@ fn docker25_archive_from_stdin_keeps_manifest_digest() {
     assert_eq!(v[0]["Architecture"], host_arch());
     assert_eq!(v[0]["Config"]["Cmd"][0], "sh");
     // name@digest finds it too.
-    let by_digest = b.ok(&["inspect", "--format", "{{.Id}}", &format!("alpine@{}", sha256(&img.manifest()))]);
+    let by_digest = b.ok(&[
+        "inspect",
+        "--format",
+        "{{.Id}}",
+        &format!("alpine@{}", sha256(&img.manifest())),
+    ]);
     assert_eq!(by_digest.trim(), img.id());
 }
 
@@ -63,7 +79,11 @@ fn oci_layout_picks_the_platform() {
     let mut host = Img::new("", vec![layer(&[E::File("which", b"host")])]).compressed(zstd);
     host.arch = host_arch().into();
     let mut other = Img::new("", vec![layer(&[E::File("which", b"other")])]);
-    other.arch = if host_arch() == "arm64" { "amd64".into() } else { "arm64".into() };
+    other.arch = if host_arch() == "arm64" {
+        "amd64".into()
+    } else {
+        "arm64".into()
+    };
     let archive = oci_archive("docker.io/multi/arch:1", &[host.clone(), other.clone()]);
     let f = b.file("oci.tar", &archive);
     let out = b.ok(&["import", &f]);
@@ -72,7 +92,14 @@ fn oci_layout_picks_the_platform() {
     assert_eq!(id.trim(), host.id());
     // --platform takes the other one; --tag names it.
     let platform = format!("linux/{}", other.arch);
-    let out = b.ok(&["import", "--platform", &platform, "--tag", "multi/other:2", &f]);
+    let out = b.ok(&[
+        "import",
+        "--platform",
+        &platform,
+        "--tag",
+        "multi/other:2",
+        &f,
+    ]);
     assert!(out.contains("multi/other:2"), "{out}");
     let id = b.ok(&["inspect", "-f", "{{.Id}}", "multi/other:2"]);
     assert_eq!(id.trim(), other.id());
@@ -96,7 +123,10 @@ fn rootfs_tarballs_plain_gzip_zstd() {
     let v: Value = serde_json::from_str(&b.ok(&["inspect", "rootfs:2"])).unwrap();
     assert_eq!(v[0]["RootFS"]["Layers"][0], sha256(&tar));
     // All three share the one layer.
-    assert_eq!(std::fs::read_dir(b.root().join("layers")).unwrap().count(), 1);
+    assert_eq!(
+        std::fs::read_dir(b.root().join("layers")).unwrap().count(),
+        1
+    );
     let hist = b.ok(&["history", "rootfs:0"]);
     assert!(hist.contains("barge import"), "{hist}");
 }
@@ -139,11 +169,21 @@ fn whiteouts_opaque_dirs_hardlinks_and_replacements_mount_as_expected() {
     b.ok(&["import", &b.file("l.tar", &docker_archive(&[img]))]);
     let d1 = sha256(&l1);
     let chain2 = sha256(format!("{} {}", d1, sha256(&l2)).as_bytes());
-    let lower = format!("{}:{}", layer_dir(&b, &chain2).display(), layer_dir(&b, &d1).display());
+    let lower = format!(
+        "{}:{}",
+        layer_dir(&b, &chain2).display(),
+        layer_dir(&b, &d1).display()
+    );
     let mnt = b.dir.path().join("mnt");
     std::fs::create_dir(&mnt).unwrap();
     let st = std::process::Command::new("mount")
-        .args(["-t", "overlay", "overlay", "-o", &format!("lowerdir={lower}")])
+        .args([
+            "-t",
+            "overlay",
+            "overlay",
+            "-o",
+            &format!("lowerdir={lower}"),
+        ])
         .arg(&mnt)
         .status()
         .unwrap();
@@ -161,16 +201,27 @@ fn whiteouts_opaque_dirs_hardlinks_and_replacements_mount_as_expected() {
         let m = std::fs::metadata(p("suid")).unwrap();
         assert_eq!(m.permissions().mode() & 0o7777, 0o4755);
         let m = std::fs::metadata(p("owned")).unwrap();
-        assert_eq!((m.uid(), m.gid(), m.permissions().mode() & 0o777), (1000, 1001, 0o640));
+        assert_eq!(
+            (m.uid(), m.gid(), m.permissions().mode() & 0o777),
+            (1000, 1001, 0o640)
+        );
         assert_eq!(m.mtime(), 1_700_000_000);
-        assert!(std::fs::symlink_metadata(p("fifo")).unwrap().file_type().is_fifo());
+        assert!(
+            std::fs::symlink_metadata(p("fifo"))
+                .unwrap()
+                .file_type()
+                .is_fifo()
+        );
         let n = std::fs::symlink_metadata(p("null")).unwrap();
         assert!(n.file_type().is_char_device());
         assert_eq!(n.rdev(), libc_makedev(1, 3));
         let a = std::fs::metadata(p("orig")).unwrap();
         let l = std::fs::metadata(p("link")).unwrap();
         assert_eq!(a.ino(), l.ino(), "hardlink shares the inode");
-        assert_eq!(std::fs::read_link(p("sym")).unwrap().to_str(), Some("/a/kept"));
+        assert_eq!(
+            std::fs::read_link(p("sym")).unwrap().to_str(),
+            Some("/a/kept")
+        );
     };
     let r = std::panic::catch_unwind(check);
     let _ = std::process::Command::new("umount").arg(&mnt).status();
@@ -187,15 +238,30 @@ fn images_listing_filters_and_formats() {
     let a = Img::new("bars/one:1", vec![layer(&[E::File("a", b"a")])]);
     let c = Img::new("bars/two:2", vec![layer(&[E::File("c", b"c")])]);
     let d = Img::new("other:latest", vec![layer(&[E::File("d", b"d")])]);
-    b.ok(&["import", &b.file("all.tar", &docker_archive(&[a.clone(), c, d]))]);
+    b.ok(&[
+        "import",
+        &b.file("all.tar", &docker_archive(&[a.clone(), c, d])),
+    ]);
     let out = b.ok(&["images", "bars/*", "--format", "{{.Repository}}:{{.Tag}}"]);
     let mut names: Vec<&str> = out.lines().collect();
     names.sort();
     assert_eq!(names, ["bars/one:1", "bars/two:2"]);
     let json_lines = b.ok(&["images", "--format", "json"]);
-    let rows: Vec<Value> = json_lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<Value> = json_lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows.len(), 3);
-    for key in ["Containers", "CreatedAt", "CreatedSince", "Digest", "ID", "Repository", "Size", "Tag"] {
+    for key in [
+        "Containers",
+        "CreatedAt",
+        "CreatedSince",
+        "Digest",
+        "ID",
+        "Repository",
+        "Size",
+        "Tag",
+    ] {
         assert!(rows[0].get(key).is_some(), "missing {key}");
     }
     let q = b.ok(&["images", "-q", "--no-trunc"]);
@@ -206,7 +272,11 @@ fn images_listing_filters_and_formats() {
     // Broken pipe is not an error.
     let st = std::process::Command::new("sh")
         .arg("-c")
-        .arg(format!("'{}' --root '{}' images | head -c1 >/dev/null", env!("CARGO_BIN_EXE_barge"), b.root().display()))
+        .arg(format!(
+            "'{}' --root '{}' images | head -c1 >/dev/null",
+            env!("CARGO_BIN_EXE_barge"),
+            b.root().display()
+        ))
         .status()
         .unwrap();
     assert!(st.success());
@@ -217,7 +287,10 @@ fn tag_rmi_and_prune() {
     let b = Barge::new();
     let img = Img::new("one:1", vec![layer(&[E::File("f", b"f")])]);
     let id = img.id();
-    b.ok(&["import", &b.file("i.tar", &docker_archive(std::slice::from_ref(&img)))]);
+    b.ok(&[
+        "import",
+        &b.file("i.tar", &docker_archive(std::slice::from_ref(&img))),
+    ]);
     b.ok(&["tag", "one:1", "two:2"]);
     b.ok(&["image", "tag", &hexof(&id)[..8], "three"]);
     assert_eq!(b.ok(&["images", "-q"]).lines().count(), 1);
@@ -227,9 +300,16 @@ fn tag_rmi_and_prune() {
     assert!(err.contains("hint: use -f"), "{err}");
     // By name: untag only.
     assert_eq!(b.ok(&["rmi", "two:2"]), "Untagged: two:2\n");
-    assert_eq!(b.ok(&["rmi", "-f", &id]), format!("Untagged: one:1\nUntagged: three:latest\nDeleted: {id}\n"));
+    assert_eq!(
+        b.ok(&["rmi", "-f", &id]),
+        format!("Untagged: one:1\nUntagged: three:latest\nDeleted: {id}\n")
+    );
     assert_eq!(b.ok(&["images", "-q"]), "");
-    assert_eq!(b.store_files(), Vec::<String>::new(), "rmi leaves no blob or layer behind");
+    assert_eq!(
+        b.store_files(),
+        Vec::<String>::new(),
+        "rmi leaves no blob or layer behind"
+    );
     // A layer shared by two images stays until the last goes.
     let base = layer(&[E::File("base", b"b")]);
     let x = Img::new("x:1", vec![base.clone()]);
@@ -241,11 +321,17 @@ fn tag_rmi_and_prune() {
     assert!(!layer_dir(&b, &sha256(&base)).exists());
     // Dangling images go with prune; prune refuses to run unasked without a terminal.
     let z = Img::new("z:1", vec![layer(&[E::File("z", b"z")])]);
-    b.ok(&["import", &b.file("z.tar", &docker_archive(std::slice::from_ref(&z)))]);
+    b.ok(&[
+        "import",
+        &b.file("z.tar", &docker_archive(std::slice::from_ref(&z))),
+    ]);
     let w = Img::new("z:1", vec![layer(&[E::File("w", b"w")])]);
     b.ok(&["import", &b.file("w.tar", &docker_archive(&[w]))]);
     let listing = b.ok(&["images"]);
-    assert!(listing.contains("<none>"), "the retagged image is dangling: {listing}");
+    assert!(
+        listing.contains("<none>"),
+        "the retagged image is dangling: {listing}"
+    );
     b.fails(&["image", "prune"]);
     let out = b.ok(&["image", "prune", "-f"]);
     assert!(out.contains(&format!("deleted: {}", z.id())), "{out}");
@@ -259,20 +345,33 @@ fn tag_rmi_and_prune() {
 #[test]
 fn save_round_trips_to_the_same_image_id() {
     let b = Barge::new();
-    let img = Img::new("round/trip:1", vec![busybox_layer(), layer(&[E::File("x", b"x")])]).compressed(gzip);
-    b.ok(&["import", &b.file("in.tar", &docker_archive(std::slice::from_ref(&img)))]);
+    let img = Img::new(
+        "round/trip:1",
+        vec![busybox_layer(), layer(&[E::File("x", b"x")])],
+    )
+    .compressed(gzip);
+    b.ok(&[
+        "import",
+        &b.file("in.tar", &docker_archive(std::slice::from_ref(&img))),
+    ]);
     let saved = b.dir.path().join("out.tar");
     b.ok(&["save", "-o", saved.to_str().unwrap(), "round/trip:1"]);
     let b2 = Barge::new();
     let out = b2.ok(&["load", "-i", saved.to_str().unwrap()]);
     assert_eq!(out, "Loaded image: round/trip:1\n");
-    assert_eq!(b2.ok(&["inspect", "-f", "{{.Id}}", "round/trip:1"]).trim(), img.id());
+    assert_eq!(
+        b2.ok(&["inspect", "-f", "{{.Id}}", "round/trip:1"]).trim(),
+        img.id()
+    );
     // And through a pipe, saved by ID: no name.
     let o = b.cmd().args(["save", &img.id()]).output().unwrap();
     assert!(o.status.success());
     let b3 = Barge::new();
     let loaded = b3.import_stdin(&o.stdout, &[]);
-    assert_eq!(String::from_utf8_lossy(&loaded.stdout), format!("Loaded image ID: {}\n", img.id()));
+    assert_eq!(
+        String::from_utf8_lossy(&loaded.stdout),
+        format!("Loaded image ID: {}\n", img.id())
+    );
     // History lists the layers newest first.
     let h = b.ok(&["history", "--format", "{{.CreatedBy}}", "round/trip:1"]);
     assert_eq!(h, "layer 1\nlayer 0\n");
@@ -287,15 +386,24 @@ fn bad_inputs_fail_cleanly_and_change_nothing() {
     let images_before = b.ok(&["images"]);
 
     let err = b.fails(&["import", "/nonexistent/archive.tar"]);
-    assert!(err.contains("/nonexistent/archive.tar") && err.contains("no such file"), "{err}");
+    assert!(
+        err.contains("/nonexistent/archive.tar") && err.contains("no such file"),
+        "{err}"
+    );
     let err = b.fails(&["import", &b.file("empty.tar", b"")]);
     assert!(err.contains("empty.tar") && err.contains("empty"), "{err}");
     let err = b.fails(&["import", &b.file("junk.tar", &[7u8; 4096])]);
-    assert!(err.contains("junk.tar") && err.contains("not a tar archive"), "{err}");
+    assert!(
+        err.contains("junk.tar") && err.contains("not a tar archive"),
+        "{err}"
+    );
 
     let full = docker_archive(&[Img::new("trunc:1", vec![busybox_layer()])]);
     let err = b.fails(&["import", &b.file("trunc.tar", &full[..full.len() / 2])]);
-    assert!(err.contains("trunc.tar") && err.contains("truncated"), "{err}");
+    assert!(
+        err.contains("trunc.tar") && err.contains("truncated"),
+        "{err}"
+    );
 
     // A diff ID that does not match the layer.
     let mut bad = Img::new("bad:1", vec![layer(&[E::File("f", b"real")])]);
@@ -307,11 +415,18 @@ fn bad_inputs_fail_cleanly_and_change_nothing() {
         add(&mut tb, "l/layer.tar", &l);
         let c = serde_json::to_vec(&cfg).unwrap();
         add(&mut tb, "c.json", &c);
-        add(&mut tb, "manifest.json", br#"[{"Config":"c.json","RepoTags":["bad:1"],"Layers":["l/layer.tar"]}]"#);
+        add(
+            &mut tb,
+            "manifest.json",
+            br#"[{"Config":"c.json","RepoTags":["bad:1"],"Layers":["l/layer.tar"]}]"#,
+        );
         tb.into_inner().unwrap()
     };
     let err = b.fails(&["import", &b.file("badid.tar", &archive)]);
-    assert!(err.contains("badid.tar") && err.contains("digest mismatch"), "{err}");
+    assert!(
+        err.contains("badid.tar") && err.contains("digest mismatch"),
+        "{err}"
+    );
 
     // A blob whose name is not its digest.
     let d25 = docker25_archive(&[Img::new("blob:1", vec![layer(&[E::File("f", b"1")])])]);
@@ -319,7 +434,11 @@ fn bad_inputs_fail_cleanly_and_change_nothing() {
     let err = b.fails(&["import", &b.file("tampered.tar", &tampered)]);
     assert!(err.contains("digest mismatch"), "{err}");
 
-    assert_eq!(b.store_files(), before, "a failed import leaves nothing behind");
+    assert_eq!(
+        b.store_files(),
+        before,
+        "a failed import leaves nothing behind"
+    );
     assert_eq!(b.ok(&["images"]), images_before);
     let err = b.fails(&["inspect", "nope:1"]);
     assert!(err.contains("no such image: nope:1"), "{err}");
@@ -360,7 +479,9 @@ fn disk_full_is_reported_and_leaves_the_store_unchanged() {
         .status()
         .unwrap();
     assert!(st.success());
-    let big: Vec<u8> = (0..6_000_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let big: Vec<u8> = (0..6_000_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     let img = Img::new("big:1", vec![layer(&[E::FileOwned("big".into(), big)])]);
     let f = b.file("big.tar", &docker_archive(&[img]));
     let o = b.run(&["import", &f]);
@@ -369,11 +490,19 @@ fn disk_full_is_reported_and_leaves_the_store_unchanged() {
     let images = b.run(&["images", "-q"]);
     let _ = std::process::Command::new("umount").arg(&root).status();
     assert_eq!(o.status.code(), Some(125), "{err}");
-    assert!(err.contains("No space left on device") || err.contains("no space"), "{err}");
+    assert!(
+        err.contains("No space left on device") || err.contains("no space"),
+        "{err}"
+    );
     assert!(err.contains("full"), "a hint says the disk is full: {err}");
     assert!(images.status.success());
     assert!(images.stdout.is_empty());
-    assert!(files.iter().all(|f| f.starts_with("tmp/") == false && !f.starts_with("layers/")), "{files:?}");
+    assert!(
+        files
+            .iter()
+            .all(|f| !f.starts_with("tmp/") && !f.starts_with("layers/")),
+        "{files:?}"
+    );
 }
 
 #[test]
@@ -382,7 +511,13 @@ fn generated_completions_and_man_pages_are_up_to_date() {
     let comp = dir.path().join("completions");
     let man = dir.path().join("man");
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_barge"))
-        .args(["__generate", "--completions", comp.to_str().unwrap(), "--man", man.to_str().unwrap()])
+        .args([
+            "__generate",
+            "--completions",
+            comp.to_str().unwrap(),
+            "--man",
+            man.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(o.status.success());

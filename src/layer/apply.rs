@@ -495,18 +495,71 @@ impl Applier<'_> {
         };
         match rfs::openat2(self.root, target, flags, Mode::empty(), how) {
             Ok(fd) => Ok(fd),
-            Err(Errno::NOENT) if create && !rel.as_os_str().is_empty() => {
-                let parent = rel.parent().unwrap_or(Path::new(""));
-                let name = rel.file_name().ok_or_else(|| bad("bad directory name"))?;
-                let pfd = self.open_dir(parent, true)?;
-                match rfs::mkdirat(&pfd, name, Mode::from_raw_mode(0o755)) {
-                    Ok(()) | Err(Errno::EXIST) => {}
-                    Err(e) => return Err(e.into()),
-                }
-                rfs::openat2(self.root, target, flags, Mode::empty(), how).map_err(Into::into)
-            }
+            Err(Errno::NOENT) if create && !rel.as_os_str().is_empty() => self.create_dirs(rel),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The slow path of `open_dir`: make the missing directories of `rel`. Symlinks on
+    /// the way are expanded inside the root first (a dangling `evil -> /x` makes `x`
+    /// inside the layer), then each component is opened with `O_NOFOLLOW`, so nothing is
+    /// ever created through a link.
+    fn create_dirs(&self, rel: &Path) -> io::Result<OwnedFd> {
+        let canonical = self.canonical(rel)?;
+        let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let mut cur = self.root.try_clone_to_owned()?;
+        for c in &canonical {
+            cur = match rfs::openat(&cur, c, flags, Mode::empty()) {
+                Ok(fd) => fd,
+                Err(Errno::NOENT) => {
+                    match rfs::mkdirat(&cur, c, Mode::from_raw_mode(0o755)) {
+                        Ok(()) | Err(Errno::EXIST) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                    rfs::openat(&cur, c, flags, Mode::empty())?
+                }
+                Err(e) => return Err(e.into()),
+            };
+        }
+        Ok(cur)
+    }
+
+    /// `rel` with every symlink expanded as if the layer directory were `/`.
+    fn canonical(&self, rel: &Path) -> io::Result<Vec<OsString>> {
+        let mut queue: std::collections::VecDeque<OsString> =
+            rel.iter().map(|c| c.to_os_string()).collect();
+        let mut stack: Vec<OsString> = Vec::new();
+        let mut links = 0;
+        while let Some(c) = queue.pop_front() {
+            match c.as_bytes() {
+                b"" | b"." | b"/" => continue,
+                b".." => {
+                    stack.pop();
+                    continue;
+                }
+                _ => {}
+            }
+            let mut candidate: PathBuf = stack.iter().collect();
+            candidate.push(&c);
+            match rfs::readlinkat(self.root, &candidate, Vec::new()) {
+                Ok(target) => {
+                    links += 1;
+                    if links > 40 {
+                        return Err(Errno::LOOP.into());
+                    }
+                    let target = PathBuf::from(OsString::from_vec(target.into_bytes()));
+                    if target.is_absolute() {
+                        stack.clear();
+                    }
+                    for t in target.iter().rev() {
+                        queue.push_front(t.to_os_string());
+                    }
+                }
+                Err(Errno::NOENT) | Err(Errno::INVAL) => stack.push(c),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(stack)
     }
 
     fn finish(&mut self) -> io::Result<()> {

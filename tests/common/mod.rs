@@ -142,7 +142,8 @@ pub fn layer(entries: &[E]) -> Vec<u8> {
                 };
                 pax.extend(rec(&format!("SCHILY.xattr.{key}"), value));
                 let mut ph = header(tar::EntryType::XHeader, pax.len() as u64, 0o644);
-                b.append_data(&mut ph, "PaxHeaders/x", pax.as_slice()).unwrap();
+                b.append_data(&mut ph, "PaxHeaders/x", pax.as_slice())
+                    .unwrap();
                 let mut h = header(tar::EntryType::Regular, 1, 0o644);
                 b.append_data(&mut h, p, &b"x"[..]).unwrap();
             }
@@ -156,18 +157,28 @@ pub fn busybox_layer() -> Vec<u8> {
     let bb = busybox_path();
     let data = std::fs::read(&bb).unwrap();
     let mut b = tar::Builder::new(Vec::new());
-    for d in ["bin", "etc", "proc", "sys", "dev", "tmp", "root", "home", "usr", "usr/bin", "var", "var/tmp"] {
-        let mut h = header(tar::EntryType::Directory, 0, if d.ends_with("tmp") { 0o1777 } else { 0o755 });
+    for d in [
+        "bin", "etc", "proc", "sys", "dev", "tmp", "root", "home", "usr", "usr/bin", "var",
+        "var/tmp",
+    ] {
+        let mut h = header(
+            tar::EntryType::Directory,
+            0,
+            if d.ends_with("tmp") { 0o1777 } else { 0o755 },
+        );
         b.append_data(&mut h, d, std::io::empty()).unwrap();
     }
     let mut h = header(tar::EntryType::Regular, data.len() as u64, 0o755);
-    b.append_data(&mut h, "bin/busybox", data.as_slice()).unwrap();
+    b.append_data(&mut h, "bin/busybox", data.as_slice())
+        .unwrap();
     for app in [
-        "sh", "echo", "cat", "ls", "id", "true", "false", "sleep", "hostname", "mount", "ps", "grep", "wc", "env",
-        "pwd", "touch", "mkdir", "rm", "stat", "head", "readlink", "kill", "test", "yes", "dd", "chmod", "whoami",
+        "sh", "echo", "cat", "ls", "id", "true", "false", "sleep", "hostname", "mount", "ps",
+        "grep", "wc", "env", "pwd", "touch", "mkdir", "rm", "stat", "head", "readlink", "kill",
+        "test", "yes", "dd", "chmod", "whoami",
     ] {
         let mut h = header(tar::EntryType::Symlink, 0, 0o777);
-        b.append_link(&mut h, format!("bin/{app}"), "busybox").unwrap();
+        b.append_link(&mut h, format!("bin/{app}"), "busybox")
+            .unwrap();
     }
     let passwd = b"root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
     let group = b"root:x:0:\ndaemon:x:1:\nwheel:x:10:root,daemon\nnogroup:x:65534:\n";
@@ -211,8 +222,15 @@ pub struct Img {
 impl Img {
     pub fn new(tag: &str, uncompressed_layers: Vec<Vec<u8>>) -> Img {
         Img {
-            tags: if tag.is_empty() { vec![] } else { vec![tag.to_string()] },
-            layers: uncompressed_layers.into_iter().map(|l| (l.clone(), l)).collect(),
+            tags: if tag.is_empty() {
+                vec![]
+            } else {
+                vec![tag.to_string()]
+            },
+            layers: uncompressed_layers
+                .into_iter()
+                .map(|l| (l.clone(), l))
+                .collect(),
             arch: host_arch().into(),
             cmd: vec!["sh".into()],
         }
@@ -305,7 +323,11 @@ pub fn docker_archive(images: &[Img]) -> Vec<u8> {
         add(&mut b, &cfg_name, &cfg);
         manifest.push(json!({"Config": cfg_name, "RepoTags": img.tags, "Layers": layer_paths}));
     }
-    add(&mut b, "manifest.json", &serde_json::to_vec(&manifest).unwrap());
+    add(
+        &mut b,
+        "manifest.json",
+        &serde_json::to_vec(&manifest).unwrap(),
+    );
     b.into_inner().unwrap()
 }
 
@@ -330,8 +352,16 @@ pub fn docker25_archive(images: &[Img]) -> Vec<u8> {
         index.push(json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha256(&m), "size": m.len(),
             "annotations": {"io.containerd.image.name": img.tags.first().map(|t| format!("docker.io/library/{t}")).unwrap_or_default()}}));
     }
-    add(&mut b, "index.json", &serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": index})).unwrap());
-    add(&mut b, "manifest.json", &serde_json::to_vec(&manifest).unwrap());
+    add(
+        &mut b,
+        "index.json",
+        &serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": index})).unwrap(),
+    );
+    add(
+        &mut b,
+        "manifest.json",
+        &serde_json::to_vec(&manifest).unwrap(),
+    );
     add(&mut b, "oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#);
     b.into_inner().unwrap()
 }
@@ -344,17 +374,29 @@ pub fn oci_archive(name: &str, images: &[Img]) -> Vec<u8> {
     let mut entries = Vec::new();
     for img in images {
         for (blob, _) in &img.layers {
-            add(&mut b, &format!("blobs/sha256/{}", hexof(&sha256(blob))), blob);
+            add(
+                &mut b,
+                &format!("blobs/sha256/{}", hexof(&sha256(blob))),
+                blob,
+            );
         }
         let cfg = img.config();
-        add(&mut b, &format!("blobs/sha256/{}", hexof(&sha256(&cfg))), &cfg);
+        add(
+            &mut b,
+            &format!("blobs/sha256/{}", hexof(&sha256(&cfg))),
+            &cfg,
+        );
         let m = img.manifest();
         add(&mut b, &format!("blobs/sha256/{}", hexof(&sha256(&m))), &m);
         entries.push(json!({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha256(&m), "size": m.len(),
             "platform": {"architecture": img.arch, "os": "linux"}}));
     }
     let idx = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries})).unwrap();
-    add(&mut b, &format!("blobs/sha256/{}", hexof(&sha256(&idx))), &idx);
+    add(
+        &mut b,
+        &format!("blobs/sha256/{}", hexof(&sha256(&idx))),
+        &idx,
+    );
     add(
         &mut b,
         "index.json",
@@ -373,7 +415,10 @@ pub struct Barge {
 impl Barge {
     pub fn new() -> Barge {
         Barge {
-            dir: tempfile::Builder::new().prefix("barge-test-").tempdir().unwrap(),
+            dir: tempfile::Builder::new()
+                .prefix("barge-test-")
+                .tempdir()
+                .unwrap(),
         }
     }
 
@@ -410,11 +455,24 @@ impl Barge {
     pub fn fails(&self, args: &[&str]) -> String {
         let o = self.run(args);
         let err = String::from_utf8_lossy(&o.stderr).into_owned();
-        assert_eq!(o.status.code(), Some(125), "barge {args:?}: expected 125, stderr: {err}");
-        let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("barge: error: ")).collect();
+        assert_eq!(
+            o.status.code(),
+            Some(125),
+            "barge {args:?}: expected 125, stderr: {err}"
+        );
+        let errors: Vec<&str> = err
+            .lines()
+            .filter(|l| l.starts_with("barge: error: "))
+            .collect();
         assert_eq!(errors.len(), 1, "exactly one error line: {err}");
-        let last = err.lines().rfind(|l| !l.starts_with("hint: ")).unwrap_or("");
-        assert!(last.starts_with("barge: error: "), "the error comes last: {err}");
+        let last = err
+            .lines()
+            .rfind(|l| !l.starts_with("hint: "))
+            .unwrap_or("");
+        assert!(
+            last.starts_with("barge: error: "),
+            "the error comes last: {err}"
+        );
         err
     }
 
@@ -429,7 +487,11 @@ impl Barge {
     pub fn import_stdin(&self, data: &[u8], extra: &[&str]) -> Output {
         use std::io::Write;
         let mut c = self.cmd();
-        c.arg("import").args(extra).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        c.arg("import")
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = c.spawn().unwrap();
         let mut stdin = child.stdin.take().unwrap();
         let data = data.to_vec();
@@ -452,7 +514,9 @@ impl Barge {
 }
 
 fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
