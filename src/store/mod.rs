@@ -69,6 +69,44 @@ CREATE TABLE IF NOT EXISTS repo_digests (
 );
 ";
 
+/// Containers (version 2). `state` is created|running|exited; `pid`/`pid_start` identify
+/// the process that owns a running container (its init, or the barge process supervising it)
+/// so a later barge can tell a live container from one whose barge was killed.
+const SCHEMA_V2: &str = "
+CREATE TABLE IF NOT EXISTS containers (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    image_id    TEXT NOT NULL,
+    image_name  TEXT NOT NULL,
+    command     TEXT NOT NULL,
+    created     INTEGER NOT NULL,
+    state       TEXT NOT NULL,
+    pid         INTEGER,
+    pid_start   INTEGER,
+    exit_code   INTEGER,
+    auto_remove INTEGER NOT NULL DEFAULT 0,
+    config      TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS containers_image ON containers(image_id);
+";
+
+/// One container's record.
+#[derive(Clone, Debug)]
+pub struct ContainerRecord {
+    pub id: String,
+    pub name: String,
+    pub image_id: Digest,
+    pub image_name: String,
+    pub command: String,
+    pub created: i64,
+    pub state: String,
+    pub pid: Option<i64>,
+    pub pid_start: Option<i64>,
+    pub exit_code: Option<i64>,
+    pub auto_remove: bool,
+    pub config: String,
+}
+
 /// One unpacked layer.
 #[derive(Clone, Debug)]
 pub struct LayerRecord {
@@ -135,9 +173,9 @@ impl Store {
         let version: i64 = db
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(dberr)?;
-        if version < 1 {
+        if version < 2 {
             db.execute_batch(&format!(
-                "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version=1; COMMIT;"
+                "BEGIN IMMEDIATE; {SCHEMA} {SCHEMA_V2} PRAGMA user_version=2; COMMIT;"
             ))
             .map_err(dberr)?;
         }
@@ -536,6 +574,99 @@ impl Store {
                 .map_err(|e| self.dberr(e))?;
         }
         Ok(ids.iter().filter_map(|c| Digest::parse(c).ok()).collect())
+    }
+
+    /// Record a new container; fails with a conflict when the name is taken.
+    pub fn insert_container(&mut self, c: &ContainerRecord) -> Result<()> {
+        let r = self.db.execute(
+            "INSERT INTO containers (id, name, image_id, image_name, command, created, state, pid,
+               pid_start, exit_code, auto_remove, config)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                c.id,
+                c.name,
+                c.image_id.as_str(),
+                c.image_name,
+                c.command,
+                c.created,
+                c.state,
+                c.pid,
+                c.pid_start,
+                c.exit_code,
+                c.auto_remove,
+                c.config
+            ],
+        );
+        match r {
+            Ok(_) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => {
+                Err(Error::Conflict(format!(
+                    "the container name \"{}\" is already in use; remove that container or choose another name",
+                    c.name
+                )))
+            }
+            Err(e) => Err(self.dberr(e)),
+        }
+    }
+
+    pub fn set_container_state(
+        &mut self,
+        id: &str,
+        state: &str,
+        pid: Option<i64>,
+        pid_start: Option<i64>,
+        exit_code: Option<i64>,
+    ) -> Result<()> {
+        self.db
+            .execute(
+                "UPDATE containers SET state=?2, pid=?3, pid_start=?4, exit_code=?5 WHERE id=?1",
+                params![id, state, pid, pid_start, exit_code],
+            )
+            .map(|_| ())
+            .map_err(|e| self.dberr(e))
+    }
+
+    pub fn delete_container(&mut self, id: &str) -> Result<()> {
+        self.db
+            .execute("DELETE FROM containers WHERE id=?1", [id])
+            .map(|_| ())
+            .map_err(|e| self.dberr(e))
+    }
+
+    pub fn containers(&self) -> Result<Vec<ContainerRecord>> {
+        let mut stmt = self
+            .db
+            .prepare_cached(
+                "SELECT id, name, image_id, image_name, command, created, state, pid, pid_start,
+                   exit_code, auto_remove, config FROM containers ORDER BY created DESC",
+            )
+            .map_err(|e| self.dberr(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(ContainerRecord {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    image_id: req_digest(r.get(2)?)?,
+                    image_name: r.get(3)?,
+                    command: r.get(4)?,
+                    created: r.get(5)?,
+                    state: r.get(6)?,
+                    pid: r.get(7)?,
+                    pid_start: r.get(8)?,
+                    exit_code: r.get(9)?,
+                    auto_remove: r.get(10)?,
+                    config: r.get(11)?,
+                })
+            })
+            .map_err(|e| self.dberr(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.dberr(e))
+    }
+
+    /// How many containers use an image (they keep it from being removed).
+    pub fn containers_using(&self, image: &Digest) -> Result<i64> {
+        self.db
+            .query_row("SELECT count(*) FROM containers WHERE image_id=?1", [image.as_str()], |r| r.get(0))
+            .map_err(|e| self.dberr(e))
     }
 
     /// Remove a layer directory (caller holds the exclusive gc lock).
