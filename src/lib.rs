@@ -1,1 +1,4 @@
-pub mod x {}
+pub mod cli;
+pub mod container;
+pub mod runtime;
+pub mod supervisor;
