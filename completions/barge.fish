@@ -38,6 +38,7 @@ complete -c barge -n "__fish_barge_needs_command" -f -a "inspect" -d 'Show low-l
 complete -c barge -n "__fish_barge_needs_command" -f -a "history" -d 'Show the history of an image'
 complete -c barge -n "__fish_barge_needs_command" -f -a "save" -d 'Save images to a docker save archive (tar)'
 complete -c barge -n "__fish_barge_needs_command" -f -a "system" -d 'Manage barge itself'
+complete -c barge -n "__fish_barge_needs_command" -f -a "oci" -d 'Low-level, runc-compatible runtime commands (for podman --runtime and the OCI tests)'
 complete -c barge -n "__fish_barge_needs_command" -f -a "__generate" -d 'Write shell completions and man pages generated from these definitions'
 complete -c barge -n "__fish_barge_using_subcommand import" -s i -l input -d 'Archive to read (as `docker load -i`)' -r
 complete -c barge -n "__fish_barge_using_subcommand import" -s t -l tag -d 'Add a tag to the imported image (repeatable)' -r
@@ -200,6 +201,91 @@ complete -c barge -n "__fish_barge_using_subcommand system; and __fish_seen_subc
 complete -c barge -n "__fish_barge_using_subcommand system; and __fish_seen_subcommand_from df" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand system; and __fish_seen_subcommand_from df" -s h -l help -d 'Print help'
 complete -c barge -n "__fish_barge_using_subcommand system; and __fish_seen_subcommand_from df" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -l root -d 'Directory for container state' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -l log -d 'File to append error messages to' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -l log-format -d 'Format of --log: text or json' -r
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -l systemd-cgroup -d 'Accepted for runc compatibility; barge manages cgroupfs directly'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -l debug -d 'Accepted for runc compatibility'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -f -a "create" -d 'Create a container; its process waits for `start`'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -f -a "start" -d 'Start a created container'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -f -a "state" -d 'Print a container\'s state as JSON'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -f -a "kill" -d 'Send a signal (default SIGTERM) to a container'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -f -a "delete" -d 'Delete a stopped container'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -f -a "spec" -d 'Write a default config.json (Docker\'s defaults)'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -f -a "run" -d 'Create, start and wait for a container; exit with its code'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -f -a "list" -d 'List containers'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from create" -s b -l bundle -d 'Bundle directory (holds config.json)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from create" -l pid-file -d 'Write the init\'s pid to this file' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from create" -l console-socket -d 'Unix socket to send the terminal\'s master to' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from create" -l preserve-fds -d 'Accepted for runc compatibility (must be 0)' -r
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from create" -l root -d 'Directory for container state' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from create" -l log -d 'File to append error messages to' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from create" -l log-format -d 'Format of --log: text or json' -r
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from create" -l no-pivot -d 'Accepted for runc compatibility'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from create" -l no-new-keyring -d 'Accepted for runc compatibility'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from create" -l systemd-cgroup -d 'Accepted for runc compatibility; barge manages cgroupfs directly'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from create" -l debug -d 'Accepted for runc compatibility'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from start" -l root -d 'Directory for container state' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from start" -l log -d 'File to append error messages to' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from start" -l log-format -d 'Format of --log: text or json' -r
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from start" -l systemd-cgroup -d 'Accepted for runc compatibility; barge manages cgroupfs directly'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from start" -l debug -d 'Accepted for runc compatibility'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from start" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from state" -l root -d 'Directory for container state' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from state" -l log -d 'File to append error messages to' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from state" -l log-format -d 'Format of --log: text or json' -r
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from state" -l systemd-cgroup -d 'Accepted for runc compatibility; barge manages cgroupfs directly'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from state" -l debug -d 'Accepted for runc compatibility'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from state" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from state" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from kill" -l root -d 'Directory for container state' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from kill" -l log -d 'File to append error messages to' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from kill" -l log-format -d 'Format of --log: text or json' -r
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from kill" -s a -l all -d 'Signal every process of the container'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from kill" -l systemd-cgroup -d 'Accepted for runc compatibility; barge manages cgroupfs directly'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from kill" -l debug -d 'Accepted for runc compatibility'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from kill" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from delete" -l root -d 'Directory for container state' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from delete" -l log -d 'File to append error messages to' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from delete" -l log-format -d 'Format of --log: text or json' -r
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from delete" -s f -l force -d 'Kill the container first if it still runs'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from delete" -l systemd-cgroup -d 'Accepted for runc compatibility; barge manages cgroupfs directly'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from delete" -l debug -d 'Accepted for runc compatibility'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from spec" -s b -l bundle -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from spec" -l root -d 'Directory for container state' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from spec" -l log -d 'File to append error messages to' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from spec" -l log-format -d 'Format of --log: text or json' -r
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from spec" -l systemd-cgroup -d 'Accepted for runc compatibility; barge manages cgroupfs directly'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from spec" -l debug -d 'Accepted for runc compatibility'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from spec" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from spec" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from run" -s b -l bundle -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from run" -l pid-file -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from run" -l console-socket -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from run" -l root -d 'Directory for container state' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from run" -l log -d 'File to append error messages to' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from run" -l log-format -d 'Format of --log: text or json' -r
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from run" -l systemd-cgroup -d 'Accepted for runc compatibility; barge manages cgroupfs directly'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from run" -l debug -d 'Accepted for runc compatibility'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from list" -s f -l format -d 'table or json' -r
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from list" -l root -d 'Directory for container state' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from list" -l log -d 'File to append error messages to' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from list" -l log-format -d 'Format of --log: text or json' -r
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only print ids'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from list" -l systemd-cgroup -d 'Accepted for runc compatibility; barge manages cgroupfs directly'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from list" -l debug -d 'Accepted for runc compatibility'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand __generate" -l completions -d 'Directory for completions/' -r -F
 complete -c barge -n "__fish_barge_using_subcommand __generate" -l man -d 'Directory for man pages (man1)' -r -F
 complete -c barge -n "__fish_barge_using_subcommand __generate" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F

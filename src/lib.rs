@@ -16,13 +16,16 @@
 pub mod archive;
 pub mod cli;
 pub mod config;
+pub mod container;
 pub mod content;
 pub mod digest;
 pub mod error;
 pub mod image;
 pub mod layer;
 pub mod reference;
+pub mod runtime;
 pub mod store;
+pub mod supervisor;
 pub mod ui;
 pub mod util;
 

@@ -2,6 +2,7 @@
 //! One small file per command group.
 
 mod image;
+pub mod oci;
 mod system;
 
 use std::path::PathBuf;
@@ -60,6 +61,8 @@ pub enum Command {
     /// Manage barge itself
     #[command(subcommand)]
     System(SystemCommand),
+    /// Low-level, runc-compatible runtime commands (for podman --runtime and the OCI tests)
+    Oci(oci::OciArgs),
     /// Write shell completions and man pages generated from these definitions
     #[command(hide = true, name = "__generate")]
     Generate(GenerateArgs),
@@ -117,6 +120,7 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => image::save(&paths, a),
         Command::Image(ImageCommand::Prune(a)) => image::prune(&paths, a),
         Command::System(SystemCommand::Df(a)) => system::df(&paths, a),
+        Command::Oci(a) => oci::run(a).map_err(|e| crate::Error::Other(format!("{e:#}"))),
         Command::Generate(a) => generate(a),
     }
 }

@@ -1,7 +1,10 @@
 //! Test helpers: build layers and image archives in memory with the tar crate (from the
 //! machine's busybox-static where a runnable image is needed), and run the real `barge`
 //! binary against a throwaway store.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
+
+mod bundle;
+pub use bundle::*;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

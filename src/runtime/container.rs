@@ -1,0 +1,479 @@
+//! The parent's side: clone the init, follow it to exec (or to "ready" in create mode),
+//! record the container, and the runc-style lifecycle on top of that record.
+
+use std::fs;
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
+
+use super::cgroups::{self, Cgroup};
+use super::error::{Result, RuntimeError};
+use super::init::{self, InitArgs, MSG_ERROR, MSG_PTY, MSG_READY};
+use super::state::{FIFO, Record, State, Status};
+use super::{ExitOutcome, ExitStatus, RootfsMount, seccomp, sys};
+
+/// Where the container's terminal master goes, if it gets a terminal.
+#[derive(Debug)]
+pub enum Console {
+    /// No terminal: the container inherits the caller's fds 0-2.
+    Inherit,
+    /// Send the master over this connected unix socket, as runc's --console-socket does.
+    Socket(OwnedFd),
+    /// Hand the master back to the caller ([`Container::take_pty`]).
+    Parent,
+}
+
+/// Everything [`Container::spawn`] needs.
+#[derive(Debug)]
+pub struct SpawnOptions {
+    pub id: String,
+    pub spec: Spec,
+    pub rootfs_mount: Option<RootfsMount>,
+    pub console: Console,
+    /// The container's runtime directory (state.json, exec.fifo); created if missing.
+    pub state_dir: PathBuf,
+    /// Recorded in the state (runc's `bundle` field).
+    pub bundle: PathBuf,
+    /// Create mode: init stops before exec until [`start`].
+    pub wait_for_start: bool,
+    /// Kill the container if the spawning process dies (foreground runs).
+    pub die_with_parent: bool,
+}
+
+/// A spawned container whose init is (or was) a child of this process.
+#[derive(Debug)]
+pub struct Container {
+    id: String,
+    pid: i32,
+    cgroup: Cgroup,
+    state_dir: PathBuf,
+    pty: Option<OwnedFd>,
+}
+
+fn ns_flag(t: LinuxNamespaceType) -> Result<libc::c_int> {
+    Ok(match t {
+        LinuxNamespaceType::Pid => libc::CLONE_NEWPID,
+        LinuxNamespaceType::Network => libc::CLONE_NEWNET,
+        LinuxNamespaceType::Ipc => libc::CLONE_NEWIPC,
+        LinuxNamespaceType::Uts => libc::CLONE_NEWUTS,
+        LinuxNamespaceType::Mount => libc::CLONE_NEWNS,
+        // Created by init after it has joined its cgroup.
+        LinuxNamespaceType::Cgroup => 0,
+        LinuxNamespaceType::User => {
+            return Err(RuntimeError::InvalidSpec(
+                "user namespaces are not supported yet".into(),
+            ));
+        }
+        LinuxNamespaceType::Time => {
+            return Err(RuntimeError::InvalidSpec(
+                "time namespaces are not supported".into(),
+            ));
+        }
+    })
+}
+
+impl Container {
+    /// Creates the cgroup, clones the init into its namespaces and waits until it has
+    /// exec'd the container's program (or, with `wait_for_start`, until it is ready and
+    /// blocked before exec).
+    ///
+    /// Must be called from a single-threaded process.
+    pub fn spawn(opts: SpawnOptions) -> Result<Container> {
+        let spec = &opts.spec;
+        let rootfs = spec
+            .root()
+            .as_ref()
+            .map(|r| r.path().clone())
+            .ok_or_else(|| RuntimeError::InvalidSpec("no root".into()))?;
+        if !rootfs.is_absolute() {
+            return Err(RuntimeError::InvalidSpec(format!(
+                "root.path {} is not absolute",
+                rootfs.display()
+            )));
+        }
+        let process = spec
+            .process()
+            .as_ref()
+            .ok_or_else(|| RuntimeError::InvalidSpec("no process".into()))?;
+        if process.args().as_ref().is_none_or(|a| a.is_empty()) {
+            return Err(RuntimeError::InvalidSpec("process.args is empty".into()));
+        }
+        let linux = spec.linux().as_ref();
+        let mut flags = libc::CLONE_NEWNS;
+        for ns in linux.and_then(|l| l.namespaces().as_ref()).into_iter().flatten() {
+            if ns.path().is_none() {
+                flags |= ns_flag(ns.typ())?;
+            } else if matches!(ns.typ(), LinuxNamespaceType::Pid | LinuxNamespaceType::User) {
+                return Err(RuntimeError::InvalidSpec(format!(
+                    "joining an existing {} namespace is not supported",
+                    ns.typ()
+                )));
+            }
+        }
+        let seccomp = linux
+            .and_then(|l| l.seccomp().as_ref())
+            .map(seccomp::build)
+            .transpose()?;
+
+        fs::create_dir_all(&opts.state_dir).map_err(|e| RuntimeError::file(&opts.state_dir, e))?;
+        let rel = cgroups::relative_path(linux.and_then(|l| l.cgroups_path().as_deref()), &opts.id);
+        let cgroup = Cgroup::create(&rel, linux.and_then(|l| l.resources().as_ref()))?;
+        let fail = |e: RuntimeError| {
+            cgroup.remove();
+            e
+        };
+
+        let (parent_sock, child_sock) = nix::sys::socket::socketpair(
+            nix::sys::socket::AddressFamily::Unix,
+            nix::sys::socket::SockType::SeqPacket,
+            None,
+            nix::sys::socket::SockFlag::SOCK_CLOEXEC,
+        )
+        .map_err(|e| fail(RuntimeError::sys("socketpair", e)))?;
+        let fifo = opts.state_dir.join(FIFO);
+        if opts.wait_for_start {
+            let _ = fs::remove_file(&fifo);
+            nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600))
+                .map_err(|e| fail(RuntimeError::file(&fifo, e)))?;
+        }
+        let console = match &opts.console {
+            Console::Inherit => None,
+            Console::Socket(s) => Some(s.as_raw_fd()),
+            Console::Parent => Some(child_sock.as_raw_fd()),
+        };
+        let procs = cgroup.procs_files();
+        let args = InitArgs {
+            spec,
+            rootfs: &rootfs,
+            rootfs_mount: opts.rootfs_mount.as_ref(),
+            sync: child_sock.as_raw_fd(),
+            console,
+            fifo: opts.wait_for_start.then_some(fifo.as_path()),
+            cgroup_procs: &procs,
+            cgroup_version: cgroup.version,
+            die_with_parent: opts.die_with_parent,
+            seccomp: seccomp.as_ref(),
+        };
+        // SAFETY: the caller guarantees a single-threaded process (module contract), and the
+        // child never returns from `init::run`.
+        let pid = unsafe { sys::clone_fork(flags as libc::c_ulong) }
+            .map_err(|e| fail(RuntimeError::sys("clone", e)))?;
+        if pid == 0 {
+            init::run(&args);
+        }
+        drop(child_sock);
+        drop(opts.console);
+
+        let abort = |e: RuntimeError| {
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            let _ = wait_status(pid, false);
+            let _ = fs::remove_file(&fifo);
+            fail(e)
+        };
+        let mut pty = None;
+        let mut ready = false;
+        let mut buf = [0u8; 4096];
+        loop {
+            let (n, fd) = sys::recv_with_fd(parent_sock.as_raw_fd(), &mut buf)
+                .map_err(|e| abort(RuntimeError::sys("read from init", e)))?;
+            if n == 0 {
+                break;
+            }
+            match buf[0] {
+                MSG_PTY => pty = fd,
+                MSG_READY => {
+                    ready = true;
+                    break;
+                }
+                MSG_ERROR if n >= 2 => {
+                    let code = buf[1] as i32;
+                    let message = String::from_utf8_lossy(&buf[2..n]).into_owned();
+                    let e = if code == 125 {
+                        RuntimeError::Init(message)
+                    } else {
+                        RuntimeError::Exec { code, message }
+                    };
+                    return Err(abort(e));
+                }
+                _ => {
+                    // The pty master arrives tagged with its name (runc's console protocol).
+                    if fd.is_some() {
+                        pty = fd;
+                    }
+                }
+            }
+        }
+        if opts.wait_for_start && !ready {
+            return Err(abort(RuntimeError::Init(
+                "init exited before it was ready".into(),
+            )));
+        }
+        let record = Record {
+            id: opts.id.clone(),
+            pid,
+            start_time: sys::process_start_time(pid).unwrap_or(0),
+            bundle: opts.bundle.clone(),
+            rootfs: rootfs.clone(),
+            created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+            owner: String::new(),
+            annotations: spec.annotations().clone().unwrap_or_default(),
+            cgroup: cgroup.clone(),
+        };
+        if let Err(e) = record.save(&opts.state_dir) {
+            return Err(abort(e));
+        }
+        Ok(Container {
+            id: opts.id,
+            pid,
+            cgroup,
+            state_dir: opts.state_dir,
+            pty,
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The init's pid, as seen from barge's pid namespace.
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// The terminal master, when spawned with [`Console::Parent`].
+    pub fn take_pty(&mut self) -> Option<OwnedFd> {
+        self.pty.take()
+    }
+
+    /// Blocks until init exits, then cleans up ([`Container::finish`]).
+    pub fn wait(self) -> Result<ExitOutcome> {
+        let status = wait_status(self.pid, false)
+            .map_err(|e| RuntimeError::sys("waitpid", e))?
+            .unwrap_or(ExitStatus::Code(0));
+        Ok(self.finish(status))
+    }
+
+    /// After init has been reaped: reads the OOM flag, removes the cgroup and the state
+    /// directory. The mounts went away with the mount namespace.
+    pub fn finish(self, status: ExitStatus) -> ExitOutcome {
+        let oom_killed = self.cgroup.oom_killed();
+        self.cgroup.remove();
+        let _ = fs::remove_dir_all(&self.state_dir);
+        ExitOutcome { status, oom_killed }
+    }
+}
+
+/// waitpid for one child; `None` with `nohang` when it is still running.
+pub fn wait_status(pid: i32, nohang: bool) -> io::Result<Option<ExitStatus>> {
+    let mut st = 0;
+    loop {
+        // SAFETY: `st` is valid for writes.
+        let r = unsafe { libc::waitpid(pid, &mut st, if nohang { libc::WNOHANG } else { 0 }) };
+        if r == 0 {
+            return Ok(None);
+        }
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if libc::WIFEXITED(st) {
+            return Ok(Some(ExitStatus::Code(libc::WEXITSTATUS(st))));
+        }
+        if libc::WIFSIGNALED(st) {
+            return Ok(Some(ExitStatus::Signal(libc::WTERMSIG(st))));
+        }
+    }
+}
+
+fn check_id(id: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id != "."
+        && id != ".."
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-+".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(RuntimeError::InvalidSpec(format!("invalid container id {id:?}")))
+    }
+}
+
+/// `create`: spawns the container with init blocked before exec. Writes `pid_file` (digits
+/// only) when given and returns init's pid.
+pub fn create(
+    root: &Path,
+    id: &str,
+    bundle: &Path,
+    spec: Spec,
+    console: Console,
+    pid_file: Option<&Path>,
+) -> Result<i32> {
+    check_id(id)?;
+    let dir = root.join(id);
+    if dir.join(super::state::STATE_FILE).exists() {
+        return Err(RuntimeError::AlreadyExists(id.to_owned()));
+    }
+    let c = Container::spawn(SpawnOptions {
+        id: id.to_owned(),
+        spec,
+        rootfs_mount: None,
+        console,
+        state_dir: dir.clone(),
+        bundle: bundle.to_owned(),
+        wait_for_start: true,
+        die_with_parent: false,
+    });
+    let c = match c {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&dir);
+            return Err(e);
+        }
+    };
+    if let Some(p) = pid_file {
+        let tmp = p.with_extension("barge-tmp");
+        fs::write(&tmp, c.pid.to_string())
+            .and_then(|_| fs::rename(&tmp, p))
+            .map_err(|e| RuntimeError::file(p, e))?;
+    }
+    Ok(c.pid)
+}
+
+fn load(root: &Path, id: &str) -> Result<(PathBuf, Record)> {
+    check_id(id)?;
+    let dir = root.join(id);
+    let r = Record::load(&dir, id)?;
+    Ok((dir, r))
+}
+
+/// `start`: lets a created container's init exec its program.
+pub fn start(root: &Path, id: &str) -> Result<()> {
+    let (dir, rec) = load(root, id)?;
+    let status = rec.status(&dir);
+    if status != Status::Created {
+        return Err(RuntimeError::BadState {
+            id: id.to_owned(),
+            status: status.to_string(),
+            hint: "only a created container can be started".into(),
+        });
+    }
+    let fifo_path = dir.join(FIFO);
+    // Non-blocking open: a dead init must not leave `start` hanging on the fifo.
+    let mut fifo = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(&fifo_path)
+        .map_err(|e| RuntimeError::file(&fifo_path, e))?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut b = [0u8; 1];
+    loop {
+        match fifo.read(&mut b) {
+            Ok(1..) => break,
+            // No writer yet (or any more): fine while init lives.
+            Ok(0) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(RuntimeError::file(&fifo_path, e)),
+        }
+        if !rec.alive() || Instant::now() > deadline {
+            return Err(RuntimeError::Init(format!(
+                "container {id}'s init exited before it could be started"
+            )));
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    }
+    let _ = fs::remove_file(&fifo_path);
+    Ok(())
+}
+
+/// `state`: runc's view of the container.
+pub fn state(root: &Path, id: &str) -> Result<State> {
+    let (dir, rec) = load(root, id)?;
+    Ok(rec.to_state(&dir))
+}
+
+/// `kill`: sends `signal` to init, or with `all` to every process in its cgroup.
+pub fn kill(root: &Path, id: &str, signal: i32, all: bool) -> Result<()> {
+    let (dir, rec) = load(root, id)?;
+    if rec.status(&dir) == Status::Stopped {
+        return Err(RuntimeError::BadState {
+            id: id.to_owned(),
+            status: "stopped".into(),
+            hint: "it has no process to signal".into(),
+        });
+    }
+    let pids = if all {
+        rec.cgroup.pids()
+    } else {
+        vec![rec.pid]
+    };
+    for pid in pids {
+        // SAFETY: kill has no memory-safety requirements.
+        if unsafe { libc::kill(pid, signal) } != 0 && pid == rec.pid {
+            return Err(RuntimeError::sys(
+                format!("kill {pid}"),
+                io::Error::last_os_error(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `delete`: removes a stopped container; `force` kills a created or running one first.
+pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
+    let (dir, rec) = match load(root, id) {
+        Ok(x) => x,
+        Err(RuntimeError::NotFound(_)) if force => {
+            let _ = fs::remove_dir_all(root.join(id));
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    let status = rec.status(&dir);
+    if status != Status::Stopped {
+        if !force {
+            return Err(RuntimeError::BadState {
+                id: id.to_owned(),
+                status: status.to_string(),
+                hint: "stop it first or use --force".into(),
+            });
+        }
+        for pid in std::iter::once(rec.pid).chain(rec.cgroup.pids()) {
+            // SAFETY: kill has no memory-safety requirements.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while rec.alive() && Instant::now() < deadline {
+            // Our own child (e.g. in tests) turns into a zombie that we must reap.
+            let _ = wait_status(rec.pid, true);
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    rec.cgroup.remove();
+    fs::remove_dir_all(&dir).map_err(|e| RuntimeError::file(&dir, e))
+}
+
+/// `list`: the state of every container under `root`.
+pub fn list(root: &Path) -> Result<Vec<State>> {
+    let mut out = Vec::new();
+    let Ok(entries) = fs::read_dir(root) else {
+        return Ok(out);
+    };
+    for e in entries.flatten() {
+        let id = e.file_name().to_string_lossy().into_owned();
+        if let Ok(s) = state(root, &id) {
+            out.push(s);
+        }
+    }
+    out.sort_by(|a, b| a.created.cmp(&b.created));
+    Ok(out)
+}

@@ -1,0 +1,261 @@
+//! The container's init between clone and exec. It runs in the forked copy of barge, so it
+//! must never return into the caller's code: every path ends in execve or `_exit`.
+//!
+//! Order matters and is chosen so that each step still has what it needs:
+//! join the cgroup (before anything can fork) -> namespaces -> mounts -> pivot_root ->
+//! hostname, sysctl (needs writable /proc/sys) -> masking -> console -> rlimits -> cwd ->
+//! find the program -> [wait for `start`] -> drop privileges -> seccomp -> exec.
+
+use std::fs;
+use std::io::Write;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
+
+use libseccomp::ScmpFilterContext;
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
+
+use super::RootfsMount;
+use super::cgroups::CgroupVersion;
+use super::process::{self, Failure};
+use super::rootfs;
+use super::sys;
+
+/// Everything init needs, prepared by the parent before clone.
+pub(crate) struct InitArgs<'a> {
+    pub spec: &'a Spec,
+    pub rootfs: &'a Path,
+    pub rootfs_mount: Option<&'a RootfsMount>,
+    pub sync: RawFd,
+    /// Where to send the pty master, when the container gets a terminal.
+    pub console: Option<RawFd>,
+    /// The exec fifo: init blocks on it until `start`.
+    pub fifo: Option<&'a Path>,
+    pub cgroup_procs: &'a [PathBuf],
+    pub cgroup_version: CgroupVersion,
+    pub die_with_parent: bool,
+    pub seccomp: Option<&'a ScmpFilterContext>,
+}
+
+/// Message tags on the sync socket (child -> parent).
+pub(crate) const MSG_PTY: u8 = b'P';
+pub(crate) const MSG_READY: u8 = b'R';
+pub(crate) const MSG_ERROR: u8 = b'E';
+
+pub(crate) fn run(args: &InitArgs<'_>) -> ! {
+    let sync = args.sync;
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| setup_and_exec(args)));
+    let failure = match r {
+        Ok(f) => f,
+        Err(_) => Failure::runtime("init panicked"),
+    };
+    let mut msg = vec![MSG_ERROR, failure.code as u8];
+    msg.extend_from_slice(failure.message.as_bytes());
+    // The parent may be gone (after `create`); then stderr is all that is left.
+    if sys::send_all(sync, &msg).is_err() {
+        let _ = writeln!(std::io::stderr(), "barge: {}", failure.message);
+    }
+    sys::exit_now(failure.code)
+}
+
+fn io_fail(what: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> Failure {
+    move |e| Failure::runtime(format!("{what}: {e}"))
+}
+
+/// Returns only on failure.
+fn setup_and_exec(a: &InitArgs<'_>) -> Failure {
+    match setup(a) {
+        Ok(f) | Err(f) => f,
+    }
+}
+
+fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
+    let spec = a.spec;
+    // CVE-2024-21626: no descriptor of barge's may reach the container. Close them now,
+    // not only at exec, so none can be used as a cwd or mount source on the way.
+    let mut keep = vec![a.sync];
+    keep.extend(a.console);
+    sys::close_fds_except(3, &keep);
+    sys::reset_signals();
+    // CVE-2019-5736: until execve this process runs barge's own binary. Non-dumpable, its
+    // /proc/PID/exe (and mem, fd, ...) cannot be opened by processes in the container, so the
+    // host binary cannot be reopened for writing through it. execve of the container's
+    // program resets the flag (and /proc/PID/exe then names that program). A fresh pid
+    // namespace holds no other process at that point; entering a running container
+    // (`exec`) must additionally run from a sealed copy of the binary.
+    sys::prctl(libc::PR_SET_DUMPABLE, 0).map_err(io_fail("set non-dumpable"))?;
+    if a.die_with_parent {
+        sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)
+            .map_err(io_fail("set parent-death signal"))?;
+    }
+    // SAFETY: umask has no memory-safety requirements.
+    unsafe { libc::umask(0) };
+
+    for p in a.cgroup_procs {
+        fs::write(p, "0").map_err(io_fail(format!("join cgroup {}", p.display())))?;
+    }
+    let nss = spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.namespaces().clone())
+        .unwrap_or_default();
+    for ns in &nss {
+        if let Some(path) = ns.path() {
+            let f = fs::File::open(path).map_err(io_fail(format!("open {}", path.display())))?;
+            // SAFETY: setns on a descriptor we own; 0 lets the kernel check the type.
+            if unsafe { libc::setns(f.as_raw_fd(), 0) } != 0 {
+                let e = std::io::Error::last_os_error();
+                return Err(Failure::runtime(format!("join {}: {e}", path.display())));
+            }
+        }
+    }
+    // The cgroup namespace is created after joining the cgroup, so that the container's
+    // group is the namespace's root.
+    if nss
+        .iter()
+        .any(|n| n.typ() == LinuxNamespaceType::Cgroup && n.path().is_none())
+    {
+        // SAFETY: unshare affects only this single-threaded process.
+        if unsafe { libc::unshare(libc::CLONE_NEWCGROUP) } != 0 {
+            return Err(io_fail("unshare cgroup namespace")(std::io::Error::last_os_error()));
+        }
+    }
+    // A session of its own: terminal signals of barge's session do not reach the container
+    // directly (the supervisor forwards them), and a pty can become its controlling terminal.
+    // SAFETY: setsid has no memory-safety requirements.
+    unsafe { libc::setsid() };
+
+    let prepared = rootfs::prepare(spec, a.rootfs, a.rootfs_mount, a.cgroup_version)?;
+    let fifo = match a.fifo {
+        Some(p) => Some(
+            rustix::fs::open(
+                p,
+                rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .map_err(|e| Failure::runtime(format!("open {}: {e}", p.display())))?,
+        ),
+        None => None,
+    };
+    rootfs::pivot(a.rootfs, spec)?;
+
+    let has_ns = |t| nss.iter().any(|n| n.typ() == t);
+    if has_ns(LinuxNamespaceType::Uts) {
+        if let Some(h) = spec.hostname() {
+            rustix::system::sethostname(h.as_bytes()).map_err(|e| {
+                Failure::runtime(format!("sethostname: {e}"))
+            })?;
+        }
+        if let Some(d) = spec.domainname() {
+            rustix::system::setdomainname(d.as_bytes()).map_err(|e| {
+                Failure::runtime(format!("setdomainname: {e}"))
+            })?;
+        }
+    }
+    if let Some(sysctl) = spec.linux().as_ref().and_then(|l| l.sysctl().as_ref()) {
+        for (k, v) in sysctl {
+            if k.contains("..") {
+                return Err(Failure::runtime(format!("bad sysctl {k}")));
+            }
+            let p = format!("/proc/sys/{}", k.replace('.', "/"));
+            fs::write(&p, v).map_err(io_fail(format!("sysctl {k}")))?;
+        }
+    }
+    rootfs::finish(spec, &prepared)?;
+
+    let proc_ = spec
+        .process()
+        .as_ref()
+        .ok_or_else(|| Failure::runtime("spec has no process"))?;
+    if let Some(sock) = a.console {
+        setup_console(sock, proc_.user().uid())?;
+    }
+    if let Some(adj) = proc_.oom_score_adj() {
+        fs::write("/proc/self/oom_score_adj", adj.to_string()).map_err(io_fail("oom_score_adj"))?;
+    }
+    if let Some(r) = proc_.rlimits() {
+        process::set_rlimits(r)?;
+    }
+    let cwd = proc_.cwd();
+    if rustix::process::chdir(cwd).is_err() {
+        fs::create_dir_all(cwd).map_err(io_fail(format!("create cwd {}", cwd.display())))?;
+        rustix::process::chdir(cwd).map_err(|e| Failure::runtime(format!("chdir {}: {e}", cwd.display())))?;
+    }
+    // A cwd reached through a leaked descriptor would lie outside the root; getcwd then
+    // fails or reports an unreachable path.
+    match rustix::process::getcwd(Vec::new()) {
+        Ok(c) if c.to_bytes().starts_with(b"/") => {}
+        _ => return Err(Failure::runtime("cwd is outside the container's root")),
+    }
+
+    let args = proc_.args().clone().unwrap_or_default();
+    let env = proc_.env().clone().unwrap_or_default();
+    let prog = process::find_program(args.first().map(String::as_str).unwrap_or(""), &env)?;
+
+    if let Some(fifo) = fifo {
+        sys::send_all(a.sync, &[MSG_READY]).map_err(io_fail("report ready"))?;
+        let path = format!("/proc/self/fd/{}", fifo.as_raw_fd());
+        // Blocks until `start` opens the fifo for reading.
+        let mut w = fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .map_err(io_fail("wait for start"))?;
+        w.write_all(b"0").map_err(io_fail("wait for start"))?;
+        drop(w);
+        drop(fifo);
+    }
+
+    let nnp = proc_.no_new_privileges() == Some(true);
+    // Loading a filter needs no_new_privs or CAP_SYS_ADMIN. Without no_new_privs the filter
+    // goes in while CAP_SYS_ADMIN is still held, and must then allow the calls that follow.
+    if !nnp && let Some(f) = a.seccomp {
+        super::seccomp::load(f)?;
+    }
+    process::switch_user_and_caps(proc_.user(), proc_.capabilities().as_ref())?;
+    if nnp {
+        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).map_err(io_fail("no_new_privs"))?;
+        if let Some(f) = a.seccomp {
+            super::seccomp::load(f)?;
+        }
+    }
+    let umask = proc_.user().umask().unwrap_or(0o022);
+    // SAFETY: umask has no memory-safety requirements.
+    unsafe { libc::umask(umask as libc::mode_t) };
+    // The sync socket is close-on-exec: its end of stream tells the parent that exec worked.
+    sys::cloexec_from(3);
+    Ok(process::exec(&prog, &args, &env))
+}
+
+/// Creates the container's terminal in its own devpts, hands the master to whoever listens
+/// on `sock`, and makes the slave init's controlling terminal and stdio.
+fn setup_console(sock: RawFd, uid: u32) -> Result<(), Failure> {
+    use rustix::pty::{OpenptFlags, openpt, ptsname, unlockpt};
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)
+        .map_err(|e| Failure::runtime(format!("open /dev/ptmx: {e}")))?;
+    unlockpt(&master).map_err(|e| Failure::runtime(format!("unlockpt: {e}")))?;
+    let name = ptsname(&master, Vec::new()).map_err(|e| Failure::runtime(format!("ptsname: {e}")))?;
+    let slave = rustix::fs::open(
+        name.as_c_str(),
+        rustix::fs::OFlags::RDWR | rustix::fs::OFlags::NOCTTY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| Failure::runtime(format!("open {name:?}: {e}")))?;
+    let _ = rustix::fs::fchown(&slave, Some(rustix::fs::Uid::from_raw(uid)), None);
+    sys::send_fd(sock, name.to_bytes(), master.as_raw_fd())
+        .map_err(io_fail("send the terminal master"))?;
+    drop(master);
+    rustix::process::ioctl_tiocsctty(&slave).map_err(|e| Failure::runtime(format!("TIOCSCTTY: {e}")))?;
+    for target in 0..3 {
+        // SAFETY: dup2 onto the standard descriptors, which init owns.
+        if unsafe { libc::dup2(slave.as_raw_fd(), target) } < 0 {
+            return Err(io_fail("dup2 terminal")(std::io::Error::last_os_error()));
+        }
+    }
+    Ok(())
+}
+
+/// Wraps a raw descriptor number the parent passed in.
+#[allow(dead_code)]
+pub(crate) fn owned(fd: RawFd) -> OwnedFd {
+    // SAFETY: only called on descriptors handed over exclusively to init.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}

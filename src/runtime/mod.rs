@@ -1,0 +1,110 @@
+//! barge's own OCI runtime (Linux only).
+//!
+//! The contract is an [`oci_spec::runtime::Spec`] plus a few barge options; this module
+//! knows nothing of images, registries or terminals' user interface. Every privileged
+//! system call of barge's container side lives here.
+//!
+//! # Processes
+//!
+//! barge does not exec a helper: [`Container::spawn`] clones the (single-threaded) calling
+//! process straight into the new namespaces, and the clone becomes the container's init.
+//! Init sets up the filesystem, credentials and seccomp, then execs the container's
+//! program. A SOCK_SEQPACKET socket pair connects the two ("sync socket"): init sends the
+//! pty master, "ready" (create mode), or an error with its exit code; the socket is
+//! close-on-exec, so its end of stream means the exec succeeded.
+//!
+//! User namespaces are not implemented yet. They fit this shape: clone with
+//! CLONE_NEWUSER, init blocks on the sync socket until the parent has written
+//! uid_map/gid_map, then continues as today.
+//!
+//! # API
+//!
+//! - Foreground (barge `run`): [`crate::supervisor::foreground::run_foreground`] takes
+//!   [`RunOptions`] and returns an [`ExitOutcome`]; it builds on [`Container::spawn`] and
+//!   forwards signals / relays the pty.
+//! - runc-style lifecycle (`barge oci`): [`create`], [`start`], [`state`], [`kill`],
+//!   [`delete`], [`list`], all keyed by a state root directory and the container id.
+//!
+//! Exit codes follow Docker: the container's own code, 128+N when killed by signal N,
+//! 126/127 (as [`RuntimeError::Exec`]) when the program cannot be executed or found.
+
+mod cgroups;
+mod container;
+mod error;
+mod init;
+mod process;
+mod rootfs;
+mod seccomp;
+mod state;
+mod sys;
+
+use std::path::PathBuf;
+
+pub use cgroups::{Cgroup, CgroupVersion, host_version as cgroup_version};
+pub use container::{
+    Console, Container, SpawnOptions, create, delete, kill, list, start, state, wait_status,
+};
+pub use error::RuntimeError;
+pub use state::{State, Status};
+
+/// A filesystem to mount onto the spec's root path inside the container's mount namespace
+/// (so it disappears with the namespace and never shows on the host), e.g. an overlay.
+#[derive(Clone, Debug, Default)]
+pub struct RootfsMount {
+    /// Filesystem type, e.g. "overlay".
+    pub fstype: String,
+    /// Lower layers, topmost first (overlay order).
+    pub lowerdirs: Vec<PathBuf>,
+    pub upperdir: Option<PathBuf>,
+    pub workdir: Option<PathBuf>,
+    /// Further options, e.g. "index=off", "userxattr".
+    pub options: Vec<String>,
+}
+
+/// How the container's standard streams are wired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stdio {
+    /// The container uses barge's own fds 0, 1 and 2.
+    Inherit,
+    /// The container gets a terminal of its own (created in its devpts); barge relays it to
+    /// its own terminal. `stdin`: whether barge's stdin is copied to it (`-i`).
+    Pty { stdin: bool },
+}
+
+/// What barge's own `run` passes to run a container in the foreground.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub id: String,
+    /// `root.path` must be an absolute directory.
+    pub spec: oci_spec::runtime::Spec,
+    pub rootfs_mount: Option<RootfsMount>,
+    pub stdio: Stdio,
+    /// Directory for the container's runtime files (state.json); created if missing and
+    /// removed when the container has exited.
+    pub state_dir: PathBuf,
+}
+
+/// How the container's init ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    Code(i32),
+    Signal(i32),
+}
+
+/// The end of a container: its status, and whether the kernel's OOM killer struck in its
+/// cgroup (then the CLI says "container was OOM-killed").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExitOutcome {
+    pub status: ExitStatus,
+    pub oom_killed: bool,
+}
+
+impl ExitOutcome {
+    /// The shell-style exit code: the container's code, or 128+N for signal N.
+    pub fn code(&self) -> i32 {
+        match self.status {
+            ExitStatus::Code(c) => c,
+            ExitStatus::Signal(s) => 128 + s,
+        }
+    }
+}

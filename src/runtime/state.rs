@@ -1,0 +1,121 @@
+//! What the runtime records about a container on disk, in its state directory:
+//! `state.json` (written once at create, by temp file + rename) and `exec.fifo` (exists
+//! while init waits for `start`).
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::cgroups::Cgroup;
+use super::error::{Result, RuntimeError};
+use super::sys;
+
+pub(crate) const STATE_FILE: &str = "state.json";
+pub(crate) const FIFO: &str = "exec.fifo";
+
+/// A container's lifecycle status, as the OCI runtime spec names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Created,
+    Running,
+    Stopped,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Stopped => "stopped",
+        })
+    }
+}
+
+/// The record in `state.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Record {
+    pub id: String,
+    pub pid: i32,
+    /// Start time of `pid` (clock ticks since boot): tells our init from a reused pid.
+    pub start_time: u64,
+    pub bundle: PathBuf,
+    pub rootfs: PathBuf,
+    pub created: String,
+    pub owner: String,
+    #[serde(default)]
+    pub annotations: HashMap<String, String>,
+    pub cgroup: Cgroup,
+}
+
+/// The JSON `state` prints, in runc's shape.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct State {
+    pub oci_version: String,
+    pub id: String,
+    pub pid: i32,
+    pub status: Status,
+    pub bundle: PathBuf,
+    pub rootfs: PathBuf,
+    pub created: String,
+    pub owner: String,
+    #[serde(skip_serializing_if = "HashMap::is_empty", default)]
+    pub annotations: HashMap<String, String>,
+}
+
+impl Record {
+    pub(crate) fn save(&self, dir: &Path) -> Result<()> {
+        let tmp = dir.join(".state.json.tmp");
+        let data = serde_json::to_vec(self).map_err(|e| RuntimeError::file(&tmp, e))?;
+        let mut f = fs::File::create(&tmp).map_err(|e| RuntimeError::file(&tmp, e))?;
+        f.write_all(&data).map_err(|e| RuntimeError::file(&tmp, e))?;
+        let dst = dir.join(STATE_FILE);
+        fs::rename(&tmp, &dst).map_err(|e| RuntimeError::file(&dst, e))
+    }
+
+    pub(crate) fn load(dir: &Path, id: &str) -> Result<Record> {
+        let p = dir.join(STATE_FILE);
+        let data = fs::read(&p).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                RuntimeError::NotFound(id.to_owned())
+            } else {
+                RuntimeError::file(&p, e)
+            }
+        })?;
+        serde_json::from_slice(&data).map_err(|e| RuntimeError::file(&p, e))
+    }
+
+    /// Whether our init still runs (and is not a zombie).
+    pub fn alive(&self) -> bool {
+        self.pid > 0 && sys::process_start_time(self.pid) == Some(self.start_time)
+    }
+
+    pub(crate) fn status(&self, dir: &Path) -> Status {
+        if !self.alive() {
+            Status::Stopped
+        } else if dir.join(FIFO).exists() {
+            Status::Created
+        } else {
+            Status::Running
+        }
+    }
+
+    pub(crate) fn to_state(&self, dir: &Path) -> State {
+        let status = self.status(dir);
+        State {
+            oci_version: "1.2.0".into(),
+            id: self.id.clone(),
+            pid: if status == Status::Stopped { 0 } else { self.pid },
+            status,
+            bundle: self.bundle.clone(),
+            rootfs: self.rootfs.clone(),
+            created: self.created.clone(),
+            owner: self.owner.clone(),
+            annotations: self.annotations.clone(),
+        }
+    }
+}

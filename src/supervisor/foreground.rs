@@ -1,0 +1,269 @@
+//! Foreground supervision for `barge run` without `-d`: spawn the container, relay signals
+//! (sig-proxy) or the terminal, reap init, and report how it ended.
+//!
+//! Signals are blocked before the clone and read from a signalfd, so none sent between the
+//! clone and the loop is lost; init unblocks them for itself before exec.
+
+use std::io::{self, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::termios::{self, SetArg, Termios};
+
+use crate::runtime::{
+    Console, Container, ExitOutcome, ExitStatus, RunOptions, RuntimeError, SpawnOptions, Stdio,
+    wait_status,
+};
+
+/// Signals relayed to the container's init. SIGCHLD is ours; SIGWINCH resizes the pty;
+/// SIGPIPE and the job-control stops stay with barge.
+const FORWARDED: &[Signal] = &[
+    Signal::SIGHUP,
+    Signal::SIGINT,
+    Signal::SIGQUIT,
+    Signal::SIGTERM,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGALRM,
+    Signal::SIGCONT,
+];
+
+/// Runs a container to completion in the foreground. Must be called from a
+/// single-threaded process. Returns the exit outcome, or the error that kept the program
+/// from starting (an [`RuntimeError::Exec`] carries exit code 126/127).
+pub fn run_foreground(opts: RunOptions) -> Result<ExitOutcome, RuntimeError> {
+    let mut mask = SigSet::empty();
+    for s in FORWARDED {
+        mask.add(*s);
+    }
+    mask.add(Signal::SIGCHLD);
+    mask.add(Signal::SIGWINCH);
+    let mut old = SigSet::empty();
+    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old))
+        .map_err(|e| RuntimeError::sys("sigprocmask", e))?;
+    let r = supervise(opts, &mask);
+    let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
+    r
+}
+
+fn supervise(opts: RunOptions, mask: &SigSet) -> Result<ExitOutcome, RuntimeError> {
+    let sfd = SignalFd::with_flags(mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+        .map_err(|e| RuntimeError::sys("signalfd", e))?;
+    let console = match opts.stdio {
+        Stdio::Inherit => Console::Inherit,
+        Stdio::Pty { .. } => Console::Parent,
+    };
+    let mut c = Container::spawn(SpawnOptions {
+        id: opts.id,
+        bundle: opts
+            .spec
+            .root()
+            .as_ref()
+            .map(|r| r.path().clone())
+            .unwrap_or_default(),
+        spec: opts.spec,
+        rootfs_mount: opts.rootfs_mount,
+        console,
+        state_dir: opts.state_dir,
+        wait_for_start: false,
+        die_with_parent: true,
+    })?;
+    let status = match (opts.stdio, c.take_pty()) {
+        (Stdio::Pty { stdin }, Some(master)) => relay_pty(&c, &sfd, master, stdin),
+        _ => forward_signals(&c, &sfd),
+    };
+    match status {
+        Ok(s) => Ok(c.finish(s)),
+        Err(e) => {
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(c.pid(), libc::SIGKILL) };
+            let s = wait_status(c.pid(), false)
+                .ok()
+                .flatten()
+                .unwrap_or(ExitStatus::Signal(libc::SIGKILL));
+            let _ = c.finish(s);
+            Err(e)
+        }
+    }
+}
+
+/// Handles pending signals; returns init's status once it has exited.
+fn drain_signals(c: &Container, sfd: &SignalFd) -> Result<Option<ExitStatus>, RuntimeError> {
+    let mut exited = None;
+    while let Some(info) = sfd.read_signal().map_err(|e| RuntimeError::sys("signalfd", e))? {
+        let sig = info.ssi_signo as i32;
+        if sig == libc::SIGCHLD {
+            if let Some(s) =
+                wait_status(c.pid(), true).map_err(|e| RuntimeError::sys("waitpid", e))?
+            {
+                exited = Some(s);
+            }
+        } else if sig != libc::SIGWINCH {
+            // SAFETY: kill has no memory-safety requirements.
+            unsafe { libc::kill(c.pid(), sig) };
+        }
+    }
+    Ok(exited)
+}
+
+fn forward_signals(c: &Container, sfd: &SignalFd) -> Result<ExitStatus, RuntimeError> {
+    // The child may have exited before the signalfd saw SIGCHLD's delivery.
+    if let Some(s) = wait_status(c.pid(), true).map_err(|e| RuntimeError::sys("waitpid", e))? {
+        return Ok(s);
+    }
+    loop {
+        let mut fds = [PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            r => r.map_err(|e| RuntimeError::sys("poll", e))?,
+        };
+        if let Some(s) = drain_signals(c, sfd)? {
+            return Ok(s);
+        }
+    }
+}
+
+/// Puts the host terminal in raw mode for as long as it lives; restores it on drop, so
+/// every return path (errors included) gives the user their terminal back.
+struct RawMode {
+    fd: BorrowedFd<'static>,
+    saved: Termios,
+}
+
+impl RawMode {
+    fn enter(fd: BorrowedFd<'static>) -> Option<RawMode> {
+        let saved = termios::tcgetattr(fd).ok()?;
+        let mut raw = saved.clone();
+        termios::cfmakeraw(&mut raw);
+        termios::tcsetattr(fd, SetArg::TCSANOW, &raw).ok()?;
+        Some(RawMode { fd, saved })
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = termios::tcsetattr(self.fd, SetArg::TCSAFLUSH, &self.saved);
+    }
+}
+
+fn copy_winsize(from: BorrowedFd<'_>, to: BorrowedFd<'_>) {
+    // SAFETY: winsize is plain data; both ioctls read or write exactly one winsize.
+    unsafe {
+        let mut ws: libc::winsize = std::mem::zeroed();
+        if libc::ioctl(from.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) == 0 {
+            libc::ioctl(to.as_raw_fd(), libc::TIOCSWINSZ, &ws);
+        }
+    }
+}
+
+fn read_fd(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match nix::unistd::read(fd, buf) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            r => return r.map_err(io::Error::from),
+        }
+    }
+}
+
+fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> io::Result<()> {
+    while !buf.is_empty() {
+        match nix::unistd::write(fd, buf) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+            Ok(n) => buf = &buf[n..],
+        }
+    }
+    Ok(())
+}
+
+fn relay_pty(
+    c: &Container,
+    sfd: &SignalFd,
+    master: OwnedFd,
+    attach_stdin: bool,
+) -> Result<ExitStatus, RuntimeError> {
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    // SAFETY: fds 0 and 1 stay open for the life of the process.
+    let (in_fd, out_fd) = unsafe {
+        (
+            BorrowedFd::borrow_raw(stdin.as_raw_fd()),
+            BorrowedFd::borrow_raw(stdout.as_raw_fd()),
+        )
+    };
+    let tty_in = nix::unistd::isatty(in_fd).unwrap_or(false);
+    let size_src = if tty_in { in_fd } else { out_fd };
+    copy_winsize(size_src, master.as_fd());
+    let _raw = if attach_stdin && tty_in {
+        RawMode::enter(in_fd)
+    } else {
+        None
+    };
+    let mut stdin_open = attach_stdin;
+    let mut master_open = true;
+    let mut buf = vec![0u8; 32 * 1024];
+    let mut exited = wait_status(c.pid(), true).map_err(|e| RuntimeError::sys("waitpid", e))?;
+    while exited.is_none() {
+        let mut fds = vec![PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+        if master_open {
+            fds.push(PollFd::new(master.as_fd(), PollFlags::POLLIN));
+        }
+        if stdin_open {
+            fds.push(PollFd::new(in_fd, PollFlags::POLLIN));
+        }
+        match poll(&mut fds, PollTimeout::NONE) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            r => r.map_err(|e| RuntimeError::sys("poll", e))?,
+        };
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
+        let mut i = 1;
+        if master_open {
+            if ready[i] {
+                match read_fd(master.as_fd(), &mut buf) {
+                    Ok(0) | Err(_) => master_open = false,
+                    Ok(n) => {
+                        let _ = write_all(out_fd, &buf[..n]);
+                    }
+                }
+            }
+            i += 1;
+        }
+        if stdin_open && ready[i] {
+            match read_fd(in_fd, &mut buf) {
+                Ok(0) | Err(_) => {
+                    stdin_open = false;
+                    // End of input becomes end-of-file for the program reading the pty.
+                    let _ = write_all(master.as_fd(), &[4]);
+                }
+                Ok(n) => {
+                    let _ = write_all(master.as_fd(), &buf[..n]);
+                }
+            }
+        }
+        if ready[0] {
+            // Peek at SIGWINCH before drain_signals consumes it.
+            copy_winsize(size_src, master.as_fd());
+            exited = drain_signals(c, sfd)?;
+        }
+    }
+    // Output the program wrote just before exiting is still in the pty.
+    if master_open {
+        let _ = nix::fcntl::fcntl(
+            master.as_fd(),
+            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+        );
+        while let Ok(n) = read_fd(master.as_fd(), &mut buf) {
+            if n == 0 {
+                break;
+            }
+            let _ = write_all(out_fd, &buf[..n]);
+        }
+    }
+    let _ = io::stdout().flush();
+    Ok(exited.unwrap_or(ExitStatus::Code(0)))
+}

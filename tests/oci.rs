@@ -1,0 +1,411 @@
+//! `barge oci ...` driven through the real binary, as root, with real namespaces, mounts
+//! and cgroups.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Bundle, cgroup_left, host_mounts_under, skip, unique_id};
+use oci_spec::runtime::{
+    LinuxMemoryBuilder, LinuxNamespaceType, LinuxPidsBuilder, LinuxResourcesBuilder, MountBuilder,
+};
+
+const BARGE: &str = env!("CARGO_BIN_EXE_barge");
+
+struct Oci {
+    root: tempfile::TempDir,
+}
+
+impl Oci {
+    fn new() -> Oci {
+        Oci {
+            root: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BARGE);
+        c.arg("oci").arg("--root").arg(self.root.path()).args(args);
+        c
+    }
+
+    fn out(&self, args: &[&str]) -> Output {
+        self.cmd(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    /// `oci run` of a bundle; returns (exit code, stdout, stderr).
+    fn run(&self, b: &Bundle, id: &str) -> (i32, String, String) {
+        b.write();
+        let o = self.out(&["run", "--bundle", b.path().to_str().unwrap(), id]);
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    }
+
+    fn status(&self, id: &str) -> String {
+        let o = self.out(&["state", id]);
+        assert!(o.status.success(), "state: {}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["status"].as_str().unwrap().to_owned()
+    }
+}
+
+fn sh(script: &str) -> Bundle {
+    Bundle::new(&["sh", "-c", script])
+}
+
+#[test]
+fn lifecycle_create_start_state_kill_delete() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let b = Bundle::new(&["sleep", "1000"]);
+    b.write();
+    let id = unique_id("life");
+    let pid_file = b.path().join("pid");
+    // create's stdio goes to the container, which outlives create: keep it off our pipes.
+    let st = oci
+        .cmd(&[
+            "create",
+            "--bundle",
+            b.path().to_str().unwrap(),
+            "--pid-file",
+            pid_file.to_str().unwrap(),
+            &id,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    assert!(!pid.is_empty() && pid.chars().all(|c| c.is_ascii_digit()), "pid file {pid:?}");
+    assert_eq!(oci.status(&id), "created");
+
+    let o = oci.out(&["delete", &id]);
+    assert!(!o.status.success(), "delete of a created container must fail without --force");
+
+    let o = oci.out(&["start", &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(oci.status(&id), "running");
+    let state: serde_json::Value = serde_json::from_slice(&oci.out(&["state", &id]).stdout).unwrap();
+    assert_eq!(state["pid"].as_i64().unwrap().to_string(), pid);
+    assert_eq!(state["id"], id.as_str());
+    assert!(state["bundle"].as_str().unwrap().ends_with(b.path().file_name().unwrap().to_str().unwrap()));
+
+    let o = oci.out(&["delete", &id]);
+    assert!(!o.status.success(), "delete of a running container must fail without --force");
+
+    // PID 1 of a pid namespace ignores SIGTERM without a handler; SIGKILL always works.
+    let o = oci.out(&["kill", &id, "KILL"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while oci.status(&id) != "stopped" {
+        assert!(Instant::now() < deadline, "container did not stop");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let o = oci.out(&["delete", &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(cgroup_left(&id).is_empty());
+    assert!(!oci.out(&["state", &id]).status.success());
+}
+
+#[test]
+fn delete_force_kills_created_container() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let b = Bundle::new(&["sleep", "1000"]);
+    b.write();
+    let id = unique_id("force");
+    let st = oci
+        .cmd(&["create", "--bundle", b.path().to_str().unwrap(), &id])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = oci.out(&["delete", "--force", &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(cgroup_left(&id).is_empty());
+}
+
+#[test]
+fn inside_the_container() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    // The shell's descriptors, listed before any redirection makes ash save fds of its own.
+    let script = r#"
+        ls /proc/$$/fd
+        echo "pid=$$"
+        echo "hostname=$(hostname)"
+        grep -E '^(CapEff|Seccomp):' /proc/self/status | tr -d '\t' | tr ':' '='
+        echo "kcore=$(cat /proc/kcore 2>/dev/null | wc -c)"
+        echo "timer_list=$(cat /proc/timer_list 2>/dev/null | wc -c)"
+        if echo 1 > /proc/sys/vm/overcommit_memory 2>/dev/null; then echo procsys=rw; else echo procsys=ro; fi
+        if mount -t tmpfs none /mnt 2>/dev/null; then echo mount=ok; else echo mount=refused; fi
+        echo "pids=$(ls /proc | grep -cE '^[0-9]+$')"
+        echo "uid=$(id -u)"
+    "#;
+    let b = sh(script);
+    let id = unique_id("inside");
+    let (code, out, err) = oci.run(&b, &id);
+    assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
+    for want in [
+        "pid=1",
+        "hostname=barge",
+        "CapEff=00000000a80425fb",
+        "Seccomp=2",
+        "kcore=0",
+        "timer_list=0",
+        "procsys=ro",
+        "mount=refused",
+        "uid=0",
+    ] {
+        assert!(out.lines().any(|l| l.trim() == want.trim()), "missing {want:?} in:\n{out}");
+    }
+    let fds: Vec<&str> = out.lines().take_while(|l| !l.starts_with("pid=")).collect();
+    assert_eq!(fds, ["0", "1", "2"], "descriptors leaked into the container");
+    let pids: usize = out
+        .lines()
+        .find_map(|l| l.strip_prefix("pids="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(pids <= 4, "host pids visible: {pids}");
+    assert!(cgroup_left(&id).is_empty(), "cgroup left: {:?}", cgroup_left(&id));
+    assert!(host_mounts_under(&b.rootfs()).is_empty());
+}
+
+#[test]
+fn exit_codes() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["true"], 0, ""),
+        (&["sh", "-c", "exit 7"], 7, ""),
+        (&["/etc/notexec"], 126, "permission denied"),
+        (&["nosuchprogram"], 127, "executable file not found in $PATH"),
+        (&["/no/such/file"], 127, "no such file or directory"),
+    ];
+    for (args, want, msg) in cases {
+        let b = Bundle::new(args);
+        let id = unique_id("exit");
+        let (code, out, err) = oci.run(&b, &id);
+        assert_eq!(code, *want, "{args:?}: stdout {out} stderr {err}");
+        assert!(err.contains(msg), "{args:?}: stderr {err:?} lacks {msg:?}");
+        assert!(cgroup_left(&id).is_empty());
+    }
+}
+
+/// SIGTERM sent to `barge oci run` is forwarded to the container (sig-proxy); a program
+/// killed by signal N exits with 128+N. Without a pid namespace the program is not a
+/// namespace init, so the default action of SIGTERM applies.
+#[test]
+fn sigterm_is_forwarded_and_gives_143() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let mut b = Bundle::new(&["sleep", "1000"]);
+    b.remove_namespace(LinuxNamespaceType::Pid);
+    b.write();
+    let id = unique_id("term");
+    let mut child = oci
+        .cmd(&["run", "--bundle", b.path().to_str().unwrap(), &id])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while oci.out(&["state", &id]).status.code() != Some(0)
+        || oci.status(&id) != "running"
+    {
+        assert!(Instant::now() < deadline, "container did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let st = child.wait().unwrap();
+    assert_eq!(st.code(), Some(143));
+    assert!(cgroup_left(&id).is_empty());
+}
+
+#[test]
+fn kill_with_signal_name_gives_143() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let mut b = Bundle::new(&["sleep", "1000"]);
+    b.remove_namespace(LinuxNamespaceType::Pid);
+    b.write();
+    let id = unique_id("kill");
+    let mut child = oci
+        .cmd(&["run", "--bundle", b.path().to_str().unwrap(), &id])
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if oci.out(&["kill", &id, "SIGTERM"]).status.success() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "kill never succeeded");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(143));
+}
+
+#[test]
+fn pids_limit_stops_a_fork_bomb() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    // ash gives up on the first failed fork; the count it reached tells how many got through.
+    let mut b = sh(
+        "( i=0; while [ $i -lt 40 ]; do sleep 2 & i=$((i+1)); echo $i > /tmp/started; done ) 2>/dev/null; \
+         echo bomb=$?; read n < /tmp/started; echo started=$n",
+    );
+    b.set_resources(
+        LinuxResourcesBuilder::default()
+            .pids(LinuxPidsBuilder::default().limit(10i64).build().unwrap())
+            .build()
+            .unwrap(),
+    );
+    let id = unique_id("pids");
+    let (code, out, err) = oci.run(&b, &id);
+    assert_eq!(code, 0, "{out} {err}");
+    let started: usize = out
+        .lines()
+        .find_map(|l| l.strip_prefix("started="))
+        .unwrap_or_else(|| panic!("no count in {out:?} / {err}"))
+        .parse()
+        .unwrap();
+    assert!(started < 10, "pids limit not enforced: {started} processes started");
+    assert!(!out.contains("bomb=0"), "{out}");
+}
+
+#[test]
+fn memory_limit_oom_kill_gives_137() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    // The shell keeps the whole command substitution in memory.
+    let mut b = sh("x=$(head -c 300000000 /dev/zero | tr '\\0' a); echo survived ${#x}");
+    let limit = 32 * 1024 * 1024;
+    b.set_resources(
+        LinuxResourcesBuilder::default()
+            .memory(
+                LinuxMemoryBuilder::default()
+                    .limit(limit)
+                    .swap(limit)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap(),
+    );
+    let id = unique_id("oom");
+    let (code, out, err) = oci.run(&b, &id);
+    assert_eq!(code, 137, "stdout {out} stderr {err}");
+    assert!(cgroup_left(&id).is_empty());
+}
+
+#[test]
+fn bind_mounts_tmpfs_and_readonly_root() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let host = tempfile::tempdir().unwrap();
+    std::fs::write(host.path().join("hello"), "from host\n").unwrap();
+    let script = r#"
+        cat /ro/hello
+        if echo x > /ro/new 2>/dev/null; then echo ro=writable; else echo ro=readonly; fi
+        if echo x > /rw/new 2>/dev/null; then echo rw=writable; else echo rw=readonly; fi
+        if echo x > /scratch/f 2>/dev/null; then echo tmpfs=writable; else echo tmpfs=readonly; fi
+        grep ' /scratch ' /proc/mounts | cut -d' ' -f3
+        if touch /rootfile 2>/dev/null; then echo root=writable; else echo root=readonly; fi
+    "#;
+    let mut b = sh(script);
+    let bind = |dest: &str, opts: &[&str]| {
+        MountBuilder::default()
+            .destination(dest)
+            .typ("bind")
+            .source(host.path())
+            .options(opts.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .build()
+            .unwrap()
+    };
+    let mut mounts = b.spec.mounts().clone().unwrap();
+    mounts.push(bind("/ro", &["rbind", "ro"]));
+    mounts.push(bind("/rw", &["rbind", "rw"]));
+    mounts.push(
+        MountBuilder::default()
+            .destination("/scratch")
+            .typ("tmpfs")
+            .source("tmpfs")
+            .options(vec!["nosuid".to_string(), "size=1m".to_string()])
+            .build()
+            .unwrap(),
+    );
+    b.spec.set_mounts(Some(mounts));
+    b.spec.root_mut().as_mut().unwrap().set_readonly(Some(true));
+    let id = unique_id("mounts");
+    let (code, out, err) = oci.run(&b, &id);
+    assert_eq!(code, 0, "{out} {err}");
+    for want in [
+        "from host",
+        "ro=readonly",
+        "rw=writable",
+        "tmpfs=writable",
+        "tmpfs",
+        "root=readonly",
+    ] {
+        assert!(out.lines().any(|l| l == want), "missing {want:?} in:\n{out}\n{err}");
+    }
+    assert_eq!(std::fs::read_to_string(host.path().join("new")).unwrap(), "x\n");
+    assert!(host_mounts_under(host.path()).is_empty());
+    assert!(host_mounts_under(&b.rootfs()).is_empty());
+}
+
+#[test]
+fn spec_writes_docker_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(BARGE)
+        .args(["oci", "spec", "--bundle"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let spec = oci_spec::runtime::Spec::load(dir.path().join("config.json")).unwrap();
+    let caps = spec.process().as_ref().unwrap().capabilities().as_ref().unwrap();
+    assert_eq!(caps.effective().as_ref().unwrap().len(), 14);
+    assert!(spec.linux().as_ref().unwrap().seccomp().is_some());
+    // A second call refuses to overwrite.
+    let o = Command::new(BARGE)
+        .args(["oci", "spec", "--bundle"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+}
+
+#[allow(dead_code)]
+fn p(path: &Path) -> PathBuf {
+    path.to_owned()
+}
