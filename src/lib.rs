@@ -28,6 +28,7 @@ pub mod store;
 pub mod supervisor;
 pub mod ui;
 pub mod util;
+pub mod volume;
 
 pub use digest::Digest;
 pub use error::{Error, Result};

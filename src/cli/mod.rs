@@ -3,7 +3,9 @@
 
 mod image;
 pub mod oci;
+mod run;
 mod system;
+mod volume;
 
 use std::path::PathBuf;
 
@@ -43,6 +45,8 @@ pub enum Command {
     /// Import an image archive (docker save, OCI layout) or a root filesystem tarball
     #[command(visible_alias = "load")]
     Import(image::ImportArgs),
+    /// Create and run a container from an image, in the foreground
+    Run(run::RunArgs),
     /// List images
     Images(image::ImagesArgs),
     /// Manage images
@@ -58,6 +62,9 @@ pub enum Command {
     History(image::HistoryArgs),
     /// Save images to a docker save archive (tar)
     Save(image::SaveArgs),
+    /// Manage named volumes
+    #[command(subcommand)]
+    Volume(volume::VolumeCommand),
     /// Manage barge itself
     #[command(subcommand)]
     System(SystemCommand),
@@ -120,6 +127,8 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => image::save(&paths, a),
         Command::Image(ImageCommand::Prune(a)) => image::prune(&paths, a),
         Command::System(SystemCommand::Df(a)) => system::df(&paths, a),
+        Command::Run(a) => run::run(&paths, a),
+        Command::Volume(c) => volume::run(&paths, c),
         Command::Oci(a) => oci::run(a).map_err(|e| crate::Error::Other(format!("{e:#}"))),
         Command::Generate(a) => generate(a),
     }

@@ -1,0 +1,487 @@
+//! `barge run`: create + start a container in the foreground, with Docker's flags.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::ExitStatus;
+use crate::config::Paths;
+use crate::container::{self, Network, RunConfig, Seccomp, UserMount};
+use crate::error::{Error, Result};
+use crate::image::{self, model::Platform};
+use crate::runtime::{self, RunOptions, Stdio};
+use crate::store::Store;
+use crate::ui;
+
+#[derive(Args, Debug, Default)]
+#[command(disable_help_flag = true)]
+pub struct RunArgs {
+    /// Print help
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+    /// Image to run (name[:tag], name@digest or ID)
+    pub image: String,
+    /// Command and arguments (replace the image's CMD)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+    /// Assign a name to the container
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Remove the container when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// Keep STDIN open
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Set environment variables (KEY=VALUE, or KEY to take it from barge's environment)
+    #[arg(short, long = "env", value_name = "KEY[=VALUE]")]
+    pub env: Vec<String>,
+    /// Read environment variables from a file (KEY=VALUE lines)
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// Working directory inside the container
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    /// Username or UID (format: name|uid[:group|gid])
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Add additional groups to join
+    #[arg(long)]
+    pub group_add: Vec<String>,
+    /// Overwrite the default ENTRYPOINT of the image ("" clears it)
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// Container host name
+    #[arg(short = 'h', long)]
+    pub hostname: Option<String>,
+    /// Mount the container's root filesystem as read only
+    #[arg(long)]
+    pub read_only: bool,
+    /// Bind mount a volume: HOST-PATH:CONTAINER-PATH[:ro|rw] or NAME:CONTAINER-PATH[:ro]
+    #[arg(short, long = "volume", value_name = "SRC:DST[:OPTS]")]
+    pub volume: Vec<String>,
+    /// Attach a mount: type=bind|volume|tmpfs,source=...,target=...[,readonly]
+    #[arg(long)]
+    pub mount: Vec<String>,
+    /// Mount a tmpfs directory: PATH[:OPTIONS]
+    #[arg(long)]
+    pub tmpfs: Vec<String>,
+    /// Give extended privileges to this container
+    #[arg(long)]
+    pub privileged: bool,
+    /// Add Linux capabilities
+    #[arg(long)]
+    pub cap_add: Vec<String>,
+    /// Drop Linux capabilities
+    #[arg(long)]
+    pub cap_drop: Vec<String>,
+    /// Security options: no-new-privileges, seccomp=unconfined, seccomp=FILE.json
+    #[arg(long)]
+    pub security_opt: Vec<String>,
+    /// Ulimit options: NAME=SOFT[:HARD]
+    #[arg(long)]
+    pub ulimit: Vec<String>,
+    /// Memory limit (e.g. 64m, 1g)
+    #[arg(short, long)]
+    pub memory: Option<String>,
+    /// Memory + swap limit (-1: unlimited swap)
+    #[arg(long)]
+    pub memory_swap: Option<String>,
+    /// Number of CPUs
+    #[arg(long)]
+    pub cpus: Option<f64>,
+    /// Tune the container's pids limit (-1 for unlimited)
+    #[arg(long)]
+    pub pids_limit: Option<i64>,
+    /// Add a host device: HOST[:CONTAINER[:PERMISSIONS]]
+    #[arg(long)]
+    pub device: Vec<String>,
+    /// Network mode: none or host
+    #[arg(long, alias = "net")]
+    pub network: Option<String>,
+    /// Platform the image must have, os/arch[/variant]
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// When to pull the image: missing (default), never, always
+    #[arg(long, default_value = "missing")]
+    pub pull: String,
+    /// Proxy received signals to the process (without a tty)
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub sig_proxy: bool,
+}
+
+/// Docker's RAMInBytes: a number with an optional b/k/m/g/t suffix (binary multiples).
+pub fn parse_bytes(s: &str) -> Result<i64> {
+    let t = s.trim().to_lowercase();
+    let t = match t.strip_suffix('b') {
+        Some(x) if x.ends_with(['k', 'm', 'g', 't']) => x.to_string(),
+        _ => t.clone(),
+    };
+    let (num, mult) = match t.chars().last() {
+        Some('k') => (&t[..t.len() - 1], 1i64 << 10),
+        Some('m') => (&t[..t.len() - 1], 1 << 20),
+        Some('g') => (&t[..t.len() - 1], 1 << 30),
+        Some('t') => (&t[..t.len() - 1], 1 << 40),
+        Some('b') => (&t[..t.len() - 1], 1),
+        _ => (t.as_str(), 1),
+    };
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| Error::InvalidArgument(format!("invalid size {s:?}: use a number with b, k, m or g")))?;
+    Ok((n * mult as f64) as i64)
+}
+
+fn parse_env_file(path: &PathBuf) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let l = line.trim_start();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        out.push(l.to_string());
+    }
+    Ok(out)
+}
+
+/// `-e KEY` takes the value from barge's environment, or is dropped when unset.
+fn resolve_env(items: Vec<String>) -> Vec<String> {
+    items
+        .into_iter()
+        .filter_map(|kv| {
+            if kv.contains('=') {
+                Some(kv)
+            } else {
+                std::env::var(&kv).ok().map(|v| format!("{kv}={v}"))
+            }
+        })
+        .collect()
+}
+
+fn volume_source(paths: &Paths, name: &str) -> Result<PathBuf> {
+    crate::volume::ensure(&paths.root, name)
+}
+
+fn parse_volume(paths: &Paths, spec: &str) -> Result<UserMount> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let (src, dst, opts) = match parts.as_slice() {
+        [dst] => return Ok(UserMount::Bind {
+            source: volume_source(paths, &container::new_id())?,
+            target: dst.to_string(),
+            readonly: false,
+        }),
+        [s, d] => (*s, *d, ""),
+        [s, d, o] => (*s, *d, *o),
+        _ => return Err(Error::InvalidArgument(format!("invalid volume specification {spec:?}"))),
+    };
+    if !dst.starts_with('/') {
+        return Err(Error::InvalidArgument(format!(
+            "invalid volume specification {spec:?}: the container path must be absolute"
+        )));
+    }
+    let mut readonly = false;
+    for o in opts.split(',').filter(|o| !o.is_empty()) {
+        match o {
+            "ro" => readonly = true,
+            "rw" => readonly = false,
+            "z" | "Z" | "private" | "rprivate" | "delegated" | "cached" | "consistent" => {}
+            other => return Err(Error::InvalidArgument(format!("invalid volume option {other:?} in {spec:?}"))),
+        }
+    }
+    let source = if src.starts_with('/') {
+        container::ensure_bind_source(std::path::Path::new(src), true)?
+    } else if src.starts_with('.') || src.contains('/') {
+        return Err(Error::InvalidArgument(format!(
+            "invalid volume specification {spec:?}: a host path must be absolute"
+        )));
+    } else {
+        volume_source(paths, src)?
+    };
+    Ok(UserMount::Bind {
+        source,
+        target: dst.to_string(),
+        readonly,
+    })
+}
+
+fn parse_mount(paths: &Paths, spec: &str) -> Result<UserMount> {
+    let mut kind = "volume".to_string();
+    let (mut source, mut target, mut readonly) = (None, None, false);
+    let mut tmpfs_opts = Vec::new();
+    for field in spec.split(',') {
+        let (k, v) = field.split_once('=').unwrap_or((field, "true"));
+        match k {
+            "type" => kind = v.to_string(),
+            "source" | "src" => source = Some(v.to_string()),
+            "target" | "destination" | "dst" => target = Some(v.to_string()),
+            "readonly" | "ro" => readonly = v != "false" && v != "0",
+            "tmpfs-size" => tmpfs_opts.push(format!("size={}", parse_bytes(v)?)),
+            "tmpfs-mode" => tmpfs_opts.push(format!("mode={v}")),
+            "bind-propagation" | "consistency" | "volume-nocopy" => {}
+            other => return Err(Error::InvalidArgument(format!("unknown --mount option {other:?} in {spec:?}"))),
+        }
+    }
+    let target = target.ok_or_else(|| Error::InvalidArgument(format!("--mount {spec:?}: target is required")))?;
+    if !target.starts_with('/') {
+        return Err(Error::InvalidArgument(format!("--mount {spec:?}: target must be absolute")));
+    }
+    match kind.as_str() {
+        "bind" => {
+            let s = source.ok_or_else(|| Error::InvalidArgument(format!("--mount {spec:?}: source is required")))?;
+            Ok(UserMount::Bind {
+                source: container::ensure_bind_source(std::path::Path::new(&s), false)?,
+                target,
+                readonly,
+            })
+        }
+        "volume" => {
+            let name = source.unwrap_or_else(container::new_id);
+            Ok(UserMount::Bind {
+                source: volume_source(paths, &name)?,
+                target,
+                readonly,
+            })
+        }
+        "tmpfs" => {
+            if readonly {
+                tmpfs_opts.push("ro".into());
+            }
+            Ok(UserMount::Tmpfs {
+                target,
+                options: tmpfs_opts,
+            })
+        }
+        other => Err(Error::InvalidArgument(format!("--mount type {other:?} is not supported (bind, volume, tmpfs)"))),
+    }
+}
+
+fn parse_tmpfs(spec: &str) -> Result<UserMount> {
+    let (target, opts) = spec.split_once(':').unwrap_or((spec, ""));
+    if !target.starts_with('/') {
+        return Err(Error::InvalidArgument(format!("--tmpfs {spec:?}: the path must be absolute")));
+    }
+    Ok(UserMount::Tmpfs {
+        target: target.to_string(),
+        options: opts.split(',').filter(|o| !o.is_empty()).map(str::to_string).collect(),
+    })
+}
+
+fn parse_ulimit(s: &str) -> Result<(String, u64, u64)> {
+    let bad = || Error::InvalidArgument(format!("invalid ulimit {s:?}: use NAME=SOFT[:HARD]"));
+    let (name, vals) = s.split_once('=').ok_or_else(bad)?;
+    let num = |v: &str| -> Result<u64> {
+        if v == "-1" || v == "unlimited" {
+            Ok(u64::MAX)
+        } else {
+            v.parse().map_err(|_| bad())
+        }
+    };
+    let (soft, hard) = match vals.split_once(':') {
+        Some((a, b)) => (num(a)?, num(b)?),
+        None => (num(vals)?, num(vals)?),
+    };
+    if soft > hard {
+        return Err(Error::InvalidArgument(format!("ulimit {s:?}: soft limit is above the hard limit")));
+    }
+    Ok((name.to_string(), soft, hard))
+}
+
+fn parse_device(s: &str) -> Result<(PathBuf, String, String)> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let (host, ctr, perms) = match parts.as_slice() {
+        [h] => (*h, *h, "rwm"),
+        [h, c] if c.chars().all(|x| "rwm".contains(x)) && !c.starts_with('/') => (*h, *h, *c),
+        [h, c] => (*h, *c, "rwm"),
+        [h, c, p] => (*h, *c, *p),
+        _ => return Err(Error::InvalidArgument(format!("invalid device {s:?}"))),
+    };
+    if !host.starts_with('/') || !ctr.starts_with('/') || perms.is_empty() || !perms.chars().all(|x| "rwm".contains(x)) {
+        return Err(Error::InvalidArgument(format!("invalid device {s:?}: use /dev/HOST[:/dev/CONTAINER[:rwm]]")));
+    }
+    Ok((PathBuf::from(host), ctr.to_string(), perms.to_string()))
+}
+
+/// Turn flags into a `RunConfig`.
+pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
+    let mut env = Vec::new();
+    for f in &a.env_file {
+        env.extend(parse_env_file(f)?);
+    }
+    env.extend(a.env.iter().cloned());
+    let mut rc = RunConfig {
+        entrypoint: a.entrypoint.as_ref().map(|e| if e.is_empty() { vec![] } else { vec![e.clone()] }),
+        cmd: a.command.clone(),
+        env: resolve_env(env),
+        workdir: a.workdir.clone(),
+        user: a.user.clone(),
+        group_add: a.group_add.clone(),
+        hostname: a.hostname.clone(),
+        tty: a.tty,
+        read_only: a.read_only,
+        privileged: a.privileged,
+        cap_add: a.cap_add.clone(),
+        cap_drop: a.cap_drop.clone(),
+        cpus: a.cpus,
+        pids_limit: a.pids_limit.map(|p| if p <= 0 { -1 } else { p }),
+        ..Default::default()
+    };
+    for o in &a.security_opt {
+        let (k, v) = o.split_once(['=', ':']).unwrap_or((o.as_str(), ""));
+        match (k, v) {
+            ("no-new-privileges", "" | "true") => rc.no_new_privileges = true,
+            ("no-new-privileges", "false") => rc.no_new_privileges = false,
+            ("seccomp", "unconfined") => rc.seccomp = Some(Seccomp::Unconfined),
+            ("seccomp", "builtin" | "default") => rc.seccomp = Some(Seccomp::Default),
+            ("seccomp", f) if !f.is_empty() => rc.seccomp = Some(Seccomp::File(PathBuf::from(f))),
+            ("apparmor" | "label", _) => ui::warn(&format!("--security-opt {o}: barge does not use AppArmor or SELinux labels; ignored")),
+            _ => return Err(Error::InvalidArgument(format!("invalid --security-opt {o:?}"))),
+        }
+    }
+    for u in &a.ulimit {
+        rc.ulimits.push(parse_ulimit(u)?);
+    }
+    if let Some(m) = &a.memory {
+        let v = parse_bytes(m)?;
+        if v < 6 << 20 {
+            return Err(Error::InvalidArgument(format!("--memory {m}: the minimum is 6MB")));
+        }
+        rc.memory = Some(v);
+    }
+    if let Some(s) = &a.memory_swap {
+        rc.memory_swap = Some(if s == "-1" { -1 } else { parse_bytes(s)? });
+    }
+    if let Some(c) = a.cpus
+        && !(c > 0.0 && c <= 1024.0)
+    {
+        return Err(Error::InvalidArgument(format!("--cpus {c}: must be a positive number")));
+    }
+    for d in &a.device {
+        rc.devices.push(parse_device(d)?);
+    }
+    rc.network = match a.network.as_deref() {
+        None | Some("none") => Some(Network::None),
+        Some("host") => Some(Network::Host),
+        Some("bridge" | "default") => {
+            return Err(Error::InvalidArgument(
+                "bridge networking is not available yet: use --network none (the default) or --network host".into(),
+            ));
+        }
+        Some(other) => return Err(Error::InvalidArgument(format!("network {other:?} not found (none, host)"))),
+    };
+    for v in &a.volume {
+        rc.mounts.push(parse_volume(paths, v)?);
+    }
+    for m in &a.mount {
+        rc.mounts.push(parse_mount(paths, m)?);
+    }
+    for t in &a.tmpfs {
+        rc.mounts.push(parse_tmpfs(t)?);
+    }
+    Ok(rc)
+}
+
+pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
+    if a.tty && !std::io::stdin().is_terminal() && a.interactive {
+        return Err(Error::InvalidArgument("the input device is not a TTY: drop -t, or run from a terminal".into()));
+    }
+    let rc = run_config(paths, &a)?;
+    let mut store = Store::open(&paths.root)?;
+    container::reap_dead(&mut store, paths)?;
+    let img = match image::resolve(&store, &a.image) {
+        Ok(i) => i,
+        Err(Error::NoSuchImage(n)) => {
+            let why = match a.pull.as_str() {
+                "never" => "and --pull never was given".to_string(),
+                "missing" | "always" => "and pulling from registries is not available yet: `barge import` an archive".to_string(),
+                other => return Err(Error::InvalidArgument(format!("invalid --pull {other:?}: missing, never or always"))),
+            };
+            return Err(Error::NoSuchImage(format!("{n} ({why})")));
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(p) = &a.platform {
+        let want = Platform::parse(p)?;
+        let have = Platform {
+            architecture: img.architecture.clone(),
+            os: img.os.clone(),
+            variant: img.variant.clone(),
+        };
+        if !want.matches(&have) {
+            return Err(Error::InvalidArgument(format!(
+                "image {} is {have}, not the requested {want}",
+                a.image
+            )));
+        }
+    }
+    let prepared = container::prepare(
+        &mut store,
+        &img,
+        &a.image,
+        a.name.as_deref(),
+        &rc,
+        a.rm,
+        container::self_identity(),
+    )?;
+    let opts = RunOptions {
+        id: prepared.record.id.clone(),
+        spec: prepared.spec.clone(),
+        rootfs_mount: Some(prepared.rootfs_mount.clone()),
+        stdio: if a.tty { Stdio::Pty { stdin: a.interactive } } else { Stdio::Inherit },
+        state_dir: container::state_root(paths).join(&prepared.record.id),
+    };
+    let _ = a.sig_proxy;
+    let result = crate::supervisor::foreground::run_foreground(opts);
+    let code = match &result {
+        Ok(outcome) => {
+            if outcome.oom_killed {
+                ui::error(
+                    &format!(
+                        "container {} was OOM-killed: it went over its memory limit ({})",
+                        prepared.record.name,
+                        a.memory.as_deref().unwrap_or("none set")
+                    ),
+                    Some("raise --memory"),
+                );
+            }
+            Some(outcome.code() as i64)
+        }
+        Err(_) => None,
+    };
+    container::finish(&mut store, paths, &prepared, code)?;
+    match result {
+        Ok(o) => Ok(if o.oom_killed { 137 } else { o.code() }),
+        Err(e @ runtime::RuntimeError::Exec { .. }) => {
+            ui::error(&e.to_string(), None);
+            Ok(e.exit_code())
+        }
+        Err(e) => Err(Error::Other(format!("container {}: {e}", prepared.record.name))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_bytes("64m").unwrap(), 64 << 20);
+        assert_eq!(parse_bytes("1g").unwrap(), 1 << 30);
+        assert_eq!(parse_bytes("1024").unwrap(), 1024);
+        assert_eq!(parse_bytes("10kb").unwrap(), 10 << 10);
+        assert!(parse_bytes("lots").is_err());
+    }
+
+    #[test]
+    fn ulimits_and_devices() {
+        assert_eq!(parse_ulimit("nofile=100:200").unwrap(), ("nofile".into(), 100, 200));
+        assert!(parse_ulimit("nofile=300:200").is_err());
+        assert_eq!(parse_device("/dev/fuse").unwrap().1, "/dev/fuse");
+        assert_eq!(parse_device("/dev/fuse:r").unwrap().2, "r");
+        assert_eq!(parse_device("/dev/a:/dev/b:rw").unwrap().1, "/dev/b");
+    }
+}
