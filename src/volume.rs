@@ -13,8 +13,13 @@ fn volumes_dir(root: &Path) -> PathBuf {
 
 pub fn validate(name: &str) -> Result<()> {
     let ok = name.len() <= 255
-        && name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-');
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-');
     if ok {
         Ok(())
     } else {
@@ -62,7 +67,10 @@ pub fn inspect(root: &Path, name: &str) -> Result<Value> {
     let dir = volumes_dir(root).join(name);
     let created = std::fs::metadata(&dir)
         .and_then(|m| m.modified())
-        .map(|t| chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .map(|t| {
+            chrono::DateTime::<chrono::Utc>::from(t)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        })
         .unwrap_or_default();
     Ok(json!({
         "CreatedAt": created,

@@ -223,16 +223,18 @@ pub fn rmi(paths: &Paths, a: RmiArgs) -> Result<ExitStatus> {
     let mut failed = 0;
     for name in &a.images {
         let result = match image::remove(&mut store, name, a.force) {
-            Err(Error::Conflict(msg)) => match ui::confirm(&format!(
-                "{name} is referenced in several repositories; remove it and all its tags?"
-            )) {
-                Some(true) => image::remove(&mut store, name, true),
-                Some(false) => {
-                    failed += 1;
-                    continue;
+            Err(Error::Conflict(msg)) if msg.contains("must be forced") => {
+                match ui::confirm(&format!(
+                    "{name} is referenced in several repositories; remove it and all its tags?"
+                )) {
+                    Some(true) => image::remove(&mut store, name, true),
+                    Some(false) => {
+                        failed += 1;
+                        continue;
+                    }
+                    None => Err(Error::Conflict(msg)),
                 }
-                None => Err(Error::Conflict(msg)),
-            },
+            }
             r => r,
         };
         match result {

@@ -46,7 +46,7 @@ pub enum Command {
     #[command(visible_alias = "load")]
     Import(image::ImportArgs),
     /// Create and run a container from an image, in the foreground
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// List images
     Images(image::ImagesArgs),
     /// Manage images
@@ -127,7 +127,7 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => image::save(&paths, a),
         Command::Image(ImageCommand::Prune(a)) => image::prune(&paths, a),
         Command::System(SystemCommand::Df(a)) => system::df(&paths, a),
-        Command::Run(a) => run::run(&paths, a),
+        Command::Run(a) => run::run(&paths, *a),
         Command::Volume(c) => volume::run(&paths, c),
         Command::Oci(a) => oci::run(a).map_err(|e| crate::Error::Other(format!("{e:#}"))),
         Command::Generate(a) => generate(a),

@@ -129,10 +129,11 @@ pub fn parse_bytes(s: &str) -> Result<i64> {
         Some('b') => (&t[..t.len() - 1], 1),
         _ => (t.as_str(), 1),
     };
-    let n: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| Error::InvalidArgument(format!("invalid size {s:?}: use a number with b, k, m or g")))?;
+    let n: f64 = num.trim().parse().map_err(|_| {
+        Error::InvalidArgument(format!(
+            "invalid size {s:?}: use a number with b, k, m or g"
+        ))
+    })?;
     Ok((n * mult as f64) as i64)
 }
 
@@ -170,14 +171,20 @@ fn volume_source(paths: &Paths, name: &str) -> Result<PathBuf> {
 fn parse_volume(paths: &Paths, spec: &str) -> Result<UserMount> {
     let parts: Vec<&str> = spec.split(':').collect();
     let (src, dst, opts) = match parts.as_slice() {
-        [dst] => return Ok(UserMount::Bind {
-            source: volume_source(paths, &container::new_id())?,
-            target: dst.to_string(),
-            readonly: false,
-        }),
+        [dst] => {
+            return Ok(UserMount::Bind {
+                source: volume_source(paths, &container::new_id())?,
+                target: dst.to_string(),
+                readonly: false,
+            });
+        }
         [s, d] => (*s, *d, ""),
         [s, d, o] => (*s, *d, *o),
-        _ => return Err(Error::InvalidArgument(format!("invalid volume specification {spec:?}"))),
+        _ => {
+            return Err(Error::InvalidArgument(format!(
+                "invalid volume specification {spec:?}"
+            )));
+        }
     };
     if !dst.starts_with('/') {
         return Err(Error::InvalidArgument(format!(
@@ -190,7 +197,11 @@ fn parse_volume(paths: &Paths, spec: &str) -> Result<UserMount> {
             "ro" => readonly = true,
             "rw" => readonly = false,
             "z" | "Z" | "private" | "rprivate" | "delegated" | "cached" | "consistent" => {}
-            other => return Err(Error::InvalidArgument(format!("invalid volume option {other:?} in {spec:?}"))),
+            other => {
+                return Err(Error::InvalidArgument(format!(
+                    "invalid volume option {other:?} in {spec:?}"
+                )));
+            }
         }
     }
     let source = if src.starts_with('/') {
@@ -223,16 +234,25 @@ fn parse_mount(paths: &Paths, spec: &str) -> Result<UserMount> {
             "tmpfs-size" => tmpfs_opts.push(format!("size={}", parse_bytes(v)?)),
             "tmpfs-mode" => tmpfs_opts.push(format!("mode={v}")),
             "bind-propagation" | "consistency" | "volume-nocopy" => {}
-            other => return Err(Error::InvalidArgument(format!("unknown --mount option {other:?} in {spec:?}"))),
+            other => {
+                return Err(Error::InvalidArgument(format!(
+                    "unknown --mount option {other:?} in {spec:?}"
+                )));
+            }
         }
     }
-    let target = target.ok_or_else(|| Error::InvalidArgument(format!("--mount {spec:?}: target is required")))?;
+    let target = target
+        .ok_or_else(|| Error::InvalidArgument(format!("--mount {spec:?}: target is required")))?;
     if !target.starts_with('/') {
-        return Err(Error::InvalidArgument(format!("--mount {spec:?}: target must be absolute")));
+        return Err(Error::InvalidArgument(format!(
+            "--mount {spec:?}: target must be absolute"
+        )));
     }
     match kind.as_str() {
         "bind" => {
-            let s = source.ok_or_else(|| Error::InvalidArgument(format!("--mount {spec:?}: source is required")))?;
+            let s = source.ok_or_else(|| {
+                Error::InvalidArgument(format!("--mount {spec:?}: source is required"))
+            })?;
             Ok(UserMount::Bind {
                 source: container::ensure_bind_source(std::path::Path::new(&s), false)?,
                 target,
@@ -256,18 +276,26 @@ fn parse_mount(paths: &Paths, spec: &str) -> Result<UserMount> {
                 options: tmpfs_opts,
             })
         }
-        other => Err(Error::InvalidArgument(format!("--mount type {other:?} is not supported (bind, volume, tmpfs)"))),
+        other => Err(Error::InvalidArgument(format!(
+            "--mount type {other:?} is not supported (bind, volume, tmpfs)"
+        ))),
     }
 }
 
 fn parse_tmpfs(spec: &str) -> Result<UserMount> {
     let (target, opts) = spec.split_once(':').unwrap_or((spec, ""));
     if !target.starts_with('/') {
-        return Err(Error::InvalidArgument(format!("--tmpfs {spec:?}: the path must be absolute")));
+        return Err(Error::InvalidArgument(format!(
+            "--tmpfs {spec:?}: the path must be absolute"
+        )));
     }
     Ok(UserMount::Tmpfs {
         target: target.to_string(),
-        options: opts.split(',').filter(|o| !o.is_empty()).map(str::to_string).collect(),
+        options: opts
+            .split(',')
+            .filter(|o| !o.is_empty())
+            .map(str::to_string)
+            .collect(),
     })
 }
 
@@ -286,7 +314,9 @@ fn parse_ulimit(s: &str) -> Result<(String, u64, u64)> {
         None => (num(vals)?, num(vals)?),
     };
     if soft > hard {
-        return Err(Error::InvalidArgument(format!("ulimit {s:?}: soft limit is above the hard limit")));
+        return Err(Error::InvalidArgument(format!(
+            "ulimit {s:?}: soft limit is above the hard limit"
+        )));
     }
     Ok((name.to_string(), soft, hard))
 }
@@ -300,8 +330,14 @@ fn parse_device(s: &str) -> Result<(PathBuf, String, String)> {
         [h, c, p] => (*h, *c, *p),
         _ => return Err(Error::InvalidArgument(format!("invalid device {s:?}"))),
     };
-    if !host.starts_with('/') || !ctr.starts_with('/') || perms.is_empty() || !perms.chars().all(|x| "rwm".contains(x)) {
-        return Err(Error::InvalidArgument(format!("invalid device {s:?}: use /dev/HOST[:/dev/CONTAINER[:rwm]]")));
+    if !host.starts_with('/')
+        || !ctr.starts_with('/')
+        || perms.is_empty()
+        || !perms.chars().all(|x| "rwm".contains(x))
+    {
+        return Err(Error::InvalidArgument(format!(
+            "invalid device {s:?}: use /dev/HOST[:/dev/CONTAINER[:rwm]]"
+        )));
     }
     Ok((PathBuf::from(host), ctr.to_string(), perms.to_string()))
 }
@@ -314,7 +350,13 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
     }
     env.extend(a.env.iter().cloned());
     let mut rc = RunConfig {
-        entrypoint: a.entrypoint.as_ref().map(|e| if e.is_empty() { vec![] } else { vec![e.clone()] }),
+        entrypoint: a.entrypoint.as_ref().map(|e| {
+            if e.is_empty() {
+                vec![]
+            } else {
+                vec![e.clone()]
+            }
+        }),
         cmd: a.command.clone(),
         env: resolve_env(env),
         workdir: a.workdir.clone(),
@@ -338,8 +380,14 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
             ("seccomp", "unconfined") => rc.seccomp = Some(Seccomp::Unconfined),
             ("seccomp", "builtin" | "default") => rc.seccomp = Some(Seccomp::Default),
             ("seccomp", f) if !f.is_empty() => rc.seccomp = Some(Seccomp::File(PathBuf::from(f))),
-            ("apparmor" | "label", _) => ui::warn(&format!("--security-opt {o}: barge does not use AppArmor or SELinux labels; ignored")),
-            _ => return Err(Error::InvalidArgument(format!("invalid --security-opt {o:?}"))),
+            ("apparmor" | "label", _) => ui::warn(&format!(
+                "--security-opt {o}: barge does not use AppArmor or SELinux labels; ignored"
+            )),
+            _ => {
+                return Err(Error::InvalidArgument(format!(
+                    "invalid --security-opt {o:?}"
+                )));
+            }
         }
     }
     for u in &a.ulimit {
@@ -348,7 +396,9 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
     if let Some(m) = &a.memory {
         let v = parse_bytes(m)?;
         if v < 6 << 20 {
-            return Err(Error::InvalidArgument(format!("--memory {m}: the minimum is 6MB")));
+            return Err(Error::InvalidArgument(format!(
+                "--memory {m}: the minimum is 6MB"
+            )));
         }
         rc.memory = Some(v);
     }
@@ -358,7 +408,9 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
     if let Some(c) = a.cpus
         && !(c > 0.0 && c <= 1024.0)
     {
-        return Err(Error::InvalidArgument(format!("--cpus {c}: must be a positive number")));
+        return Err(Error::InvalidArgument(format!(
+            "--cpus {c}: must be a positive number"
+        )));
     }
     for d in &a.device {
         rc.devices.push(parse_device(d)?);
@@ -371,7 +423,11 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
                 "bridge networking is not available yet: use --network none (the default) or --network host".into(),
             ));
         }
-        Some(other) => return Err(Error::InvalidArgument(format!("network {other:?} not found (none, host)"))),
+        Some(other) => {
+            return Err(Error::InvalidArgument(format!(
+                "network {other:?} not found (none, host)"
+            )));
+        }
     };
     for v in &a.volume {
         rc.mounts.push(parse_volume(paths, v)?);
@@ -387,7 +443,9 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
 
 pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
     if a.tty && !std::io::stdin().is_terminal() && a.interactive {
-        return Err(Error::InvalidArgument("the input device is not a TTY: drop -t, or run from a terminal".into()));
+        return Err(Error::InvalidArgument(
+            "the input device is not a TTY: drop -t, or run from a terminal".into(),
+        ));
     }
     let rc = run_config(paths, &a)?;
     let mut store = Store::open(&paths.root)?;
@@ -397,8 +455,15 @@ pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
         Err(Error::NoSuchImage(n)) => {
             let why = match a.pull.as_str() {
                 "never" => "and --pull never was given".to_string(),
-                "missing" | "always" => "and pulling from registries is not available yet: `barge import` an archive".to_string(),
-                other => return Err(Error::InvalidArgument(format!("invalid --pull {other:?}: missing, never or always"))),
+                "missing" | "always" => {
+                    "and pulling from registries is not available yet: `barge import` an archive"
+                        .to_string()
+                }
+                other => {
+                    return Err(Error::InvalidArgument(format!(
+                        "invalid --pull {other:?}: missing, never or always"
+                    )));
+                }
             };
             return Err(Error::NoSuchImage(format!("{n} ({why})")));
         }
@@ -431,7 +496,13 @@ pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
         id: prepared.record.id.clone(),
         spec: prepared.spec.clone(),
         rootfs_mount: Some(prepared.rootfs_mount.clone()),
-        stdio: if a.tty { Stdio::Pty { stdin: a.interactive } } else { Stdio::Inherit },
+        stdio: if a.tty {
+            Stdio::Pty {
+                stdin: a.interactive,
+            }
+        } else {
+            Stdio::Inherit
+        },
         state_dir: container::state_root(paths).join(&prepared.record.id),
     };
     let _ = a.sig_proxy;
@@ -459,7 +530,10 @@ pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
             ui::error(&e.to_string(), None);
             Ok(e.exit_code())
         }
-        Err(e) => Err(Error::Other(format!("container {}: {e}", prepared.record.name))),
+        Err(e) => Err(Error::Other(format!(
+            "container {}: {e}",
+            prepared.record.name
+        ))),
     }
 }
 
@@ -478,7 +552,10 @@ mod tests {
 
     #[test]
     fn ulimits_and_devices() {
-        assert_eq!(parse_ulimit("nofile=100:200").unwrap(), ("nofile".into(), 100, 200));
+        assert_eq!(
+            parse_ulimit("nofile=100:200").unwrap(),
+            ("nofile".into(), 100, 200)
+        );
         assert!(parse_ulimit("nofile=300:200").is_err());
         assert_eq!(parse_device("/dev/fuse").unwrap().1, "/dev/fuse");
         assert_eq!(parse_device("/dev/fuse:r").unwrap().2, "r");

@@ -63,7 +63,13 @@ pub struct InspectArgs {
 /// Containers whose spec mounts this volume's data directory.
 fn users(paths: &Paths, name: &str) -> Result<Vec<String>> {
     let store = Store::open(&paths.root)?;
-    let needle = paths.root.join("volumes").join(name).join("_data").display().to_string();
+    let needle = paths
+        .root
+        .join("volumes")
+        .join(name)
+        .join("_data")
+        .display()
+        .to_string();
     Ok(store
         .containers()?
         .into_iter()
@@ -91,8 +97,13 @@ pub fn run(paths: &Paths, cmd: VolumeCommand) -> Result<ExitStatus> {
                     .iter()
                     .map(|n| json!({"Driver": "local", "Labels": "", "Links": "N/A", "Mountpoint": paths.root.join("volumes").join(n).join("_data").display().to_string(), "Name": n, "Scope": "local", "Size": "N/A"}))
                     .collect();
-                ui::print_rows(&mut out, &Format::parse(a.format.as_deref()), &[("DRIVER", "Driver"), ("VOLUME NAME", "Name")], &rows)
-                    .at("stdout")?;
+                ui::print_rows(
+                    &mut out,
+                    &Format::parse(a.format.as_deref()),
+                    &[("DRIVER", "Driver"), ("VOLUME NAME", "Name")],
+                    &rows,
+                )
+                .at("stdout")?;
             }
         }
         VolumeCommand::Rm(a) => {
@@ -102,7 +113,10 @@ pub fn run(paths: &Paths, cmd: VolumeCommand) -> Result<ExitStatus> {
                 let r = if used.is_empty() {
                     volume::remove(&paths.root, n)
                 } else {
-                    Err(Error::Conflict(format!("volume {n} is in use by container {}", used.join(", "))))
+                    Err(Error::Conflict(format!(
+                        "volume {n} is in use by container {}",
+                        used.join(", ")
+                    )))
                 };
                 match r {
                     Ok(()) => writeln!(out, "{n}").at("stdout")?,
@@ -126,7 +140,12 @@ pub fn run(paths: &Paths, cmd: VolumeCommand) -> Result<ExitStatus> {
                         writeln!(out, "{}", tpl.render(d)).at("stdout")?;
                     }
                 }
-                _ => writeln!(out, "{}", serde_json::to_string_pretty(&docs).unwrap_or_default()).at("stdout")?,
+                _ => writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&docs).unwrap_or_default()
+                )
+                .at("stdout")?,
             }
         }
     }

@@ -50,12 +50,14 @@ pub fn new_id() -> String {
 }
 
 const ADJECTIVES: &[&str] = &[
-    "brave", "calm", "clever", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid", "merry", "nifty",
-    "proud", "quiet", "rapid", "sharp", "swift", "tender", "vivid", "witty", "zealous", "bold", "crisp", "dapper",
+    "brave", "calm", "clever", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid",
+    "merry", "nifty", "proud", "quiet", "rapid", "sharp", "swift", "tender", "vivid", "witty",
+    "zealous", "bold", "crisp", "dapper",
 ];
 const NOUNS: &[&str] = &[
-    "anchor", "ballast", "bollard", "bow", "cargo", "deck", "dock", "ferry", "galley", "harbor", "hull", "jetty",
-    "keel", "lock", "mast", "mooring", "pier", "quay", "rudder", "sail", "stern", "tug", "wharf", "tiller",
+    "anchor", "ballast", "bollard", "bow", "cargo", "deck", "dock", "ferry", "galley", "harbor",
+    "hull", "jetty", "keel", "lock", "mast", "mooring", "pier", "quay", "rudder", "sail", "stern",
+    "tug", "wharf", "tiller",
 ];
 
 /// A readable random name (`swift_keel`), as Docker gives unnamed containers.
@@ -69,8 +71,13 @@ pub fn random_name(id: &str) -> String {
 /// Docker's rule for names: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
 pub fn validate_name(name: &str) -> Result<()> {
     let ok = name.len() <= 253
-        && name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-');
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-');
     if ok {
         Ok(())
     } else {
@@ -94,7 +101,9 @@ fn resolv_conf() -> String {
     // reach; the upstream list sits beside it.
     for p in ["/etc/resolv.conf", "/run/systemd/resolve/resolv.conf"] {
         if let Ok(text) = std::fs::read_to_string(p) {
-            let usable = !text.lines().any(|l| l.trim_start().starts_with("nameserver 127."));
+            let usable = !text
+                .lines()
+                .any(|l| l.trim_start().starts_with("nameserver 127."));
             if usable || p.ends_with("resolve/resolv.conf") {
                 return text;
             }
@@ -125,7 +134,10 @@ pub fn prepare(
     let (config, _) = image::config(store, image)?;
     let layers = store.image_layers(&image.id)?;
     if layers.is_empty() {
-        return Err(Error::Other(format!("image {} has no layers to run", image.id.short())));
+        return Err(Error::Other(format!(
+            "image {} has no layers to run",
+            image.id.short()
+        )));
     }
     let lowerdirs: Vec<PathBuf> = layers
         .iter()
@@ -210,7 +222,12 @@ pub fn prepare(
 }
 
 /// Record how a container ended; with `--rm`, remove it entirely.
-pub fn finish(store: &mut Store, paths: &Paths, p: &Prepared, exit_code: Option<i64>) -> Result<()> {
+pub fn finish(
+    store: &mut Store,
+    paths: &Paths,
+    p: &Prepared,
+    exit_code: Option<i64>,
+) -> Result<()> {
     if p.record.auto_remove {
         remove_files(store, paths, &p.record.id)?;
         store.delete_container(&p.record.id)

@@ -5,9 +5,10 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{
-    Capability, LinuxBuilder, LinuxCpuBuilder, LinuxDeviceBuilder, LinuxDeviceCgroupBuilder, LinuxDeviceType,
-    LinuxMemoryBuilder, LinuxNamespaceType, LinuxPidsBuilder, LinuxResourcesBuilder, LinuxSeccomp, Mount,
-    MountBuilder, PosixRlimitBuilder, PosixRlimitType, Spec, UserBuilder,
+    Capability, LinuxBuilder, LinuxCpuBuilder, LinuxDeviceBuilder, LinuxDeviceCgroupBuilder,
+    LinuxDeviceType, LinuxMemoryBuilder, LinuxNamespaceType, LinuxPidsBuilder,
+    LinuxResourcesBuilder, LinuxSeccomp, Mount, MountBuilder, PosixRlimitBuilder, PosixRlimitType,
+    Spec, UserBuilder,
 };
 use serde_json::Value;
 
@@ -92,7 +93,11 @@ pub struct SpecInput<'a> {
 
 fn strings(v: Option<&Value>) -> Option<Vec<String>> {
     match v {
-        Some(Value::Array(a)) => Some(a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()),
+        Some(Value::Array(a)) => Some(
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect(),
+        ),
         Some(Value::String(s)) => Some(vec!["/bin/sh".into(), "-c".into(), s.clone()]),
         _ => None,
     }
@@ -172,15 +177,27 @@ fn image_file(layers: &[PathBuf], rel: &str) -> Option<String> {
 
 /// Resolve `user[:group]` (names or numbers) against the image's passwd and group files:
 /// (uid, gid, additional gids).
-pub fn resolve_user(layers: &[PathBuf], user: &str, group_add: &[String]) -> Result<(u32, u32, Vec<u32>)> {
+pub fn resolve_user(
+    layers: &[PathBuf],
+    user: &str,
+    group_add: &[String],
+) -> Result<(u32, u32, Vec<u32>)> {
     let passwd = image_file(layers, "etc/passwd").unwrap_or_default();
     let groups = image_file(layers, "etc/group").unwrap_or_default();
     let (u, g) = match user.split_once(':') {
         Some((u, g)) => (u, Some(g)),
         None => (user, None),
     };
-    let entries: Vec<Vec<&str>> = passwd.lines().map(|l| l.split(':').collect()).filter(|f: &Vec<&str>| f.len() >= 4).collect();
-    let group_entries: Vec<Vec<&str>> = groups.lines().map(|l| l.split(':').collect()).filter(|f: &Vec<&str>| f.len() >= 3).collect();
+    let entries: Vec<Vec<&str>> = passwd
+        .lines()
+        .map(|l| l.split(':').collect())
+        .filter(|f: &Vec<&str>| f.len() >= 4)
+        .collect();
+    let group_entries: Vec<Vec<&str>> = groups
+        .lines()
+        .map(|l| l.split(':').collect())
+        .filter(|f: &Vec<&str>| f.len() >= 3)
+        .collect();
     let (uid, mut gid, name) = if u.is_empty() {
         (0, 0, Some("root".to_string()))
     } else if let Ok(n) = u.parse::<u32>() {
@@ -190,10 +207,14 @@ pub fn resolve_user(layers: &[PathBuf], user: &str, group_add: &[String]) -> Res
         }
     } else {
         let f = entries.iter().find(|f| f[0] == u).ok_or_else(|| {
-            Error::InvalidArgument(format!("unable to find user {u}: no matching entries in passwd file"))
+            Error::InvalidArgument(format!(
+                "unable to find user {u}: no matching entries in passwd file"
+            ))
         })?;
         (
-            f[2].parse().map_err(|_| Error::InvalidArgument(format!("bad uid for user {u} in /etc/passwd")))?,
+            f[2].parse().map_err(|_| {
+                Error::InvalidArgument(format!("bad uid for user {u} in /etc/passwd"))
+            })?,
             f[3].parse().unwrap_or(0),
             Some(u.to_string()),
         )
@@ -206,15 +227,21 @@ pub fn resolve_user(layers: &[PathBuf], user: &str, group_add: &[String]) -> Res
             .iter()
             .find(|f| f[0] == g)
             .and_then(|f| f[2].parse().ok())
-            .ok_or_else(|| Error::InvalidArgument(format!("unable to find group {g}: no matching entries in group file")))
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "unable to find group {g}: no matching entries in group file"
+                ))
+            })
     };
     if let Some(g) = g {
         gid = find_group(g)?;
     }
-    let mut extra: Vec<u32> = Vec::new();
+    // Docker lists the primary group among the supplementary ones too (`id` shows it).
+    let mut extra: Vec<u32> = vec![gid];
     if let Some(name) = &name {
         for f in &group_entries {
-            if f.len() >= 4 && f[3].split(',').any(|m| m == name)
+            if f.len() >= 4
+                && f[3].split(',').any(|m| m == name)
                 && let Ok(n) = f[2].parse::<u32>()
                 && n != gid
                 && !extra.contains(&n)
@@ -234,7 +261,11 @@ pub fn resolve_user(layers: &[PathBuf], user: &str, group_add: &[String]) -> Res
 
 fn parse_cap(name: &str) -> Result<Capability> {
     let n = name.trim().to_uppercase();
-    let n = if n.starts_with("CAP_") { n } else { format!("CAP_{n}") };
+    let n = if n.starts_with("CAP_") {
+        n
+    } else {
+        format!("CAP_{n}")
+    };
     serde_json::from_value(Value::String(n.clone()))
         .map_err(|_| Error::InvalidArgument(format!("unknown capability {name:?}")))
 }
@@ -242,11 +273,19 @@ fn parse_cap(name: &str) -> Result<Capability> {
 /// Docker's capability arithmetic: defaults, minus drops, plus adds; "ALL" in either.
 pub fn capabilities(rc: &RunConfig) -> Result<Vec<Capability>> {
     let all = || all_capabilities();
-    let mut caps: Vec<Capability> = if rc.privileged { all() } else { defaults::default_capabilities() };
+    let mut caps: Vec<Capability> = if rc.privileged {
+        all()
+    } else {
+        defaults::default_capabilities()
+    };
     if rc.cap_drop.iter().any(|c| c.eq_ignore_ascii_case("all")) {
         caps.clear();
     } else {
-        let drop: HashSet<Capability> = rc.cap_drop.iter().map(|c| parse_cap(c)).collect::<Result<_>>()?;
+        let drop: HashSet<Capability> = rc
+            .cap_drop
+            .iter()
+            .map(|c| parse_cap(c))
+            .collect::<Result<_>>()?;
         caps.retain(|c| !drop.contains(c));
     }
     if rc.cap_add.iter().any(|c| c.eq_ignore_ascii_case("all")) {
@@ -290,8 +329,14 @@ fn bind(source: &Path, target: &str, readonly: bool) -> Mount {
 /// Docker's default device allow list for the devices cgroup: deny all, then the standard
 /// nodes and any pty.
 fn default_device_rules() -> Vec<oci_spec::runtime::LinuxDeviceCgroup> {
-    let rule = |allow: bool, typ: Option<LinuxDeviceType>, major: Option<i64>, minor: Option<i64>, access: &str| {
-        let mut b = LinuxDeviceCgroupBuilder::default().allow(allow).access(access);
+    let rule = |allow: bool,
+                typ: Option<LinuxDeviceType>,
+                major: Option<i64>,
+                minor: Option<i64>,
+                access: &str| {
+        let mut b = LinuxDeviceCgroupBuilder::default()
+            .allow(allow)
+            .access(access);
         if let Some(t) = typ {
             b = b.typ(t);
         }
@@ -308,15 +353,15 @@ fn default_device_rules() -> Vec<oci_spec::runtime::LinuxDeviceCgroup> {
         rule(false, None, None, None, "rwm"),
         rule(true, Some(C), None, None, "m"),
         rule(true, Some(LinuxDeviceType::B), None, None, "m"),
-        rule(true, Some(C), Some(1), Some(3), "rwm"),  // null
-        rule(true, Some(C), Some(1), Some(5), "rwm"),  // zero
-        rule(true, Some(C), Some(1), Some(7), "rwm"),  // full
-        rule(true, Some(C), Some(1), Some(8), "rwm"),  // random
-        rule(true, Some(C), Some(1), Some(9), "rwm"),  // urandom
-        rule(true, Some(C), Some(5), Some(0), "rwm"),  // tty
-        rule(true, Some(C), Some(5), Some(1), "rwm"),  // console
-        rule(true, Some(C), Some(5), Some(2), "rwm"),  // ptmx
-        rule(true, Some(C), Some(136), None, "rwm"),   // pts
+        rule(true, Some(C), Some(1), Some(3), "rwm"), // null
+        rule(true, Some(C), Some(1), Some(5), "rwm"), // zero
+        rule(true, Some(C), Some(1), Some(7), "rwm"), // full
+        rule(true, Some(C), Some(1), Some(8), "rwm"), // random
+        rule(true, Some(C), Some(1), Some(9), "rwm"), // urandom
+        rule(true, Some(C), Some(5), Some(0), "rwm"), // tty
+        rule(true, Some(C), Some(5), Some(1), "rwm"), // console
+        rule(true, Some(C), Some(5), Some(2), "rwm"), // ptmx
+        rule(true, Some(C), Some(136), None, "rwm"),  // pts
         rule(true, Some(C), Some(10), Some(200), "rwm"), // tun
     ]
 }
@@ -326,7 +371,10 @@ pub fn build(input: &SpecInput<'_>, rc: &RunConfig) -> Result<Spec> {
     let mut spec = defaults::default_spec();
     let hostname = match (&rc.hostname, &rc.network) {
         (Some(h), _) => h.clone(),
-        (None, Some(Network::Host)) => rustix::system::uname().nodename().to_string_lossy().into_owned(),
+        (None, Some(Network::Host)) => rustix::system::uname()
+            .nodename()
+            .to_string_lossy()
+            .into_owned(),
         (None, _) => input.id[..12].to_string(),
     };
     spec.set_hostname(Some(hostname.clone()));
@@ -337,10 +385,14 @@ pub fn build(input: &SpecInput<'_>, rc: &RunConfig) -> Result<Spec> {
 
     let args = command_line(input.image, rc)?;
     let env = environment(input.image, rc, &hostname);
-    let user_spec = rc
-        .user
-        .clone()
-        .or_else(|| input.image.get("User").and_then(|u| u.as_str()).filter(|u| !u.is_empty()).map(str::to_string));
+    let user_spec = rc.user.clone().or_else(|| {
+        input
+            .image
+            .get("User")
+            .and_then(|u| u.as_str())
+            .filter(|u| !u.is_empty())
+            .map(str::to_string)
+    });
     let (uid, gid, extra) = match &user_spec {
         Some(u) => resolve_user(input.layers, u, &rc.group_add)?,
         None => resolve_user(input.layers, "0", &rc.group_add)?,
@@ -348,10 +400,19 @@ pub fn build(input: &SpecInput<'_>, rc: &RunConfig) -> Result<Spec> {
     let cwd = rc
         .workdir
         .clone()
-        .or_else(|| input.image.get("WorkingDir").and_then(|w| w.as_str()).filter(|w| !w.is_empty()).map(str::to_string))
+        .or_else(|| {
+            input
+                .image
+                .get("WorkingDir")
+                .and_then(|w| w.as_str())
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+        })
         .unwrap_or_else(|| "/".into());
     if !cwd.starts_with('/') {
-        return Err(Error::InvalidArgument(format!("the working directory {cwd:?} is not an absolute path")));
+        return Err(Error::InvalidArgument(format!(
+            "the working directory {cwd:?} is not an absolute path"
+        )));
     }
     let caps = capabilities(rc)?;
     let mut process = spec.process().clone().expect("default spec has a process");
@@ -372,8 +433,9 @@ pub fn build(input: &SpecInput<'_>, rc: &RunConfig) -> Result<Spec> {
     process.set_no_new_privileges(Some(rc.no_new_privileges));
     let mut rlimits = Vec::new();
     for (name, soft, hard) in &rc.ulimits {
-        let typ: PosixRlimitType = serde_json::from_value(Value::String(format!("RLIMIT_{}", name.to_uppercase())))
-            .map_err(|_| Error::InvalidArgument(format!("unknown ulimit {name:?}")))?;
+        let typ: PosixRlimitType =
+            serde_json::from_value(Value::String(format!("RLIMIT_{}", name.to_uppercase())))
+                .map_err(|_| Error::InvalidArgument(format!("unknown ulimit {name:?}")))?;
         rlimits.push(
             PosixRlimitBuilder::default()
                 .typ(typ)
@@ -383,7 +445,11 @@ pub fn build(input: &SpecInput<'_>, rc: &RunConfig) -> Result<Spec> {
                 .map_err(|e| Error::Other(e.to_string()))?,
         );
     }
-    process.set_rlimits(if rlimits.is_empty() { None } else { Some(rlimits) });
+    process.set_rlimits(if rlimits.is_empty() {
+        None
+    } else {
+        Some(rlimits)
+    });
     spec.set_process(Some(process));
 
     // Mounts: defaults, barge's /etc files, then the user's (later ones win on a path).
@@ -397,14 +463,27 @@ pub fn build(input: &SpecInput<'_>, rc: &RunConfig) -> Result<Spec> {
             }
         }
     }
-    for (src, dst) in input.etc_files.iter().zip(["/etc/hostname", "/etc/hosts", "/etc/resolv.conf"]) {
+    for (src, dst) in
+        input
+            .etc_files
+            .iter()
+            .zip(["/etc/hostname", "/etc/hosts", "/etc/resolv.conf"])
+    {
         mounts.push(bind(src, dst, false));
     }
     for m in &rc.mounts {
         let mount = match m {
-            UserMount::Bind { source, target, readonly } => bind(source, target, *readonly),
+            UserMount::Bind {
+                source,
+                target,
+                readonly,
+            } => bind(source, target, *readonly),
             UserMount::Tmpfs { target, options } => {
-                let mut opts = vec!["nosuid".to_string(), "nodev".to_string(), "noexec".to_string()];
+                let mut opts = vec![
+                    "nosuid".to_string(),
+                    "nodev".to_string(),
+                    "noexec".to_string(),
+                ];
                 opts.extend(options.iter().cloned());
                 MountBuilder::default()
                     .destination(target)
@@ -420,11 +499,18 @@ pub fn build(input: &SpecInput<'_>, rc: &RunConfig) -> Result<Spec> {
     }
     spec.set_mounts(Some(mounts));
 
-    let mut linux = spec.linux().clone().unwrap_or_else(|| LinuxBuilder::default().build().expect("linux"));
+    let mut linux = spec
+        .linux()
+        .clone()
+        .unwrap_or_else(|| LinuxBuilder::default().build().expect("linux"));
     if rc.network == Some(Network::Host)
         && let Some(ns) = linux.namespaces().clone()
     {
-        linux.set_namespaces(Some(ns.into_iter().filter(|n| n.typ() != LinuxNamespaceType::Network).collect()));
+        linux.set_namespaces(Some(
+            ns.into_iter()
+                .filter(|n| n.typ() != LinuxNamespaceType::Network)
+                .collect(),
+        ));
     }
     if rc.privileged {
         linux.set_masked_paths(None);
@@ -444,7 +530,13 @@ pub fn build(input: &SpecInput<'_>, rc: &RunConfig) -> Result<Spec> {
 
     let mut devices = Vec::new();
     let mut device_rules = if rc.privileged {
-        vec![LinuxDeviceCgroupBuilder::default().allow(true).access("rwm").build().expect("rule")]
+        vec![
+            LinuxDeviceCgroupBuilder::default()
+                .allow(true)
+                .access("rwm")
+                .build()
+                .expect("rule"),
+        ]
     } else {
         default_device_rules()
     };
@@ -456,9 +548,15 @@ pub fn build(input: &SpecInput<'_>, rc: &RunConfig) -> Result<Spec> {
         } else if m.file_type().is_block_device() {
             LinuxDeviceType::B
         } else {
-            return Err(Error::InvalidArgument(format!("{} is not a device", host.display())));
+            return Err(Error::InvalidArgument(format!(
+                "{} is not a device",
+                host.display()
+            )));
         };
-        let (major, minor) = (rustix::fs::major(m.rdev()) as i64, rustix::fs::minor(m.rdev()) as i64);
+        let (major, minor) = (
+            rustix::fs::major(m.rdev()) as i64,
+            rustix::fs::minor(m.rdev()) as i64,
+        );
         devices.push(
             LinuxDeviceBuilder::default()
                 .path(PathBuf::from(target))
@@ -507,9 +605,16 @@ pub fn build(input: &SpecInput<'_>, rc: &RunConfig) -> Result<Spec> {
         );
     }
     if let Some(p) = rc.pids_limit {
-        resources = resources.pids(LinuxPidsBuilder::default().limit(p).build().map_err(|e| Error::Other(e.to_string()))?);
+        resources = resources.pids(
+            LinuxPidsBuilder::default()
+                .limit(p)
+                .build()
+                .map_err(|e| Error::Other(e.to_string()))?,
+        );
     }
-    linux.set_resources(Some(resources.build().map_err(|e| Error::Other(e.to_string()))?));
+    linux.set_resources(Some(
+        resources.build().map_err(|e| Error::Other(e.to_string()))?,
+    ));
     spec.set_linux(Some(linux));
     Ok(spec)
 }
@@ -524,43 +629,94 @@ mod tests {
         let img = json!({"Entrypoint": ["/ep"], "Cmd": ["a", "b"]});
         let rc = RunConfig::default();
         assert_eq!(command_line(&img, &rc).unwrap(), ["/ep", "a", "b"]);
-        let rc = RunConfig { cmd: vec!["x".into()], ..Default::default() };
+        let rc = RunConfig {
+            cmd: vec!["x".into()],
+            ..Default::default()
+        };
         assert_eq!(command_line(&img, &rc).unwrap(), ["/ep", "x"]);
-        let rc = RunConfig { entrypoint: Some(vec!["/other".into()]), ..Default::default() };
+        let rc = RunConfig {
+            entrypoint: Some(vec!["/other".into()]),
+            ..Default::default()
+        };
         assert_eq!(command_line(&img, &rc).unwrap(), ["/other"]);
-        let rc = RunConfig { entrypoint: Some(vec![]), ..Default::default() };
+        let rc = RunConfig {
+            entrypoint: Some(vec![]),
+            ..Default::default()
+        };
         assert!(command_line(&json!({"Cmd": null}), &rc).is_err());
-        assert_eq!(command_line(&json!({"Cmd": "echo hi"}), &RunConfig::default()).unwrap(), ["/bin/sh", "-c", "echo hi"]);
+        assert_eq!(
+            command_line(&json!({"Cmd": "echo hi"}), &RunConfig::default()).unwrap(),
+            ["/bin/sh", "-c", "echo hi"]
+        );
     }
 
     #[test]
     fn env_overrides_in_place() {
         let img = json!({"Env": ["PATH=/x", "A=1"]});
-        let rc = RunConfig { env: vec!["A=2".into(), "B=3".into()], ..Default::default() };
-        assert_eq!(environment(&img, &rc, "h"), ["PATH=/x", "A=2", "HOSTNAME=h", "B=3"]);
+        let rc = RunConfig {
+            env: vec!["A=2".into(), "B=3".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            environment(&img, &rc, "h"),
+            ["PATH=/x", "A=2", "HOSTNAME=h", "B=3"]
+        );
     }
 
     #[test]
     fn users_resolve_from_image_files() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("etc")).unwrap();
-        std::fs::write(dir.path().join("etc/passwd"), "root:x:0:0::/root:/bin/sh\nbob:x:1000:1000::/home/bob:/bin/sh\n").unwrap();
-        std::fs::write(dir.path().join("etc/group"), "root:x:0:\nbob:x:1000:\nwheel:x:10:bob\nstaff:x:50:\n").unwrap();
+        std::fs::write(
+            dir.path().join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\nbob:x:1000:1000::/home/bob:/bin/sh\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("etc/group"),
+            "root:x:0:\nbob:x:1000:\nwheel:x:10:bob\nstaff:x:50:\n",
+        )
+        .unwrap();
         let layers = vec![dir.path().to_path_buf()];
-        assert_eq!(resolve_user(&layers, "bob", &[]).unwrap(), (1000, 1000, vec![10]));
-        assert_eq!(resolve_user(&layers, "bob:staff", &["root".into()]).unwrap(), (1000, 50, vec![10, 0]));
-        assert_eq!(resolve_user(&layers, "4242", &[]).unwrap(), (4242, 0, vec![]));
-        assert_eq!(resolve_user(&layers, "1000:10", &[]).unwrap(), (1000, 10, vec![]));
+        assert_eq!(
+            resolve_user(&layers, "bob", &[]).unwrap(),
+            (1000, 1000, vec![1000, 10])
+        );
+        assert_eq!(
+            resolve_user(&layers, "bob:staff", &["root".into()]).unwrap(),
+            (1000, 50, vec![50, 10, 0])
+        );
+        assert_eq!(
+            resolve_user(&layers, "4242", &[]).unwrap(),
+            (4242, 0, vec![0])
+        );
+        assert_eq!(
+            resolve_user(&layers, "1000:10", &[]).unwrap(),
+            (1000, 10, vec![10])
+        );
         assert!(resolve_user(&layers, "nobody", &[]).is_err());
         assert!(resolve_user(&layers, "bob:nogroup", &[]).is_err());
     }
 
     #[test]
     fn capability_arithmetic() {
-        let rc = RunConfig { cap_drop: vec!["all".into()], cap_add: vec!["net_admin".into()], ..Default::default() };
+        let rc = RunConfig {
+            cap_drop: vec!["all".into()],
+            cap_add: vec!["net_admin".into()],
+            ..Default::default()
+        };
         assert_eq!(capabilities(&rc).unwrap(), vec![Capability::NetAdmin]);
-        let rc = RunConfig { cap_drop: vec!["CAP_CHOWN".into()], ..Default::default() };
+        let rc = RunConfig {
+            cap_drop: vec!["CAP_CHOWN".into()],
+            ..Default::default()
+        };
         assert!(!capabilities(&rc).unwrap().contains(&Capability::Chown));
-        assert!(capabilities(&RunConfig { cap_add: vec!["bogus".into()], ..Default::default() }).is_err());
+        assert!(
+            capabilities(&RunConfig {
+                cap_add: vec!["bogus".into()],
+                ..Default::default()
+            })
+            .is_err()
+        );
     }
 }

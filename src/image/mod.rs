@@ -289,6 +289,13 @@ pub fn remove(store: &mut Store, name: &str, force: bool) -> Result<Vec<Removed>
             image.id.short()
         )));
     }
+    let users = store.containers_using(&image.id)?;
+    if users > 0 {
+        return Err(Error::Conflict(format!(
+            "unable to delete {} - image is being used by {users} container(s); remove them first",
+            image.id.short()
+        )));
+    }
     for t in &image.tags {
         store.untag(t)?;
         let (repo, tag) = split_tag(t);
@@ -339,7 +346,7 @@ pub fn prune(store: &mut Store, all: bool) -> Result<PruneReport> {
         .map(|l| (l.chain_id.hex().to_string(), l.size))
         .collect();
     for image in store.images()? {
-        if all || image.tags.is_empty() {
+        if (all || image.tags.is_empty()) && store.containers_using(&image.id)? == 0 {
             for t in image.tags.iter().chain(&image.repo_digests) {
                 store.untag(t)?;
                 let (repo, tag) = split_tag(t);
@@ -401,9 +408,15 @@ pub fn disk_usage(store: &Store) -> Result<DiskUsage> {
         .filter(|i| i.tags.is_empty())
         .map(|i| i.size)
         .sum();
+    let mut active = 0;
+    for i in &images {
+        if store.containers_using(&i.id)? > 0 {
+            active += 1;
+        }
+    }
     Ok(DiskUsage {
         images: images.len(),
-        active: 0,
+        active,
         size,
         reclaimable: dangling.min(size),
         blobs,

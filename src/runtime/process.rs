@@ -14,7 +14,8 @@ use oci_spec::runtime::{Capabilities, LinuxCapabilities, PosixRlimit, PosixRlimi
 use super::sys;
 
 /// Docker's PATH when the image sets none.
-pub(crate) const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub(crate) const DEFAULT_PATH: &str =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// A failure that init reports to the parent: the exit code the CLI should use and a message.
 #[derive(Debug)]

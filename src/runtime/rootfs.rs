@@ -225,11 +225,15 @@ pub(crate) fn mount_rootfs(m: &RootfsMount, target: &Path) -> Result<()> {
         opts.push(format!("workdir={}", w.display()));
     }
     opts.extend(m.options.iter().cloned());
-    let data = CString::new(opts.join(",")).map_err(|_| RuntimeError::Init("NUL in options".into()))?;
+    let data =
+        CString::new(opts.join(",")).map_err(|_| RuntimeError::Init("NUL in options".into()))?;
     let fstype = CString::new(m.fstype.as_str()).map_err(|_| RuntimeError::Init("NUL".into()))?;
     let t = cstr(target).map_err(sys_err("rootfs path"))?;
-    sys::mount(Some(&fstype), &t, Some(&fstype), 0, Some(&data))
-        .map_err(sys_err(format!("mount {} on {}", m.fstype, target.display())))
+    sys::mount(Some(&fstype), &t, Some(&fstype), 0, Some(&data)).map_err(sys_err(format!(
+        "mount {} on {}",
+        m.fstype,
+        target.display()
+    )))
 }
 
 /// The new mount API passes each lower layer separately ("lowerdir+", Linux 6.8), so the
@@ -318,7 +322,11 @@ pub(crate) fn prepare(
         // Without a mount for /dev the image's own /dev is used; devices still go into it.
         default_devices(&root, dev_is_tmpfs)?;
     }
-    for d in linux.and_then(|l| l.devices().as_ref()).into_iter().flatten() {
+    for d in linux
+        .and_then(|l| l.devices().as_ref())
+        .into_iter()
+        .flatten()
+    {
         make_device(&root, d).map_err(sys_err(format!("device {}", d.path().display())))?;
     }
     Ok(Prepared { dev_is_tmpfs })
@@ -480,8 +488,7 @@ const DEFAULT_DEVICES: &[(&str, u32, u32)] = &[
 ];
 
 fn default_devices(root: &OwnedFd, fresh: bool) -> Result<()> {
-    let dev = ensure_in_root(root, Path::new("dev"), Kind::Dir)
-        .map_err(sys_err("/dev"))?;
+    let dev = ensure_in_root(root, Path::new("dev"), Kind::Dir).map_err(sys_err("/dev"))?;
     // An O_PATH descriptor cannot be used with mknodat; reopen the directory properly.
     let dev = rustix::fs::openat(
         &dev,
@@ -577,7 +584,14 @@ fn make_device(root: &OwnedFd, d: &LinuxDevice) -> io::Result<()> {
         }
     };
     let perm = d.file_mode().unwrap_or(0o666) & 0o7777;
-    mknod_or_bind(&parent, &name, kind, perm, d.major() as u32, d.minor() as u32)?;
+    mknod_or_bind(
+        &parent,
+        &name,
+        kind,
+        perm,
+        d.major() as u32,
+        d.minor() as u32,
+    )?;
     if d.uid().is_some() || d.gid().is_some() {
         rustix::fs::chownat(
             &parent,

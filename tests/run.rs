@@ -1,0 +1,414 @@
+//! `barge run` through the real binary, as root: real namespaces, overlay and cgroups.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// A store with the busybox image loaded as `bb:1`; None when not root.
+fn setup() -> Option<Barge> {
+    if !is_root() {
+        eprintln!("skipped: needs root");
+        return None;
+    }
+    let b = Barge::new();
+    let img = Img::new("bb:1", vec![busybox_layer()]);
+    b.ok(&["import", &b.file("bb.tar", &docker_archive(&[img]))]);
+    Some(b)
+}
+
+fn run(b: &Barge, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut full = vec!["run", "--rm"];
+    full.extend_from_slice(args);
+    let o = b.run(&full);
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn sh(b: &Barge, script: &str) -> String {
+    let (code, out, err) = run(b, &["bb:1", "sh", "-c", script]);
+    assert_eq!(code, Some(0), "{script}: {err}");
+    out
+}
+
+#[test]
+fn echo_and_exit_codes() {
+    let Some(b) = setup() else { return };
+    assert_eq!(run(&b, &["bb:1", "echo", "hi"]).1, "hi\n");
+    assert_eq!(run(&b, &["bb:1", "sh", "-c", "exit 7"]).0, Some(7));
+    let (code, _, err) = run(&b, &["bb:1", "nosuchcmd"]);
+    assert_eq!(code, Some(127));
+    assert!(
+        err.contains("nosuchcmd") && err.contains("not found"),
+        "{err}"
+    );
+    let (code, _, err) = run(&b, &["bb:1", "/etc/passwd"]);
+    assert_eq!(code, Some(126), "{err}");
+    // The image's CMD (sh) runs when no command is given; stdin is /dev/null here.
+    assert_eq!(run(&b, &["bb:1"]).0, Some(0));
+    let (code, _, err) = run(&b, &["nosuch:image"]);
+    assert_eq!(code, Some(125));
+    assert!(err.contains("no such image: nosuch:image"), "{err}");
+    let (code, _, err) = run(&b, &["--network", "bogus", "bb:1", "true"]);
+    assert_eq!(code, Some(125), "{err}");
+}
+
+#[test]
+fn sigterm_to_barge_reaches_the_container() {
+    let Some(b) = setup() else { return };
+    let mut child = b
+        .cmd()
+        // PID 1 ignores signals it has no handler for (as under Docker), so the container
+        // handles TERM itself; what is tested is that barge forwards it.
+        .args([
+            "run",
+            "--rm",
+            "bb:1",
+            "sh",
+            "-c",
+            "trap 'exit 143' TERM; sleep 30 & wait",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(child.id() as i32).unwrap(),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let st = child.wait().unwrap();
+    assert_eq!(st.code(), Some(143), "{st:?}");
+}
+
+#[test]
+fn env_workdir_user_entrypoint_hostname() {
+    let Some(b) = setup() else { return };
+    let out = sh(&b, "echo $PATH");
+    assert!(out.contains("/usr/bin"), "{out}");
+    let (_, out, _) = run(
+        &b,
+        &[
+            "-e",
+            "A=1",
+            "-e",
+            "HOME=/x",
+            "bb:1",
+            "sh",
+            "-c",
+            "echo $A $HOME",
+        ],
+    );
+    assert_eq!(out, "1 /x\n");
+    let envf = b.file("envfile", b"# comment\nB=2\n\nC=three\n");
+    let (_, out, _) = run(&b, &["--env-file", &envf, "bb:1", "sh", "-c", "echo $B $C"]);
+    assert_eq!(out, "2 three\n");
+    let (_, out, _) = run(&b, &["-w", "/newdir/sub", "bb:1", "pwd"]);
+    assert_eq!(out, "/newdir/sub\n");
+    let (_, out, _) = run(&b, &["-u", "daemon", "bb:1", "id"]);
+    assert_eq!(
+        out,
+        "uid=1(daemon) gid=1(daemon) groups=1(daemon),10(wheel)\n"
+    );
+    let (_, out, _) = run(
+        &b,
+        &["-u", "1234:5", "--group-add", "wheel", "bb:1", "id", "-G"],
+    );
+    assert_eq!(out, "5 10\n");
+    let (code, _, err) = run(&b, &["-u", "nobody-here", "bb:1", "id"]);
+    assert_eq!(code, Some(125));
+    assert!(err.contains("unable to find user nobody-here"), "{err}");
+    let (_, out, _) = run(&b, &["--entrypoint", "echo", "bb:1", "from", "entrypoint"]);
+    assert_eq!(out, "from entrypoint\n");
+    let (_, out, _) = run(
+        &b,
+        &[
+            "-h",
+            "myhost",
+            "bb:1",
+            "sh",
+            "-c",
+            "hostname; cat /etc/hostname; echo $HOSTNAME",
+        ],
+    );
+    assert_eq!(out, "myhost\nmyhost\nmyhost\n");
+}
+
+#[test]
+fn isolation_inside_the_container() {
+    let Some(b) = setup() else { return };
+    assert_eq!(sh(&b, "echo $$"), "1\n", "the command is PID 1");
+    let status = sh(&b, "cat /proc/self/status");
+    assert!(status.contains("CapEff:\t00000000a80425fb"), "{status}");
+    assert!(status.contains("CapInh:\t0000000000000000"), "{status}");
+    assert!(status.contains("CapAmb:\t0000000000000000"), "{status}");
+    assert!(status.contains("Seccomp:\t2"), "{status}");
+    // Masked: empty (or absent on kernels without it).
+    assert_eq!(
+        sh(
+            &b,
+            "cat /proc/kcore 2>/dev/null | wc -c; cat /proc/keys | wc -c"
+        )
+        .trim(),
+        "0\n0"
+    );
+    assert_eq!(
+        sh(&b, "cat /proc/timer_list 2>/dev/null | wc -c").trim(),
+        "0"
+    );
+    assert_eq!(sh(&b, "ls /sys/firmware | wc -l").trim(), "0");
+    let out = sh(
+        &b,
+        "echo 1 > /proc/sys/kernel/domainname 2>&1 && echo writable || echo refused",
+    );
+    assert!(out.contains("refused"), "/proc/sys is read-only: {out}");
+    let out = sh(
+        &b,
+        "mount -t tmpfs t /mnt 2>&1 && echo mounted || echo refused",
+    );
+    assert!(out.contains("refused"), "{out}");
+    assert_eq!(
+        sh(&b, "ls /proc/self/fd | sort -n | head -3 | tr '\\n' ' '"),
+        "0 1 2 "
+    );
+    assert_eq!(
+        sh(&b, "ls /proc/self/fd | wc -l").trim(),
+        "4",
+        "0-2 and ls's own directory fd"
+    );
+    let pids = sh(&b, "ls -d /proc/[0-9]* | wc -l");
+    assert!(
+        pids.trim().parse::<i32>().unwrap() <= 3,
+        "no host pids: {pids}"
+    );
+    let out = sh(&b, "touch /sys/x 2>&1 || echo ro");
+    assert!(out.contains("ro") || out.contains("Read-only"), "{out}");
+    let dev = sh(&b, "ls /dev | sort | tr '\\n' ' '");
+    for d in [
+        "full", "null", "ptmx", "pts", "random", "shm", "tty", "urandom", "zero",
+    ] {
+        assert!(dev.split(' ').any(|x| x == d), "/dev/{d} missing: {dev}");
+    }
+    // Default network: a namespace of its own.
+    let host_ifaces = std::fs::read_to_string("/proc/net/dev")
+        .unwrap()
+        .lines()
+        .count();
+    let ifaces = sh(&b, "cat /proc/net/dev | wc -l");
+    assert!(
+        ifaces.trim().parse::<usize>().unwrap() <= host_ifaces,
+        "{ifaces}"
+    );
+    assert_eq!(sh(&b, "cat /etc/hosts | grep -c localhost").trim(), "2");
+}
+
+#[test]
+fn mounts_read_only_root_and_tmpfs() {
+    let Some(b) = setup() else { return };
+    let host = b.dir.path().join("share");
+    std::fs::create_dir(&host).unwrap();
+    std::fs::write(host.join("in"), b"from host").unwrap();
+    let v = format!("{}:/data", host.display());
+    assert_eq!(
+        sh_with(&b, &["-v", &v], "cat /data/in; echo out > /data/out"),
+        "from host"
+    );
+    assert_eq!(std::fs::read_to_string(host.join("out")).unwrap(), "out\n");
+    let vro = format!("{}:/data:ro", host.display());
+    let out = sh_with(&b, &["-v", &vro], "echo x > /data/no 2>&1 || echo refused");
+    assert!(out.contains("refused"), "{out}");
+    assert!(!host.join("no").exists());
+    let m = format!("type=bind,source={},target=/m,readonly", host.display());
+    assert_eq!(sh_with(&b, &["--mount", &m], "cat /m/in"), "from host");
+    let out = sh_with(
+        &b,
+        &["--read-only", "--tmpfs", "/scratch"],
+        "touch /x 2>&1 || echo rootro; touch /scratch/y && echo tmpok",
+    );
+    assert!(out.contains("rootro") && out.contains("tmpok"), "{out}");
+    // Named volumes persist between containers.
+    sh_with(&b, &["-v", "vol1:/v"], "echo kept > /v/f");
+    assert_eq!(sh_with(&b, &["-v", "vol1:/v"], "cat /v/f"), "kept\n");
+    assert!(b.ok(&["volume", "ls", "-q"]).contains("vol1"));
+    b.ok(&["volume", "rm", "vol1"]);
+    let (code, _, err) = run(&b, &["-v", "relative/path:/x", "bb:1", "true"]);
+    assert_eq!(code, Some(125), "{err}");
+}
+
+fn sh_with(b: &Barge, flags: &[&str], script: &str) -> String {
+    let mut args: Vec<&str> = flags.to_vec();
+    args.extend(["bb:1", "sh", "-c", script]);
+    let (code, out, err) = run(b, &args);
+    assert_eq!(code, Some(0), "{flags:?} {script}: {err}");
+    out
+}
+
+#[test]
+fn limits_pids_and_memory() {
+    let Some(b) = setup() else { return };
+    // A fork bomb stops at the pids limit instead of taking the machine.
+    // (Counted with shell builtins only: once the limit is hit, nothing else can fork.)
+    let out = sh_with(
+        &b,
+        &["--pids-limit", "20"],
+        "(i=0; while [ $i -lt 60 ]; do sleep 5 & i=$((i+1)); done) 2>/dev/null; set -- /proc/[0-9]*; echo $#",
+    );
+    let n: i32 = out.trim().parse().unwrap();
+    assert!(n <= 21, "pids limited: {n}");
+    // Going over the memory limit: OOM-killed, 137, and barge says so.
+    let (code, _, err) = run(
+        &b,
+        &[
+            "-m",
+            "16m",
+            "--memory-swap",
+            "16m",
+            "bb:1",
+            "sh",
+            "-c",
+            "x=a; while true; do x=$x$x; done",
+        ],
+    );
+    assert_eq!(code, Some(137), "{err}");
+    assert!(err.contains("OOM"), "{err}");
+    let out = sh_with(&b, &["--ulimit", "nofile=100:200"], "ulimit -n; ulimit -Hn");
+    assert_eq!(out, "100\n200\n");
+}
+
+#[test]
+fn rm_cleans_up_and_names_are_unique() {
+    let Some(b) = setup() else { return };
+    sh(&b, "true");
+    let dirs = std::fs::read_dir(b.root().join("containers"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(dirs, 0, "--rm removes the container directory");
+    // Without --rm the name stays taken.
+    let o = b.run(&["run", "--name", "keep", "bb:1", "true"]);
+    assert!(o.status.success());
+    let o = b.run(&["run", "--name", "keep", "bb:1", "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("\"keep\" is already in use"));
+    let o = b.run(&["run", "--name", "bad name!", "bb:1", "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    // rmi of an image a container uses is refused.
+    let o = b.run(&["rmi", "bb:1"]);
+    assert_eq!(
+        o.status.code(),
+        Some(125),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn kill_9_of_barge_kills_the_container_and_the_next_barge_cleans_up() {
+    let Some(b) = setup() else { return };
+    let mut child = b
+        .cmd()
+        .args(["run", "--rm", "--name", "victim", "bb:1", "sleep", "60"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let ps = std::process::Command::new("sh")
+        .args(["-c", "ps -eo args | grep -c '[s]leep 60'"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&ps.stdout).trim(),
+        "0",
+        "the container died with barge"
+    );
+    // The next run reaps it: the name is free again and the directory is gone.
+    let o = b.run(&["run", "--rm", "--name", "victim", "bb:1", "true"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dirs = std::fs::read_dir(b.root().join("containers"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(dirs, 0);
+}
+
+#[test]
+fn tty_session_driven_through_a_pty() {
+    let Some(b) = setup() else { return };
+    let pty =
+        rustix::pty::openpt(rustix::pty::OpenptFlags::RDWR | rustix::pty::OpenptFlags::NOCTTY)
+            .unwrap();
+    rustix::pty::grantpt(&pty).unwrap();
+    rustix::pty::unlockpt(&pty).unwrap();
+    let name = rustix::pty::ptsname(&pty, Vec::new()).unwrap();
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(name.to_str().unwrap())
+        .unwrap();
+    let mut cmd = b.cmd();
+    cmd.args(["run", "--rm", "-it", "bb:1", "sh"]);
+    cmd.stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave);
+    // SAFETY: setsid and TIOCSCTTY in the child before exec only touch the child's own
+    // session and terminal.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            rustix::process::setsid().map_err(std::io::Error::from)?;
+            rustix::process::ioctl_tiocsctty(rustix::stdio::stdin())
+                .map_err(std::io::Error::from)?;
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut master = std::fs::File::from(pty);
+    master.write_all(b"tty; echo $TERM; exit 3\n").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = Vec::new();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timeout: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        let mut buf = [0u8; 4096];
+        rustix::fs::fcntl_setfl(&master, rustix::fs::OFlags::NONBLOCK).unwrap();
+        if let Ok(n) = master.read(&mut buf) {
+            seen.extend_from_slice(&buf[..n]);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = master.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&seen);
+    assert_eq!(
+        status.code(),
+        Some(3),
+        "{status:?} {}",
+        status.signal().unwrap_or(0)
+    );
+    assert!(
+        text.contains("/dev/pts/0"),
+        "the container has its own terminal: {text}"
+    );
+    assert!(text.contains("xterm"), "{text}");
+}
