@@ -1,7 +1,11 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "barge", version, about = "A daemonless, Docker-like container CLI")]
+#[command(
+    name = "barge",
+    version,
+    about = "A daemonless, Docker-like container CLI"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -48,7 +48,11 @@ impl Oci {
 
     fn status(&self, id: &str) -> String {
         let o = self.out(&["state", id]);
-        assert!(o.status.success(), "state: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "state: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         v["status"].as_str().unwrap().to_owned()
     }
@@ -85,22 +89,37 @@ fn lifecycle_create_start_state_kill_delete() {
         .unwrap();
     assert!(st.success());
     let pid = std::fs::read_to_string(&pid_file).unwrap();
-    assert!(!pid.is_empty() && pid.chars().all(|c| c.is_ascii_digit()), "pid file {pid:?}");
+    assert!(
+        !pid.is_empty() && pid.chars().all(|c| c.is_ascii_digit()),
+        "pid file {pid:?}"
+    );
     assert_eq!(oci.status(&id), "created");
 
     let o = oci.out(&["delete", &id]);
-    assert!(!o.status.success(), "delete of a created container must fail without --force");
+    assert!(
+        !o.status.success(),
+        "delete of a created container must fail without --force"
+    );
 
     let o = oci.out(&["start", &id]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(oci.status(&id), "running");
-    let state: serde_json::Value = serde_json::from_slice(&oci.out(&["state", &id]).stdout).unwrap();
+    let state: serde_json::Value =
+        serde_json::from_slice(&oci.out(&["state", &id]).stdout).unwrap();
     assert_eq!(state["pid"].as_i64().unwrap().to_string(), pid);
     assert_eq!(state["id"], id.as_str());
-    assert!(state["bundle"].as_str().unwrap().ends_with(b.path().file_name().unwrap().to_str().unwrap()));
+    assert!(
+        state["bundle"]
+            .as_str()
+            .unwrap()
+            .ends_with(b.path().file_name().unwrap().to_str().unwrap())
+    );
 
     let o = oci.out(&["delete", &id]);
-    assert!(!o.status.success(), "delete of a running container must fail without --force");
+    assert!(
+        !o.status.success(),
+        "delete of a running container must fail without --force"
+    );
 
     // PID 1 of a pid namespace ignores SIGTERM without a handler; SIGKILL always works.
     let o = oci.out(&["kill", &id, "KILL"]);
@@ -172,10 +191,17 @@ fn inside_the_container() {
         "mount=refused",
         "uid=0",
     ] {
-        assert!(out.lines().any(|l| l.trim() == want.trim()), "missing {want:?} in:\n{out}");
+        assert!(
+            out.lines().any(|l| l.trim() == want.trim()),
+            "missing {want:?} in:\n{out}"
+        );
     }
     let fds: Vec<&str> = out.lines().take_while(|l| !l.starts_with("pid=")).collect();
-    assert_eq!(fds, ["0", "1", "2"], "descriptors leaked into the container");
+    assert_eq!(
+        fds,
+        ["0", "1", "2"],
+        "descriptors leaked into the container"
+    );
     let pids: usize = out
         .lines()
         .find_map(|l| l.strip_prefix("pids="))
@@ -183,7 +209,11 @@ fn inside_the_container() {
         .parse()
         .unwrap();
     assert!(pids <= 4, "host pids visible: {pids}");
-    assert!(cgroup_left(&id).is_empty(), "cgroup left: {:?}", cgroup_left(&id));
+    assert!(
+        cgroup_left(&id).is_empty(),
+        "cgroup left: {:?}",
+        cgroup_left(&id)
+    );
     assert!(host_mounts_under(&b.rootfs()).is_empty());
 }
 
@@ -197,7 +227,11 @@ fn exit_codes() {
         (&["true"], 0, ""),
         (&["sh", "-c", "exit 7"], 7, ""),
         (&["/etc/notexec"], 126, "permission denied"),
-        (&["nosuchprogram"], 127, "executable file not found in $PATH"),
+        (
+            &["nosuchprogram"],
+            127,
+            "executable file not found in $PATH",
+        ),
         (&["/no/such/file"], 127, "no such file or directory"),
     ];
     for (args, want, msg) in cases {
@@ -229,9 +263,7 @@ fn sigterm_is_forwarded_and_gives_143() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
-    while oci.out(&["state", &id]).status.code() != Some(0)
-        || oci.status(&id) != "running"
-    {
+    while oci.out(&["state", &id]).status.code() != Some(0) || oci.status(&id) != "running" {
         assert!(Instant::now() < deadline, "container did not start");
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -294,7 +326,10 @@ fn pids_limit_stops_a_fork_bomb() {
         .unwrap_or_else(|| panic!("no count in {out:?} / {err}"))
         .parse()
         .unwrap();
-    assert!(started < 10, "pids limit not enforced: {started} processes started");
+    assert!(
+        started < 10,
+        "pids limit not enforced: {started} processes started"
+    );
     assert!(!out.contains("bomb=0"), "{out}");
 }
 
@@ -376,9 +411,15 @@ fn bind_mounts_tmpfs_and_readonly_root() {
         "tmpfs",
         "root=readonly",
     ] {
-        assert!(out.lines().any(|l| l == want), "missing {want:?} in:\n{out}\n{err}");
+        assert!(
+            out.lines().any(|l| l == want),
+            "missing {want:?} in:\n{out}\n{err}"
+        );
     }
-    assert_eq!(std::fs::read_to_string(host.path().join("new")).unwrap(), "x\n");
+    assert_eq!(
+        std::fs::read_to_string(host.path().join("new")).unwrap(),
+        "x\n"
+    );
     assert!(host_mounts_under(host.path()).is_empty());
     assert!(host_mounts_under(&b.rootfs()).is_empty());
 }
@@ -393,7 +434,13 @@ fn spec_writes_docker_defaults() {
         .unwrap();
     assert!(o.status.success());
     let spec = oci_spec::runtime::Spec::load(dir.path().join("config.json")).unwrap();
-    let caps = spec.process().as_ref().unwrap().capabilities().as_ref().unwrap();
+    let caps = spec
+        .process()
+        .as_ref()
+        .unwrap()
+        .capabilities()
+        .as_ref()
+        .unwrap();
     assert_eq!(caps.effective().as_ref().unwrap().len(), 14);
     assert!(spec.linux().as_ref().unwrap().seccomp().is_some());
     // A second call refuses to overwrite.

@@ -16,7 +16,11 @@ use oci_spec::runtime::{LinuxMemoryBuilder, LinuxResourcesBuilder, Spec};
 
 static LOCK: Mutex<()> = Mutex::new(());
 
-fn run(id: &str, spec: Spec, rootfs_mount: Option<RootfsMount>) -> Result<barge::runtime::ExitOutcome, RuntimeError> {
+fn run(
+    id: &str,
+    spec: Spec,
+    rootfs_mount: Option<RootfsMount>,
+) -> Result<barge::runtime::ExitOutcome, RuntimeError> {
     let state = tempfile::tempdir().unwrap();
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let r = run_foreground(RunOptions {
@@ -76,7 +80,13 @@ fn oom_kill_is_reported() {
     let limit = 24 * 1024 * 1024;
     b.set_resources(
         LinuxResourcesBuilder::default()
-            .memory(LinuxMemoryBuilder::default().limit(limit).swap(limit).build().unwrap())
+            .memory(
+                LinuxMemoryBuilder::default()
+                    .limit(limit)
+                    .swap(limit)
+                    .build()
+                    .unwrap(),
+            )
             .build()
             .unwrap(),
     );
@@ -106,7 +116,11 @@ fn overlay_rootfs_is_private_to_the_container() {
     if skip() {
         return;
     }
-    let b = Bundle::new(&["sh", "-c", "echo written > /newfile; grep -c ' / overlay ' /proc/mounts"]);
+    let b = Bundle::new(&[
+        "sh",
+        "-c",
+        "echo written > /newfile; grep -c ' / overlay ' /proc/mounts",
+    ]);
     let scratch = tempfile::tempdir().unwrap();
     let target = scratch.path().join("merged");
     std::fs::create_dir(&target).unwrap();

@@ -131,8 +131,8 @@ fn write_log(path: &Path, format: &str, msg: &str) {
 /// Loads `bundle/config.json` and makes root.path absolute. Relative bind-mount sources are
 /// relative to the bundle, so the process moves there, as runc does.
 fn load_bundle(bundle: &Path) -> anyhow::Result<(PathBuf, Spec)> {
-    let bundle = std::fs::canonicalize(bundle)
-        .with_context(|| format!("bundle {}", bundle.display()))?;
+    let bundle =
+        std::fs::canonicalize(bundle).with_context(|| format!("bundle {}", bundle.display()))?;
     let config = bundle.join("config.json");
     let mut spec =
         Spec::load(&config).with_context(|| format!("cannot load {}", config.display()))?;
@@ -140,8 +140,7 @@ fn load_bundle(bundle: &Path) -> anyhow::Result<(PathBuf, Spec)> {
         let p = bundle.join(root.path());
         root.set_path(p);
     }
-    std::env::set_current_dir(&bundle)
-        .with_context(|| format!("chdir {}", bundle.display()))?;
+    std::env::set_current_dir(&bundle).with_context(|| format!("chdir {}", bundle.display()))?;
     Ok((bundle, spec))
 }
 
@@ -279,7 +278,10 @@ fn dispatch(args: &OciArgs) -> anyhow::Result<i32> {
             } else if format == "json" {
                 println!("{}", serde_json::to_string(&all)?);
             } else {
-                println!("{:<20} {:<8} {:<10} {:<40} CREATED", "ID", "PID", "STATUS", "BUNDLE");
+                println!(
+                    "{:<20} {:<8} {:<10} {:<40} CREATED",
+                    "ID", "PID", "STATUS", "BUNDLE"
+                );
                 for s in &all {
                     println!(
                         "{:<20} {:<8} {:<10} {:<40} {}",
@@ -300,6 +302,8 @@ fn absolute(p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_owned()
     } else {
-        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_owned())
+        std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_else(|_| p.to_owned())
     }
 }

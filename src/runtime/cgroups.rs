@@ -71,7 +71,9 @@ pub(crate) fn v1_hierarchies() -> Vec<V1Hierarchy> {
 }
 
 fn unescape_mountinfo(s: &str) -> String {
-    s.replace("\\040", " ").replace("\\011", "\t").replace("\\134", "\\")
+    s.replace("\\040", " ")
+        .replace("\\011", "\t")
+        .replace("\\134", "\\")
 }
 
 /// A container's cgroup: one directory on v2, one per used controller hierarchy on v1.
@@ -174,10 +176,7 @@ impl Cgroup {
     }
 
     fn find(&self, file: &str) -> Option<PathBuf> {
-        self.dirs
-            .iter()
-            .map(|d| d.join(file))
-            .find(|p| p.exists())
+        self.dirs.iter().map(|d| d.join(file)).find(|p| p.exists())
     }
 
     fn set(&self, file: &str, value: &str) -> Result<()> {
@@ -377,7 +376,10 @@ fn enable_v2_controllers(dir: &Path) -> Result<()> {
     for (i, c) in comps.iter().enumerate() {
         let control = cur.join("cgroup.subtree_control");
         let have = fs::read_to_string(&control).unwrap_or_default();
-        if wanted.iter().any(|w| !have.split_whitespace().any(|h| h == *w)) {
+        if wanted
+            .iter()
+            .any(|w| !have.split_whitespace().any(|h| h == *w))
+        {
             write_if_exists(&control, &enable)?;
         }
         if i + 1 < comps.len() {

@@ -104,7 +104,11 @@ impl Container {
         }
         let linux = spec.linux().as_ref();
         let mut flags = libc::CLONE_NEWNS;
-        for ns in linux.and_then(|l| l.namespaces().as_ref()).into_iter().flatten() {
+        for ns in linux
+            .and_then(|l| l.namespaces().as_ref())
+            .into_iter()
+            .flatten()
+        {
             if ns.path().is_none() {
                 flags |= ns_flag(ns.typ())?;
             } else if matches!(ns.typ(), LinuxNamespaceType::Pid | LinuxNamespaceType::User) {
@@ -303,7 +307,9 @@ fn check_id(id: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(RuntimeError::InvalidSpec(format!("invalid container id {id:?}")))
+        Err(RuntimeError::InvalidSpec(format!(
+            "invalid container id {id:?}"
+        )))
     }
 }
 

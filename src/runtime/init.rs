@@ -8,7 +8,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 
 use libseccomp::ScmpFilterContext;
@@ -116,7 +116,9 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     {
         // SAFETY: unshare affects only this single-threaded process.
         if unsafe { libc::unshare(libc::CLONE_NEWCGROUP) } != 0 {
-            return Err(io_fail("unshare cgroup namespace")(std::io::Error::last_os_error()));
+            return Err(io_fail("unshare cgroup namespace")(
+                std::io::Error::last_os_error(),
+            ));
         }
     }
     // A session of its own: terminal signals of barge's session do not reach the container
@@ -124,7 +126,7 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     // SAFETY: setsid has no memory-safety requirements.
     unsafe { libc::setsid() };
 
-    let prepared = rootfs::prepare(spec, a.rootfs, a.rootfs_mount, a.cgroup_version)?;
+    rootfs::prepare(spec, a.rootfs, a.rootfs_mount, a.cgroup_version)?;
     let fifo = match a.fifo {
         Some(p) => Some(
             rustix::fs::open(
@@ -141,14 +143,12 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     let has_ns = |t| nss.iter().any(|n| n.typ() == t);
     if has_ns(LinuxNamespaceType::Uts) {
         if let Some(h) = spec.hostname() {
-            rustix::system::sethostname(h.as_bytes()).map_err(|e| {
-                Failure::runtime(format!("sethostname: {e}"))
-            })?;
+            rustix::system::sethostname(h.as_bytes())
+                .map_err(|e| Failure::runtime(format!("sethostname: {e}")))?;
         }
         if let Some(d) = spec.domainname() {
-            rustix::system::setdomainname(d.as_bytes()).map_err(|e| {
-                Failure::runtime(format!("setdomainname: {e}"))
-            })?;
+            rustix::system::setdomainname(d.as_bytes())
+                .map_err(|e| Failure::runtime(format!("setdomainname: {e}")))?;
         }
     }
     if let Some(sysctl) = spec.linux().as_ref().and_then(|l| l.sysctl().as_ref()) {
@@ -160,7 +160,7 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
             fs::write(&p, v).map_err(io_fail(format!("sysctl {k}")))?;
         }
     }
-    rootfs::finish(spec, &prepared)?;
+    rootfs::finish(spec)?;
 
     let proc_ = spec
         .process()
@@ -178,7 +178,8 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     let cwd = proc_.cwd();
     if rustix::process::chdir(cwd).is_err() {
         fs::create_dir_all(cwd).map_err(io_fail(format!("create cwd {}", cwd.display())))?;
-        rustix::process::chdir(cwd).map_err(|e| Failure::runtime(format!("chdir {}: {e}", cwd.display())))?;
+        rustix::process::chdir(cwd)
+            .map_err(|e| Failure::runtime(format!("chdir {}: {e}", cwd.display())))?;
     }
     // A cwd reached through a leaked descriptor would lie outside the root; getcwd then
     // fails or reports an unreachable path.
@@ -232,7 +233,8 @@ fn setup_console(sock: RawFd, uid: u32) -> Result<(), Failure> {
     let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)
         .map_err(|e| Failure::runtime(format!("open /dev/ptmx: {e}")))?;
     unlockpt(&master).map_err(|e| Failure::runtime(format!("unlockpt: {e}")))?;
-    let name = ptsname(&master, Vec::new()).map_err(|e| Failure::runtime(format!("ptsname: {e}")))?;
+    let name =
+        ptsname(&master, Vec::new()).map_err(|e| Failure::runtime(format!("ptsname: {e}")))?;
     let slave = rustix::fs::open(
         name.as_c_str(),
         rustix::fs::OFlags::RDWR | rustix::fs::OFlags::NOCTTY | rustix::fs::OFlags::CLOEXEC,
@@ -243,7 +245,8 @@ fn setup_console(sock: RawFd, uid: u32) -> Result<(), Failure> {
     sys::send_fd(sock, name.to_bytes(), master.as_raw_fd())
         .map_err(io_fail("send the terminal master"))?;
     drop(master);
-    rustix::process::ioctl_tiocsctty(&slave).map_err(|e| Failure::runtime(format!("TIOCSCTTY: {e}")))?;
+    rustix::process::ioctl_tiocsctty(&slave)
+        .map_err(|e| Failure::runtime(format!("TIOCSCTTY: {e}")))?;
     for target in 0..3 {
         // SAFETY: dup2 onto the standard descriptors, which init owns.
         if unsafe { libc::dup2(slave.as_raw_fd(), target) } < 0 {
@@ -251,11 +254,4 @@ fn setup_console(sock: RawFd, uid: u32) -> Result<(), Failure> {
         }
     }
     Ok(())
-}
-
-/// Wraps a raw descriptor number the parent passed in.
-#[allow(dead_code)]
-pub(crate) fn owned(fd: RawFd) -> OwnedFd {
-    // SAFETY: only called on descriptors handed over exclusively to init.
-    unsafe { OwnedFd::from_raw_fd(fd) }
 }

@@ -1,7 +1,6 @@
 //! The process side of init: rlimits, user and groups, capabilities, and finding the
 //! program the way execvp(3) would, but inside the container's root.
 
-use std::collections::HashSet;
 use std::ffi::CString;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -14,7 +13,8 @@ use oci_spec::runtime::{Capabilities, LinuxCapabilities, PosixRlimit, PosixRlimi
 use super::sys;
 
 /// Docker's PATH when the image sets none.
-pub(crate) const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub(crate) const DEFAULT_PATH: &str =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// A failure that init reports to the parent: the exit code the CLI should use and a message.
 #[derive(Debug)]
@@ -298,10 +298,4 @@ pub(crate) fn exec(path: &Path, args: &[String], env: &[String]) -> Failure {
             message: format!("exec: \"{shown}\": {e}"),
         },
     }
-}
-
-/// Unique capability names, for messages and tests.
-#[allow(dead_code)]
-pub(crate) fn names(set: &Capabilities) -> HashSet<String> {
-    set.iter().map(|c| format!("CAP_{c}")).collect()
 }

@@ -9,7 +9,6 @@ use std::ffi::CString;
 use std::fs;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Component, Path, PathBuf};
 
 use oci_spec::runtime::{LinuxDevice, LinuxDeviceType, Mount, Spec};
@@ -198,12 +197,6 @@ fn statvfs_to_ms(f: rustix::fs::StatVfsMountFlags) -> libc::c_ulong {
     ms
 }
 
-/// Everything that happens before pivot_root.
-pub(crate) struct Prepared {
-    /// /dev is a fresh tmpfs that needs device nodes.
-    dev_is_tmpfs: bool,
-}
-
 /// Mounts `m` (an overlay or another filesystem) onto `target`.
 pub(crate) fn mount_rootfs(m: &RootfsMount, target: &Path) -> Result<()> {
     if m.fstype == "overlay" && mount_overlay_fd(m, target).is_ok() {
@@ -225,11 +218,15 @@ pub(crate) fn mount_rootfs(m: &RootfsMount, target: &Path) -> Result<()> {
         opts.push(format!("workdir={}", w.display()));
     }
     opts.extend(m.options.iter().cloned());
-    let data = CString::new(opts.join(",")).map_err(|_| RuntimeError::Init("NUL in options".into()))?;
+    let data =
+        CString::new(opts.join(",")).map_err(|_| RuntimeError::Init("NUL in options".into()))?;
     let fstype = CString::new(m.fstype.as_str()).map_err(|_| RuntimeError::Init("NUL".into()))?;
     let t = cstr(target).map_err(sys_err("rootfs path"))?;
-    sys::mount(Some(&fstype), &t, Some(&fstype), 0, Some(&data))
-        .map_err(sys_err(format!("mount {} on {}", m.fstype, target.display())))
+    sys::mount(Some(&fstype), &t, Some(&fstype), 0, Some(&data)).map_err(sys_err(format!(
+        "mount {} on {}",
+        m.fstype,
+        target.display()
+    )))
 }
 
 /// The new mount API passes each lower layer separately ("lowerdir+", Linux 6.8), so the
@@ -270,7 +267,7 @@ pub(crate) fn prepare(
     rootfs: &Path,
     rootfs_mount: Option<&RootfsMount>,
     cgroup_version: CgroupVersion,
-) -> Result<Prepared> {
+) -> Result<()> {
     let linux = spec.linux().as_ref();
     let prop = linux
         .and_then(|l| l.rootfs_propagation().as_deref())
@@ -318,10 +315,14 @@ pub(crate) fn prepare(
         // Without a mount for /dev the image's own /dev is used; devices still go into it.
         default_devices(&root, dev_is_tmpfs)?;
     }
-    for d in linux.and_then(|l| l.devices().as_ref()).into_iter().flatten() {
+    for d in linux
+        .and_then(|l| l.devices().as_ref())
+        .into_iter()
+        .flatten()
+    {
         make_device(&root, d).map_err(sys_err(format!("device {}", d.path().display())))?;
     }
-    Ok(Prepared { dev_is_tmpfs })
+    Ok(())
 }
 
 fn mount_one(root: &OwnedFd, m: &Mount, dest: &Path, cgv: CgroupVersion) -> io::Result<()> {
@@ -480,8 +481,7 @@ const DEFAULT_DEVICES: &[(&str, u32, u32)] = &[
 ];
 
 fn default_devices(root: &OwnedFd, fresh: bool) -> Result<()> {
-    let dev = ensure_in_root(root, Path::new("dev"), Kind::Dir)
-        .map_err(sys_err("/dev"))?;
+    let dev = ensure_in_root(root, Path::new("dev"), Kind::Dir).map_err(sys_err("/dev"))?;
     // An O_PATH descriptor cannot be used with mknodat; reopen the directory properly.
     let dev = rustix::fs::openat(
         &dev,
@@ -577,7 +577,14 @@ fn make_device(root: &OwnedFd, d: &LinuxDevice) -> io::Result<()> {
         }
     };
     let perm = d.file_mode().unwrap_or(0o666) & 0o7777;
-    mknod_or_bind(&parent, &name, kind, perm, d.major() as u32, d.minor() as u32)?;
+    mknod_or_bind(
+        &parent,
+        &name,
+        kind,
+        perm,
+        d.major() as u32,
+        d.minor() as u32,
+    )?;
     if d.uid().is_some() || d.gid().is_some() {
         rustix::fs::chownat(
             &parent,
@@ -629,7 +636,7 @@ pub(crate) fn pivot(rootfs: &Path, spec: &Spec) -> Result<()> {
 }
 
 /// After pivot_root: masked paths, read-only paths, read-only root.
-pub(crate) fn finish(spec: &Spec, _p: &Prepared) -> Result<()> {
+pub(crate) fn finish(spec: &Spec) -> Result<()> {
     if let Some(l) = spec.linux() {
         for p in l.masked_paths().iter().flatten() {
             mask(p).map_err(sys_err(format!("mask {p}")))?;
@@ -679,12 +686,4 @@ fn readonly(p: &str) -> io::Result<()> {
     }
     let fd = rustix::fs::open(p, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())?;
     remount_bind(&fd, libc::MS_RDONLY)
-}
-
-/// Whether a file is a character device; used to check a console target.
-#[allow(dead_code)]
-pub(crate) fn is_char_device(p: &Path) -> bool {
-    fs::metadata(p)
-        .map(|m| m.file_type().is_char_device() && m.rdev() != 0)
-        .unwrap_or(false)
 }

@@ -72,7 +72,8 @@ impl Record {
         let tmp = dir.join(".state.json.tmp");
         let data = serde_json::to_vec(self).map_err(|e| RuntimeError::file(&tmp, e))?;
         let mut f = fs::File::create(&tmp).map_err(|e| RuntimeError::file(&tmp, e))?;
-        f.write_all(&data).map_err(|e| RuntimeError::file(&tmp, e))?;
+        f.write_all(&data)
+            .map_err(|e| RuntimeError::file(&tmp, e))?;
         let dst = dir.join(STATE_FILE);
         fs::rename(&tmp, &dst).map_err(|e| RuntimeError::file(&dst, e))
     }
@@ -109,7 +110,11 @@ impl Record {
         State {
             oci_version: "1.2.0".into(),
             id: self.id.clone(),
-            pid: if status == Status::Stopped { 0 } else { self.pid },
+            pid: if status == Status::Stopped {
+                0
+            } else {
+                self.pid
+            },
             status,
             bundle: self.bundle.clone(),
             rootfs: self.rootfs.clone(),

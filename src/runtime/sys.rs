@@ -3,7 +3,7 @@
 
 use std::ffi::{CStr, CString};
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -30,15 +30,7 @@ pub(crate) fn mount(
 ) -> io::Result<()> {
     let p = |c: Option<&CStr>| c.map_or(std::ptr::null(), |c| c.as_ptr());
     // SAFETY: every pointer is either null or a NUL-terminated string that outlives the call.
-    let ret = unsafe {
-        libc::mount(
-            p(source),
-            target.as_ptr(),
-            p(fstype),
-            flags,
-            p(data).cast(),
-        )
-    };
+    let ret = unsafe { libc::mount(p(source), target.as_ptr(), p(fstype), flags, p(data).cast()) };
     check(ret as libc::c_long).map(drop)
 }
 
@@ -95,7 +87,11 @@ pub(crate) fn close_fds_except(first: RawFd, keep: &[RawFd]) {
 
 /// Marks every descriptor from `first` up close-on-exec.
 pub(crate) fn cloexec_from(first: RawFd) {
-    close_range(first as libc::c_uint, libc::c_uint::MAX, libc::CLOSE_RANGE_CLOEXEC);
+    close_range(
+        first as libc::c_uint,
+        libc::c_uint::MAX,
+        libc::CLOSE_RANGE_CLOEXEC,
+    );
 }
 
 fn close_range(lo: libc::c_uint, hi: libc::c_uint, flags: libc::c_uint) {
@@ -228,14 +224,7 @@ pub(crate) fn recv_with_fd(sock: RawFd, buf: &mut [u8]) -> io::Result<(usize, Op
 pub(crate) fn send_all(sock: RawFd, buf: &[u8]) -> io::Result<()> {
     loop {
         // SAFETY: `buf` is valid for reads of its length.
-        let n = unsafe {
-            libc::send(
-                sock,
-                buf.as_ptr().cast(),
-                buf.len(),
-                libc::MSG_NOSIGNAL,
-            )
-        };
+        let n = unsafe { libc::send(sock, buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL) };
         if n >= 0 {
             return Ok(());
         }
@@ -258,8 +247,4 @@ pub(crate) fn process_start_time(pid: i32) -> Option<u64> {
         return None;
     }
     fields.nth(18)?.parse().ok()
-}
-
-pub(crate) fn raw(fd: &impl AsRawFd) -> RawFd {
-    fd.as_raw_fd()
 }

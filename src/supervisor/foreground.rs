@@ -92,7 +92,10 @@ fn supervise(opts: RunOptions, mask: &SigSet) -> Result<ExitOutcome, RuntimeErro
 /// Handles pending signals; returns init's status once it has exited.
 fn drain_signals(c: &Container, sfd: &SignalFd) -> Result<Option<ExitStatus>, RuntimeError> {
     let mut exited = None;
-    while let Some(info) = sfd.read_signal().map_err(|e| RuntimeError::sys("signalfd", e))? {
+    while let Some(info) = sfd
+        .read_signal()
+        .map_err(|e| RuntimeError::sys("signalfd", e))?
+    {
         let sig = info.ssi_signo as i32;
         if sig == libc::SIGCHLD {
             if let Some(s) =

@@ -117,7 +117,12 @@ pub fn host_mounts_under(path: &Path) -> Vec<String> {
 /// Whether a cgroup directory for `id` (default path /barge/<id>) is left on the host.
 pub fn cgroup_left(id: &str) -> Vec<PathBuf> {
     let mut left = Vec::new();
-    for base in ["/sys/fs/cgroup", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/cpu"] {
+    for base in [
+        "/sys/fs/cgroup",
+        "/sys/fs/cgroup/memory",
+        "/sys/fs/cgroup/pids",
+        "/sys/fs/cgroup/cpu",
+    ] {
         let p = Path::new(base).join("barge").join(id);
         if p.exists() {
             left.push(p);
@@ -129,5 +134,9 @@ pub fn cgroup_left(id: &str) -> Vec<PathBuf> {
 pub fn unique_id(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("{prefix}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
