@@ -128,6 +128,7 @@ impl Container {
         let cgroup = Cgroup::create(&rel, linux.and_then(|l| l.resources().as_ref()))?;
         let fail = |e: RuntimeError| {
             cgroup.remove();
+            let _ = fs::remove_dir_all(&opts.state_dir);
             e
         };
 
@@ -176,7 +177,6 @@ impl Container {
             // SAFETY: signalling our own child.
             unsafe { libc::kill(pid, libc::SIGKILL) };
             let _ = wait_status(pid, false);
-            let _ = fs::remove_file(&fifo);
             fail(e)
         };
         let mut pty = None;

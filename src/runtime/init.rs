@@ -8,7 +8,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 
 use libseccomp::ScmpFilterContext;
@@ -126,7 +126,7 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     // SAFETY: setsid has no memory-safety requirements.
     unsafe { libc::setsid() };
 
-    let prepared = rootfs::prepare(spec, a.rootfs, a.rootfs_mount, a.cgroup_version)?;
+    rootfs::prepare(spec, a.rootfs, a.rootfs_mount, a.cgroup_version)?;
     let fifo = match a.fifo {
         Some(p) => Some(
             rustix::fs::open(
@@ -160,7 +160,7 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
             fs::write(&p, v).map_err(io_fail(format!("sysctl {k}")))?;
         }
     }
-    rootfs::finish(spec, &prepared)?;
+    rootfs::finish(spec)?;
 
     let proc_ = spec
         .process()
@@ -254,11 +254,4 @@ fn setup_console(sock: RawFd, uid: u32) -> Result<(), Failure> {
         }
     }
     Ok(())
-}
-
-/// Wraps a raw descriptor number the parent passed in.
-#[allow(dead_code)]
-pub(crate) fn owned(fd: RawFd) -> OwnedFd {
-    // SAFETY: only called on descriptors handed over exclusively to init.
-    unsafe { OwnedFd::from_raw_fd(fd) }
 }

@@ -1,7 +1,6 @@
 //! The process side of init: rlimits, user and groups, capabilities, and finding the
 //! program the way execvp(3) would, but inside the container's root.
 
-use std::collections::HashSet;
 use std::ffi::CString;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -299,10 +298,4 @@ pub(crate) fn exec(path: &Path, args: &[String], env: &[String]) -> Failure {
             message: format!("exec: \"{shown}\": {e}"),
         },
     }
-}
-
-/// Unique capability names, for messages and tests.
-#[allow(dead_code)]
-pub(crate) fn names(set: &Capabilities) -> HashSet<String> {
-    set.iter().map(|c| format!("CAP_{c}")).collect()
 }

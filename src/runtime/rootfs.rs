@@ -9,7 +9,6 @@ use std::ffi::CString;
 use std::fs;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Component, Path, PathBuf};
 
 use oci_spec::runtime::{LinuxDevice, LinuxDeviceType, Mount, Spec};
@@ -198,12 +197,6 @@ fn statvfs_to_ms(f: rustix::fs::StatVfsMountFlags) -> libc::c_ulong {
     ms
 }
 
-/// Everything that happens before pivot_root.
-pub(crate) struct Prepared {
-    /// /dev is a fresh tmpfs that needs device nodes.
-    dev_is_tmpfs: bool,
-}
-
 /// Mounts `m` (an overlay or another filesystem) onto `target`.
 pub(crate) fn mount_rootfs(m: &RootfsMount, target: &Path) -> Result<()> {
     if m.fstype == "overlay" && mount_overlay_fd(m, target).is_ok() {
@@ -274,7 +267,7 @@ pub(crate) fn prepare(
     rootfs: &Path,
     rootfs_mount: Option<&RootfsMount>,
     cgroup_version: CgroupVersion,
-) -> Result<Prepared> {
+) -> Result<()> {
     let linux = spec.linux().as_ref();
     let prop = linux
         .and_then(|l| l.rootfs_propagation().as_deref())
@@ -329,7 +322,7 @@ pub(crate) fn prepare(
     {
         make_device(&root, d).map_err(sys_err(format!("device {}", d.path().display())))?;
     }
-    Ok(Prepared { dev_is_tmpfs })
+    Ok(())
 }
 
 fn mount_one(root: &OwnedFd, m: &Mount, dest: &Path, cgv: CgroupVersion) -> io::Result<()> {
@@ -643,7 +636,7 @@ pub(crate) fn pivot(rootfs: &Path, spec: &Spec) -> Result<()> {
 }
 
 /// After pivot_root: masked paths, read-only paths, read-only root.
-pub(crate) fn finish(spec: &Spec, _p: &Prepared) -> Result<()> {
+pub(crate) fn finish(spec: &Spec) -> Result<()> {
     if let Some(l) = spec.linux() {
         for p in l.masked_paths().iter().flatten() {
             mask(p).map_err(sys_err(format!("mask {p}")))?;
@@ -693,12 +686,4 @@ fn readonly(p: &str) -> io::Result<()> {
     }
     let fd = rustix::fs::open(p, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())?;
     remount_bind(&fd, libc::MS_RDONLY)
-}
-
-/// Whether a file is a character device; used to check a console target.
-#[allow(dead_code)]
-pub(crate) fn is_char_device(p: &Path) -> bool {
-    fs::metadata(p)
-        .map(|m| m.file_type().is_char_device() && m.rdev() != 0)
-        .unwrap_or(false)
 }

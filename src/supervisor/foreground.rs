@@ -111,13 +111,29 @@ fn drain_signals(c: &Container, sfd: &SignalFd) -> Result<Option<ExitStatus>, Ru
     Ok(exited)
 }
 
+/// A pidfd becomes readable when init exits. Unlike SIGCHLD it cannot be consumed by
+/// another thread of this process, which a signalfd would miss.
+fn exit_fd(c: &Container) -> Result<OwnedFd, RuntimeError> {
+    let pid = rustix::process::Pid::from_raw(c.pid())
+        .ok_or_else(|| RuntimeError::Init("bad pid".into()))?;
+    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())
+        .map_err(|e| RuntimeError::sys("pidfd_open", e))
+}
+
+fn reap_if_exited(c: &Container) -> Result<Option<ExitStatus>, RuntimeError> {
+    wait_status(c.pid(), true).map_err(|e| RuntimeError::sys("waitpid", e))
+}
+
 fn forward_signals(c: &Container, sfd: &SignalFd) -> Result<ExitStatus, RuntimeError> {
-    // The child may have exited before the signalfd saw SIGCHLD's delivery.
-    if let Some(s) = wait_status(c.pid(), true).map_err(|e| RuntimeError::sys("waitpid", e))? {
-        return Ok(s);
-    }
+    let pidfd = exit_fd(c)?;
     loop {
-        let mut fds = [PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+        if let Some(s) = reap_if_exited(c)? {
+            return Ok(s);
+        }
+        let mut fds = [
+            PollFd::new(sfd.as_fd(), PollFlags::POLLIN),
+            PollFd::new(pidfd.as_fd(), PollFlags::POLLIN),
+        ];
         match poll(&mut fds, PollTimeout::NONE) {
             Err(nix::errno::Errno::EINTR) => continue,
             r => r.map_err(|e| RuntimeError::sys("poll", e))?,
@@ -207,9 +223,13 @@ fn relay_pty(
     let mut stdin_open = attach_stdin;
     let mut master_open = true;
     let mut buf = vec![0u8; 32 * 1024];
-    let mut exited = wait_status(c.pid(), true).map_err(|e| RuntimeError::sys("waitpid", e))?;
+    let pidfd = exit_fd(c)?;
+    let mut exited = reap_if_exited(c)?;
     while exited.is_none() {
-        let mut fds = vec![PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+        let mut fds = vec![
+            PollFd::new(sfd.as_fd(), PollFlags::POLLIN),
+            PollFd::new(pidfd.as_fd(), PollFlags::POLLIN),
+        ];
         if master_open {
             fds.push(PollFd::new(master.as_fd(), PollFlags::POLLIN));
         }
@@ -224,7 +244,7 @@ fn relay_pty(
             .iter()
             .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
             .collect();
-        let mut i = 1;
+        let mut i = 2;
         if master_open {
             if ready[i] {
                 match read_fd(master.as_fd(), &mut buf) {
@@ -249,9 +269,12 @@ fn relay_pty(
             }
         }
         if ready[0] {
-            // Peek at SIGWINCH before drain_signals consumes it.
+            // Any signal may be SIGWINCH; re-reading the size is cheap.
             copy_winsize(size_src, master.as_fd());
             exited = drain_signals(c, sfd)?;
+        }
+        if exited.is_none() && ready[1] {
+            exited = reap_if_exited(c)?;
         }
     }
     // Output the program wrote just before exiting is still in the pty.

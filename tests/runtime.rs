@@ -1,0 +1,188 @@
+//! The runtime library driven directly (as barge's own `run` does), as root.
+//!
+//! The runtime clones the calling process and requires it to be single-threaded; the test
+//! harness has other threads, idle while a test holds `LOCK`. Each test takes the lock so
+//! that only one clone happens at a time and no test thread is inside malloc meanwhile.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use barge::runtime::{ExitStatus, RootfsMount, RunOptions, RuntimeError, Stdio};
+use barge::supervisor::foreground::run_foreground;
+use common::{Bundle, cgroup_left, host_mounts_under, skip, unique_id};
+use oci_spec::runtime::{LinuxMemoryBuilder, LinuxResourcesBuilder, Spec};
+
+static LOCK: Mutex<()> = Mutex::new(());
+
+fn run(
+    id: &str,
+    spec: Spec,
+    rootfs_mount: Option<RootfsMount>,
+) -> Result<barge::runtime::ExitOutcome, RuntimeError> {
+    let state = tempfile::tempdir().unwrap();
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let r = run_foreground(RunOptions {
+        id: id.to_owned(),
+        spec,
+        rootfs_mount,
+        stdio: Stdio::Inherit,
+        state_dir: state.path().join(id),
+    });
+    assert!(!state.path().join(id).exists(), "state dir left behind");
+    r
+}
+
+#[test]
+fn exit_code_and_signal() {
+    if skip() {
+        return;
+    }
+    let b = Bundle::new(&["sh", "-c", "exit 7"]);
+    let out = run(&unique_id("rt"), b.absolute_spec(), None).unwrap();
+    assert_eq!(out.status, ExitStatus::Code(7));
+    assert_eq!(out.code(), 7);
+    assert!(!out.oom_killed);
+
+    // A pid namespace's init cannot be killed from inside; without one it can.
+    let mut b = Bundle::new(&["sh", "-c", "kill -KILL $$"]);
+    b.remove_namespace(oci_spec::runtime::LinuxNamespaceType::Pid);
+    let out = run(&unique_id("rt"), b.absolute_spec(), None).unwrap();
+    assert_eq!(out.status, ExitStatus::Signal(9));
+    assert_eq!(out.code(), 137);
+}
+
+#[test]
+fn exec_failures_are_126_and_127() {
+    if skip() {
+        return;
+    }
+    let b = Bundle::new(&["no-such-command"]);
+    match run(&unique_id("rt"), b.absolute_spec(), None) {
+        Err(RuntimeError::Exec { code: 127, message }) => assert_eq!(
+            message,
+            "exec: \"no-such-command\": executable file not found in $PATH"
+        ),
+        other => panic!("unexpected {other:?}"),
+    }
+    let b = Bundle::new(&["/etc/passwd"]);
+    let e = run(&unique_id("rt"), b.absolute_spec(), None).unwrap_err();
+    assert_eq!(e.exit_code(), 126, "{e}");
+}
+
+#[test]
+fn oom_kill_is_reported() {
+    if skip() {
+        return;
+    }
+    let mut b = Bundle::new(&["sh", "-c", "x=$(head -c 300000000 /dev/zero | tr '\\0' a)"]);
+    let limit = 24 * 1024 * 1024;
+    b.set_resources(
+        LinuxResourcesBuilder::default()
+            .memory(
+                LinuxMemoryBuilder::default()
+                    .limit(limit)
+                    .swap(limit)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap(),
+    );
+    let id = unique_id("oom");
+    let out = run(&id, b.absolute_spec(), None).unwrap();
+    assert_eq!(out.code(), 137);
+    assert!(out.oom_killed);
+    assert!(cgroup_left(&id).is_empty());
+}
+
+fn overlay(lower: Vec<PathBuf>, scratch: &std::path::Path) -> RootfsMount {
+    std::fs::create_dir_all(scratch.join("upper")).unwrap();
+    std::fs::create_dir_all(scratch.join("work")).unwrap();
+    RootfsMount {
+        fstype: "overlay".into(),
+        lowerdirs: lower,
+        upperdir: Some(scratch.join("upper")),
+        workdir: Some(scratch.join("work")),
+        options: Vec::new(),
+    }
+}
+
+/// The overlay is mounted inside the container's mount namespace only: writes land in the
+/// upper dir, and nothing stays mounted on the host afterwards.
+#[test]
+fn overlay_rootfs_is_private_to_the_container() {
+    if skip() {
+        return;
+    }
+    let b = Bundle::new(&[
+        "sh",
+        "-c",
+        "echo written > /newfile; grep -c ' / overlay ' /proc/mounts",
+    ]);
+    let scratch = tempfile::tempdir().unwrap();
+    let target = scratch.path().join("merged");
+    std::fs::create_dir(&target).unwrap();
+    let mut spec = b.absolute_spec();
+    spec.root_mut().as_mut().unwrap().set_path(target.clone());
+    let m = overlay(vec![b.rootfs()], scratch.path());
+    let out = run(&unique_id("ovl"), spec, Some(m)).unwrap();
+    assert_eq!(out.code(), 0);
+    assert_eq!(
+        std::fs::read_to_string(scratch.path().join("upper/newfile")).unwrap(),
+        "written\n"
+    );
+    assert!(!b.rootfs().join("newfile").exists());
+    assert!(host_mounts_under(scratch.path()).is_empty());
+    assert!(std::fs::read_dir(&target).unwrap().next().is_none());
+}
+
+/// More layers than fit in mount(2)'s one-page option string.
+#[test]
+fn overlay_with_many_layers() {
+    if skip() {
+        return;
+    }
+    let b = Bundle::new(&["sh", "-c", "test -f /layer-0 && test -f /layer-149"]);
+    let scratch = tempfile::tempdir().unwrap();
+    let mut lower = Vec::new();
+    for i in (0..150).rev() {
+        let d = scratch
+            .path()
+            .join(format!("layer-with-a-rather-long-directory-name-{i:04}"));
+        std::fs::create_dir(&d).unwrap();
+        std::fs::write(d.join(format!("layer-{i}")), "").unwrap();
+        lower.push(d);
+    }
+    lower.push(b.rootfs());
+    let total: usize = lower.iter().map(|p| p.as_os_str().len() + 1).sum();
+    assert!(total > 4096);
+    let target = scratch.path().join("merged");
+    std::fs::create_dir(&target).unwrap();
+    let mut spec = b.absolute_spec();
+    spec.root_mut().as_mut().unwrap().set_path(target);
+    let m = overlay(lower, &scratch.path().join("rw"));
+    let out = run(&unique_id("layers"), spec, Some(m)).unwrap();
+    assert_eq!(out.code(), 0);
+    assert!(host_mounts_under(scratch.path()).is_empty());
+}
+
+#[test]
+fn rlimit_above_hard_limit_is_clamped() {
+    if skip() {
+        return;
+    }
+    let mut b = Bundle::new(&["sh", "-c", "test $(ulimit -n) -ge 1"]);
+    let p = b.spec.process_mut().as_mut().unwrap();
+    p.set_rlimits(Some(vec![
+        oci_spec::runtime::PosixRlimitBuilder::default()
+            .typ(oci_spec::runtime::PosixRlimitType::RlimitNofile)
+            .soft(u32::MAX as u64)
+            .hard(u32::MAX as u64)
+            .build()
+            .unwrap(),
+    ]));
+    let out = run(&unique_id("rlim"), b.absolute_spec(), None).unwrap();
+    assert_eq!(out.code(), 0);
+}
