@@ -30,6 +30,7 @@ complete -c barge -n "__fish_barge_needs_command" -s h -l help -d 'Print help (s
 complete -c barge -n "__fish_barge_needs_command" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_needs_command" -f -a "import" -d 'Import an image archive (docker save, OCI layout) or a root filesystem tarball'
 complete -c barge -n "__fish_barge_needs_command" -f -a "load" -d 'Import an image archive (docker save, OCI layout) or a root filesystem tarball'
+complete -c barge -n "__fish_barge_needs_command" -f -a "run" -d 'Create and run a container from an image, in the foreground'
 complete -c barge -n "__fish_barge_needs_command" -f -a "images" -d 'List images'
 complete -c barge -n "__fish_barge_needs_command" -f -a "image" -d 'Manage images'
 complete -c barge -n "__fish_barge_needs_command" -f -a "rmi" -d 'Remove one or more images'
@@ -37,6 +38,7 @@ complete -c barge -n "__fish_barge_needs_command" -f -a "tag" -d 'Create a tag T
 complete -c barge -n "__fish_barge_needs_command" -f -a "inspect" -d 'Show low-level information on images, as JSON'
 complete -c barge -n "__fish_barge_needs_command" -f -a "history" -d 'Show the history of an image'
 complete -c barge -n "__fish_barge_needs_command" -f -a "save" -d 'Save images to a docker save archive (tar)'
+complete -c barge -n "__fish_barge_needs_command" -f -a "volume" -d 'Manage named volumes'
 complete -c barge -n "__fish_barge_needs_command" -f -a "system" -d 'Manage barge itself'
 complete -c barge -n "__fish_barge_needs_command" -f -a "oci" -d 'Low-level, runc-compatible runtime commands (for podman --runtime and the OCI tests)'
 complete -c barge -n "__fish_barge_needs_command" -f -a "__generate" -d 'Write shell completions and man pages generated from these definitions'
@@ -58,6 +60,40 @@ complete -c barge -n "__fish_barge_using_subcommand load" -s q -l quiet -d 'No p
 complete -c barge -n "__fish_barge_using_subcommand load" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand load" -s h -l help -d 'Print help'
 complete -c barge -n "__fish_barge_using_subcommand load" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand run" -l name -d 'Assign a name to the container' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -s e -l env -d 'Set environment variables (KEY=VALUE, or KEY to take it from barge\'s environment)' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l env-file -d 'Read environment variables from a file (KEY=VALUE lines)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand run" -s w -l workdir -d 'Working directory inside the container' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -s u -l user -d 'Username or UID (format: name|uid[:group|gid])' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l group-add -d 'Add additional groups to join' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l entrypoint -d 'Overwrite the default ENTRYPOINT of the image ("" clears it)' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -s h -l hostname -d 'Container host name' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -s v -l volume -d 'Bind mount a volume: HOST-PATH:CONTAINER-PATH[:ro|rw] or NAME:CONTAINER-PATH[:ro]' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l mount -d 'Attach a mount: type=bind|volume|tmpfs,source=...,target=...[,readonly]' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l tmpfs -d 'Mount a tmpfs directory: PATH[:OPTIONS]' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l cap-add -d 'Add Linux capabilities' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l cap-drop -d 'Drop Linux capabilities' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l security-opt -d 'Security options: no-new-privileges, seccomp=unconfined, seccomp=FILE.json' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l ulimit -d 'Ulimit options: NAME=SOFT[:HARD]' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -s m -l memory -d 'Memory limit (e.g. 64m, 1g)' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l memory-swap -d 'Memory + swap limit (-1: unlimited swap)' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l cpus -d 'Number of CPUs' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l pids-limit -d 'Tune the container\'s pids limit (-1 for unlimited)' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l device -d 'Add a host device: HOST[:CONTAINER[:PERMISSIONS]]' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l network -d 'Network mode: none or host' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l platform -d 'Platform the image must have, os/arch[/variant]' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l pull -d 'When to pull the image: missing (default), never, always' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l sig-proxy -d 'Proxy received signals to the process (without a tty)' -r -f -a "true\t''
+false\t''"
+complete -c barge -n "__fish_barge_using_subcommand run" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand run" -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand run" -l rm -d 'Remove the container when it exits'
+complete -c barge -n "__fish_barge_using_subcommand run" -s i -l interactive -d 'Keep STDIN open'
+complete -c barge -n "__fish_barge_using_subcommand run" -s t -l tty -d 'Allocate a pseudo-TTY'
+complete -c barge -n "__fish_barge_using_subcommand run" -l read-only -d 'Mount the container\'s root filesystem as read only'
+complete -c barge -n "__fish_barge_using_subcommand run" -l privileged -d 'Give extended privileges to this container'
+complete -c barge -n "__fish_barge_using_subcommand run" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand run" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand images" -l format -d 'Output: table, json (one object per line) or a Go template' -r
 complete -c barge -n "__fish_barge_using_subcommand images" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
 complete -c barge -n "__fish_barge_using_subcommand images" -s a -l all -d 'Show all images (barge keeps no intermediate images, so this is the default list)'
@@ -190,6 +226,47 @@ complete -c barge -n "__fish_barge_using_subcommand save" -l root -d 'Store root
 complete -c barge -n "__fish_barge_using_subcommand save" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand save" -s h -l help -d 'Print help'
 complete -c barge -n "__fish_barge_using_subcommand save" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand volume; and not __fish_seen_subcommand_from create ls list rm remove inspect" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand volume; and not __fish_seen_subcommand_from create ls list rm remove inspect" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand volume; and not __fish_seen_subcommand_from create ls list rm remove inspect" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand volume; and not __fish_seen_subcommand_from create ls list rm remove inspect" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand volume; and not __fish_seen_subcommand_from create ls list rm remove inspect" -f -a "create" -d 'Create a volume'
+complete -c barge -n "__fish_barge_using_subcommand volume; and not __fish_seen_subcommand_from create ls list rm remove inspect" -f -a "ls" -d 'List volumes'
+complete -c barge -n "__fish_barge_using_subcommand volume; and not __fish_seen_subcommand_from create ls list rm remove inspect" -f -a "list" -d 'List volumes'
+complete -c barge -n "__fish_barge_using_subcommand volume; and not __fish_seen_subcommand_from create ls list rm remove inspect" -f -a "rm" -d 'Remove one or more volumes'
+complete -c barge -n "__fish_barge_using_subcommand volume; and not __fish_seen_subcommand_from create ls list rm remove inspect" -f -a "remove" -d 'Remove one or more volumes'
+complete -c barge -n "__fish_barge_using_subcommand volume; and not __fish_seen_subcommand_from create ls list rm remove inspect" -f -a "inspect" -d 'Show volumes as JSON'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from create" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from create" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from ls" -l format -d 'Output: table, json or a Go template' -r
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from ls" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Only show volume names'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from ls" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from list" -l format -d 'Output: table, json or a Go template' -r
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from list" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only show volume names'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from list" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from rm" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from rm" -s f -l force -d 'Accepted for Docker compatibility'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from rm" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from remove" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from remove" -s f -l force -d 'Accepted for Docker compatibility'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from remove" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Go template applied to each volume' -r
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from inspect" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from inspect" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from inspect" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand system; and not __fish_seen_subcommand_from df" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
 complete -c barge -n "__fish_barge_using_subcommand system; and not __fish_seen_subcommand_from df" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand system; and not __fish_seen_subcommand_from df" -s h -l help -d 'Print help'
