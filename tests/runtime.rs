@@ -186,3 +186,55 @@ fn rlimit_above_hard_limit_is_clamped() {
     let out = run(&unique_id("rlim"), b.absolute_spec(), None).unwrap();
     assert_eq!(out.code(), 0);
 }
+
+/// A custom profile: default allow, mkdir fails with a chosen errno, and an argument
+/// condition (kill with signal 0 refused, other signals allowed).
+#[test]
+fn custom_seccomp_profile() {
+    if skip() {
+        return;
+    }
+    use oci_spec::runtime::{
+        LinuxSeccompAction, LinuxSeccompArgBuilder, LinuxSeccompBuilder, LinuxSeccompOperator,
+        LinuxSyscallBuilder,
+    };
+    let mut b = Bundle::new(&[
+        "sh",
+        "-c",
+        "mkdir /tmp/d 2>&1 | grep -q 'Permission denied' || exit 3; \
+         kill -0 $$ 2>/dev/null && exit 4; \
+         kill -CONT $$ || exit 5; exit 0",
+    ]);
+    let profile = LinuxSeccompBuilder::default()
+        .default_action(LinuxSeccompAction::ScmpActAllow)
+        .syscalls(vec![
+            LinuxSyscallBuilder::default()
+                .names(vec!["mkdir".to_string(), "mkdirat".to_string()])
+                .action(LinuxSeccompAction::ScmpActErrno)
+                .errno_ret(libc::EACCES as u32)
+                .build()
+                .unwrap(),
+            LinuxSyscallBuilder::default()
+                .names(vec!["kill".to_string()])
+                .action(LinuxSeccompAction::ScmpActErrno)
+                .args(vec![
+                    LinuxSeccompArgBuilder::default()
+                        .index(1usize)
+                        .value(0u64)
+                        .op(LinuxSeccompOperator::ScmpCmpEq)
+                        .build()
+                        .unwrap(),
+                ])
+                .build()
+                .unwrap(),
+        ])
+        .build()
+        .unwrap();
+    b.spec
+        .linux_mut()
+        .as_mut()
+        .unwrap()
+        .set_seccomp(Some(profile));
+    let out = run(&unique_id("scmp"), b.absolute_spec(), None).unwrap();
+    assert_eq!(out.code(), 0);
+}

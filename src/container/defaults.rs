@@ -730,7 +730,7 @@ pub fn default_spec() -> Spec {
         .build()
         .expect("linux");
     SpecBuilder::default()
-        .version("1.2.0")
+        .version("1.0.2")
         .root(
             RootBuilder::default()
                 .path("rootfs")

@@ -118,9 +118,10 @@ impl Container {
                 )));
             }
         }
+        let cache = opts.state_dir.parent().map(|p| p.join(".seccomp-cache"));
         let seccomp = linux
             .and_then(|l| l.seccomp().as_ref())
-            .map(seccomp::build)
+            .map(|s| seccomp::compile(s, cache.as_deref()))
             .transpose()?;
 
         fs::create_dir_all(&opts.state_dir).map_err(|e| RuntimeError::file(&opts.state_dir, e))?;

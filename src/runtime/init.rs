@@ -11,7 +11,6 @@ use std::io::Write;
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 
-use libseccomp::ScmpFilterContext;
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
 
 use super::RootfsMount;
@@ -33,7 +32,7 @@ pub(crate) struct InitArgs<'a> {
     pub cgroup_procs: &'a [PathBuf],
     pub cgroup_version: CgroupVersion,
     pub die_with_parent: bool,
-    pub seccomp: Option<&'a ScmpFilterContext>,
+    pub seccomp: Option<&'a super::seccomp::Compiled>,
 }
 
 /// Message tags on the sync socket (child -> parent).
