@@ -31,6 +31,18 @@ complete -c barge -n "__fish_barge_needs_command" -s V -l version -d 'Print vers
 complete -c barge -n "__fish_barge_needs_command" -f -a "import" -d 'Import an image archive (docker save, OCI layout) or a root filesystem tarball'
 complete -c barge -n "__fish_barge_needs_command" -f -a "load" -d 'Import an image archive (docker save, OCI layout) or a root filesystem tarball'
 complete -c barge -n "__fish_barge_needs_command" -f -a "run" -d 'Create and run a container from an image, in the foreground'
+complete -c barge -n "__fish_barge_needs_command" -f -a "create" -d 'Create a container (stopped) from an image; prints its ID'
+complete -c barge -n "__fish_barge_needs_command" -f -a "start" -d 'Start stopped containers in the background'
+complete -c barge -n "__fish_barge_needs_command" -f -a "stop" -d 'Stop running containers (stop signal, then SIGKILL)'
+complete -c barge -n "__fish_barge_needs_command" -f -a "kill" -d 'Send a signal to running containers'
+complete -c barge -n "__fish_barge_needs_command" -f -a "restart" -d 'Restart containers'
+complete -c barge -n "__fish_barge_needs_command" -f -a "rm" -d 'Remove containers'
+complete -c barge -n "__fish_barge_needs_command" -f -a "ps" -d 'List containers'
+complete -c barge -n "__fish_barge_needs_command" -f -a "logs" -d 'Show a container\'s output'
+complete -c barge -n "__fish_barge_needs_command" -f -a "wait" -d 'Wait for containers to stop, then print their exit codes'
+complete -c barge -n "__fish_barge_needs_command" -f -a "rename" -d 'Rename a container'
+complete -c barge -n "__fish_barge_needs_command" -f -a "top" -d 'Show the processes of a running container'
+complete -c barge -n "__fish_barge_needs_command" -f -a "container" -d 'Manage containers'
 complete -c barge -n "__fish_barge_needs_command" -f -a "images" -d 'List images'
 complete -c barge -n "__fish_barge_needs_command" -f -a "image" -d 'Manage images'
 complete -c barge -n "__fish_barge_needs_command" -f -a "rmi" -d 'Remove one or more images'
@@ -41,6 +53,7 @@ complete -c barge -n "__fish_barge_needs_command" -f -a "save" -d 'Save images t
 complete -c barge -n "__fish_barge_needs_command" -f -a "volume" -d 'Manage named volumes'
 complete -c barge -n "__fish_barge_needs_command" -f -a "system" -d 'Manage barge itself'
 complete -c barge -n "__fish_barge_needs_command" -f -a "oci" -d 'Low-level, runc-compatible runtime commands (for podman --runtime and the OCI tests)'
+complete -c barge -n "__fish_barge_needs_command" -f -a "__supervise" -d 'Watch a detached container (started by barge itself)'
 complete -c barge -n "__fish_barge_needs_command" -f -a "__generate" -d 'Write shell completions and man pages generated from these definitions'
 complete -c barge -n "__fish_barge_using_subcommand import" -s i -l input -d 'Archive to read (as `docker load -i`)' -r
 complete -c barge -n "__fish_barge_using_subcommand import" -s t -l tag -d 'Add a tag to the imported image (repeatable)' -r
@@ -61,6 +74,10 @@ complete -c barge -n "__fish_barge_using_subcommand load" -l debug -d 'Show the 
 complete -c barge -n "__fish_barge_using_subcommand load" -s h -l help -d 'Print help'
 complete -c barge -n "__fish_barge_using_subcommand load" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand run" -l name -d 'Assign a name to the container' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l restart -d 'Restart policy: no, on-failure[:max-retries], always, unless-stopped' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l log-opt -d 'Log options: max-size=10m, max-file=3' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l stop-signal -d 'Signal to stop the container (default SIGTERM or the image\'s STOPSIGNAL)' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l stop-timeout -d 'Seconds to wait for the stop signal before killing (default 10)' -r
 complete -c barge -n "__fish_barge_using_subcommand run" -s e -l env -d 'Set environment variables (KEY=VALUE, or KEY to take it from barge\'s environment)' -r
 complete -c barge -n "__fish_barge_using_subcommand run" -l env-file -d 'Read environment variables from a file (KEY=VALUE lines)' -r -F
 complete -c barge -n "__fish_barge_using_subcommand run" -s w -l workdir -d 'Working directory inside the container' -r
@@ -87,6 +104,7 @@ complete -c barge -n "__fish_barge_using_subcommand run" -l sig-proxy -d 'Proxy 
 false\t''"
 complete -c barge -n "__fish_barge_using_subcommand run" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
 complete -c barge -n "__fish_barge_using_subcommand run" -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand run" -s d -l detach -d 'Run in the background and print the container ID'
 complete -c barge -n "__fish_barge_using_subcommand run" -l rm -d 'Remove the container when it exits'
 complete -c barge -n "__fish_barge_using_subcommand run" -s i -l interactive -d 'Keep STDIN open'
 complete -c barge -n "__fish_barge_using_subcommand run" -s t -l tty -d 'Allocate a pseudo-TTY'
@@ -94,6 +112,144 @@ complete -c barge -n "__fish_barge_using_subcommand run" -l read-only -d 'Mount 
 complete -c barge -n "__fish_barge_using_subcommand run" -l privileged -d 'Give extended privileges to this container'
 complete -c barge -n "__fish_barge_using_subcommand run" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand run" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand create" -l name -d 'Assign a name to the container' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l restart -d 'Restart policy: no, on-failure[:max-retries], always, unless-stopped' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l log-opt -d 'Log options: max-size=10m, max-file=3' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l stop-signal -d 'Signal to stop the container (default SIGTERM or the image\'s STOPSIGNAL)' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l stop-timeout -d 'Seconds to wait for the stop signal before killing (default 10)' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -s e -l env -d 'Set environment variables (KEY=VALUE, or KEY to take it from barge\'s environment)' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l env-file -d 'Read environment variables from a file (KEY=VALUE lines)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand create" -s w -l workdir -d 'Working directory inside the container' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -s u -l user -d 'Username or UID (format: name|uid[:group|gid])' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l group-add -d 'Add additional groups to join' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l entrypoint -d 'Overwrite the default ENTRYPOINT of the image ("" clears it)' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -s h -l hostname -d 'Container host name' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -s v -l volume -d 'Bind mount a volume: HOST-PATH:CONTAINER-PATH[:ro|rw] or NAME:CONTAINER-PATH[:ro]' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l mount -d 'Attach a mount: type=bind|volume|tmpfs,source=...,target=...[,readonly]' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l tmpfs -d 'Mount a tmpfs directory: PATH[:OPTIONS]' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l cap-add -d 'Add Linux capabilities' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l cap-drop -d 'Drop Linux capabilities' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l security-opt -d 'Security options: no-new-privileges, seccomp=unconfined, seccomp=FILE.json' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l ulimit -d 'Ulimit options: NAME=SOFT[:HARD]' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -s m -l memory -d 'Memory limit (e.g. 64m, 1g)' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l memory-swap -d 'Memory + swap limit (-1: unlimited swap)' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l cpus -d 'Number of CPUs' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l pids-limit -d 'Tune the container\'s pids limit (-1 for unlimited)' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l device -d 'Add a host device: HOST[:CONTAINER[:PERMISSIONS]]' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l network -d 'Network mode: none or host' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l platform -d 'Platform the image must have, os/arch[/variant]' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l pull -d 'When to pull the image: missing (default), never, always' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l sig-proxy -d 'Proxy received signals to the process (without a tty)' -r -f -a "true\t''
+false\t''"
+complete -c barge -n "__fish_barge_using_subcommand create" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand create" -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand create" -s d -l detach -d 'Run in the background and print the container ID'
+complete -c barge -n "__fish_barge_using_subcommand create" -l rm -d 'Remove the container when it exits'
+complete -c barge -n "__fish_barge_using_subcommand create" -s i -l interactive -d 'Keep STDIN open'
+complete -c barge -n "__fish_barge_using_subcommand create" -s t -l tty -d 'Allocate a pseudo-TTY'
+complete -c barge -n "__fish_barge_using_subcommand create" -l read-only -d 'Mount the container\'s root filesystem as read only'
+complete -c barge -n "__fish_barge_using_subcommand create" -l privileged -d 'Give extended privileges to this container'
+complete -c barge -n "__fish_barge_using_subcommand create" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand create" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand start" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand start" -s a -l attach -d 'Attach: print the container\'s output and wait for it to end (exit with its code)'
+complete -c barge -n "__fish_barge_using_subcommand start" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand start" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand start" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand stop" -s t -l time -d 'Seconds to wait before killing the container' -r
+complete -c barge -n "__fish_barge_using_subcommand stop" -s s -l signal -d 'Signal to send first (default: the container\'s stop signal)' -r
+complete -c barge -n "__fish_barge_using_subcommand stop" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand stop" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand stop" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand stop" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand kill" -s s -l signal -d 'Signal to send' -r
+complete -c barge -n "__fish_barge_using_subcommand kill" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand kill" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand kill" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand kill" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand restart" -s t -l time -d 'Seconds to wait before killing the container' -r
+complete -c barge -n "__fish_barge_using_subcommand restart" -s s -l signal -d 'Signal to send first (default: the container\'s stop signal)' -r
+complete -c barge -n "__fish_barge_using_subcommand restart" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand restart" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand restart" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand restart" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand rm" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand rm" -s f -l force -d 'Kill and remove a running container'
+complete -c barge -n "__fish_barge_using_subcommand rm" -s v -l volumes -d 'Remove the container\'s anonymous volumes too'
+complete -c barge -n "__fish_barge_using_subcommand rm" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand rm" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand rm" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand ps" -s n -l last -d 'Show the N last created containers' -r
+complete -c barge -n "__fish_barge_using_subcommand ps" -s f -l filter -d 'Filter: status=, name=, id=, ancestor=' -r
+complete -c barge -n "__fish_barge_using_subcommand ps" -l format -d 'Output: table, json or a Go template' -r
+complete -c barge -n "__fish_barge_using_subcommand ps" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand ps" -s a -l all -d 'Show all containers (default: running only)'
+complete -c barge -n "__fish_barge_using_subcommand ps" -s q -l quiet -d 'Only show IDs'
+complete -c barge -n "__fish_barge_using_subcommand ps" -s l -l latest -d 'Show the last created container'
+complete -c barge -n "__fish_barge_using_subcommand ps" -l no-trunc -d 'Don\'t truncate output'
+complete -c barge -n "__fish_barge_using_subcommand ps" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand ps" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand ps" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand logs" -s n -l tail -d 'Number of lines from the end ("all" for everything)' -r
+complete -c barge -n "__fish_barge_using_subcommand logs" -l since -d 'Only lines since a time (RFC 3339) or a duration ago (10m, 1h)' -r
+complete -c barge -n "__fish_barge_using_subcommand logs" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand logs" -s f -l follow -d 'Follow the output'
+complete -c barge -n "__fish_barge_using_subcommand logs" -s t -l timestamps -d 'Show timestamps'
+complete -c barge -n "__fish_barge_using_subcommand logs" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand logs" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand logs" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand wait" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand wait" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand wait" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand wait" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand rename" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand rename" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand rename" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand rename" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand top" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand top" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand top" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand top" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand container; and not __fish_seen_subcommand_from ls list prune inspect" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand container; and not __fish_seen_subcommand_from ls list prune inspect" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand container; and not __fish_seen_subcommand_from ls list prune inspect" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand container; and not __fish_seen_subcommand_from ls list prune inspect" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand container; and not __fish_seen_subcommand_from ls list prune inspect" -f -a "ls" -d 'List containers'
+complete -c barge -n "__fish_barge_using_subcommand container; and not __fish_seen_subcommand_from ls list prune inspect" -f -a "list" -d 'List containers'
+complete -c barge -n "__fish_barge_using_subcommand container; and not __fish_seen_subcommand_from ls list prune inspect" -f -a "prune" -d 'Remove all stopped containers'
+complete -c barge -n "__fish_barge_using_subcommand container; and not __fish_seen_subcommand_from ls list prune inspect" -f -a "inspect" -d 'Show low-level information on containers, as JSON'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from ls" -s n -l last -d 'Show the N last created containers' -r
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from ls" -s f -l filter -d 'Filter: status=, name=, id=, ancestor=' -r
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from ls" -l format -d 'Output: table, json or a Go template' -r
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from ls" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from ls" -s a -l all -d 'Show all containers (default: running only)'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Only show IDs'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from ls" -s l -l latest -d 'Show the last created container'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from ls" -l no-trunc -d 'Don\'t truncate output'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from ls" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from list" -s n -l last -d 'Show the N last created containers' -r
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from list" -s f -l filter -d 'Filter: status=, name=, id=, ancestor=' -r
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from list" -l format -d 'Output: table, json or a Go template' -r
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from list" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from list" -s a -l all -d 'Show all containers (default: running only)'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only show IDs'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from list" -s l -l latest -d 'Show the last created container'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from list" -l no-trunc -d 'Don\'t truncate output'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from list" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from prune" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not ask for confirmation'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from prune" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Go template applied to each object' -r
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from inspect" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from inspect" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand container; and __fish_seen_subcommand_from inspect" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand images" -l format -d 'Output: table, json (one object per line) or a Go template' -r
 complete -c barge -n "__fish_barge_using_subcommand images" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
 complete -c barge -n "__fish_barge_using_subcommand images" -s a -l all -d 'Show all images (barge keeps no intermediate images, so this is the default list)'
@@ -149,7 +305,7 @@ complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subco
 complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
 complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Go template applied to each object, e.g. \'{{.Id}}\' or \'{{json .Config}}\'' -r
-complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from inspect" -l type -d 'Object type (only "image" so far)' -r
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from inspect" -l type -d 'Object type: image or container' -r
 complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from inspect" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
 complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from inspect" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
@@ -207,7 +363,7 @@ complete -c barge -n "__fish_barge_using_subcommand tag" -l debug -d 'Show the w
 complete -c barge -n "__fish_barge_using_subcommand tag" -s h -l help -d 'Print help'
 complete -c barge -n "__fish_barge_using_subcommand tag" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand inspect" -s f -l format -d 'Go template applied to each object, e.g. \'{{.Id}}\' or \'{{json .Config}}\'' -r
-complete -c barge -n "__fish_barge_using_subcommand inspect" -l type -d 'Object type (only "image" so far)' -r
+complete -c barge -n "__fish_barge_using_subcommand inspect" -l type -d 'Object type: image or container' -r
 complete -c barge -n "__fish_barge_using_subcommand inspect" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
 complete -c barge -n "__fish_barge_using_subcommand inspect" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand inspect" -s h -l help -d 'Print help'
@@ -363,6 +519,10 @@ complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcomm
 complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from list" -l debug -d 'Accepted for runc compatibility'
 complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand __supervise" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand __supervise" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand __supervise" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand __supervise" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand __generate" -l completions -d 'Directory for completions/' -r -F
 complete -c barge -n "__fish_barge_using_subcommand __generate" -l man -d 'Directory for man pages (man1)' -r -F
 complete -c barge -n "__fish_barge_using_subcommand __generate" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F

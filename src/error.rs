@@ -13,6 +13,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error("no such image: {0}")]
     NoSuchImage(String),
+    #[error("no such container: {0}")]
+    NoSuchContainer(String),
     #[error("{0}")]
     InvalidArgument(String),
     #[error("conflict: {0}")]

@@ -88,3 +88,13 @@ pub fn sync_fs(path: &Path) -> Result<()> {
 pub fn sync_enabled() -> bool {
     std::env::var_os("BARGE_NO_SYNC").is_none_or(|v| v.is_empty() || v == "0")
 }
+
+/// Write a small file atomically: temp file beside it, then rename.
+pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!("tmp-{}", unique_suffix()));
+    std::fs::write(&tmp, data).at(&tmp)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, e)
+    })
+}

@@ -274,42 +274,66 @@ pub fn tag(paths: &Paths, a: TagArgs) -> Result<ExitStatus> {
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
-    /// Images (name[:tag] or ID)
+    /// Containers or images (name, ID or ID prefix)
     #[arg(required = true)]
     pub names: Vec<String>,
     /// Go template applied to each object, e.g. '{{.Id}}' or '{{json .Config}}'
     #[arg(short, long)]
     pub format: Option<String>,
-    /// Object type (only "image" so far)
+    /// Object type: image or container
     #[arg(long = "type")]
     pub kind: Option<String>,
 }
 
 pub fn inspect(paths: &Paths, a: InspectArgs) -> Result<ExitStatus> {
-    if let Some(k) = &a.kind
+    let kind = a.kind.as_deref();
+    if let Some(k) = kind
         && k != "image"
+        && k != "container"
     {
         return Err(Error::InvalidArgument(format!(
-            "inspect --type {k}: only \"image\" is supported so far"
+            "inspect --type {k}: use image or container"
         )));
     }
     let store = Store::open(&paths.root)?;
     let mut docs = Vec::new();
     let mut failed = false;
     for n in &a.names {
-        match image::resolve(&store, n).and_then(|img| image::inspect(&store, &img)) {
+        // Docker looks for a container first, then an image.
+        if kind != Some("image")
+            && let Ok(c) = crate::container::find(&store, n)
+        {
+            docs.push(super::container::inspect_doc(paths, &store, &c));
+            continue;
+        }
+        let r = if kind == Some("container") {
+            Err(Error::NoSuchContainer(n.clone()))
+        } else {
+            image::resolve(&store, n).and_then(|img| image::inspect(&store, &img))
+        };
+        match r {
             Ok(v) => docs.push(v),
+            Err(Error::NoSuchImage(_)) if kind.is_none() => {
+                ui::error(&format!("no such object: {n}"), None);
+                failed = true;
+            }
             Err(e) => {
                 ui::error(&e.to_string(), None);
                 failed = true;
             }
         }
     }
+    print_docs(&docs, a.format.as_deref())?;
+    Ok(if failed { 125 } else { 0 })
+}
+
+/// Print inspect documents: a JSON array (Docker's 4-space indent), or a template each.
+pub fn print_docs(docs: &[Value], format: Option<&str>) -> Result<()> {
     let mut out = io::stdout().lock();
-    match a.format.as_deref() {
+    match format {
         Some(f) if !f.is_empty() && f != "json" => {
             let tpl = ui::template::Template::parse(f).map_err(Error::InvalidArgument)?;
-            for d in &docs {
+            for d in docs {
                 writeln!(out, "{}", tpl.render(d)).at("stdout")?;
             }
         }
@@ -325,7 +349,7 @@ pub fn inspect(paths: &Paths, a: InspectArgs) -> Result<ExitStatus> {
             writeln!(out).at("stdout")?;
         }
     }
-    Ok(if failed { 125 } else { 0 })
+    Ok(())
 }
 
 #[derive(Args, Debug)]

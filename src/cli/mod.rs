@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and dispatch: parse -> call the library -> print via ui/.
 //! One small file per command group.
 
+mod container;
 mod image;
 pub mod oci;
 mod run;
@@ -47,6 +48,31 @@ pub enum Command {
     Import(image::ImportArgs),
     /// Create and run a container from an image, in the foreground
     Run(Box<run::RunArgs>),
+    /// Create a container (stopped) from an image; prints its ID
+    Create(Box<run::RunArgs>),
+    /// Start stopped containers in the background
+    Start(container::StartArgs),
+    /// Stop running containers (stop signal, then SIGKILL)
+    Stop(container::StopArgs),
+    /// Send a signal to running containers
+    Kill(container::KillArgs),
+    /// Restart containers
+    Restart(container::StopArgs),
+    /// Remove containers
+    Rm(container::RmArgs),
+    /// List containers
+    Ps(container::PsArgs),
+    /// Show a container's output
+    Logs(container::LogsArgs),
+    /// Wait for containers to stop, then print their exit codes
+    Wait(container::WaitArgs),
+    /// Rename a container
+    Rename(container::RenameArgs),
+    /// Show the processes of a running container
+    Top(container::TopArgs),
+    /// Manage containers
+    #[command(subcommand)]
+    Container(container::ContainerCommand),
     /// List images
     Images(image::ImagesArgs),
     /// Manage images
@@ -70,6 +96,9 @@ pub enum Command {
     System(SystemCommand),
     /// Low-level, runc-compatible runtime commands (for podman --runtime and the OCI tests)
     Oci(oci::OciArgs),
+    /// Watch a detached container (started by barge itself)
+    #[command(hide = true, name = "__supervise")]
+    Supervise(container::SuperviseArgs),
     /// Write shell completions and man pages generated from these definitions
     #[command(hide = true, name = "__generate")]
     Generate(GenerateArgs),
@@ -122,12 +151,39 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => image::images(&paths, a),
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => image::rmi(&paths, a),
         Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => image::tag(&paths, a),
-        Command::Inspect(a) | Command::Image(ImageCommand::Inspect(a)) => image::inspect(&paths, a),
+        Command::Inspect(a) => image::inspect(&paths, a),
+        Command::Image(ImageCommand::Inspect(mut a)) => {
+            a.kind.get_or_insert_with(|| "image".into());
+            image::inspect(&paths, a)
+        }
         Command::History(a) | Command::Image(ImageCommand::History(a)) => image::history(&paths, a),
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => image::save(&paths, a),
         Command::Image(ImageCommand::Prune(a)) => image::prune(&paths, a),
         Command::System(SystemCommand::Df(a)) => system::df(&paths, a),
         Command::Run(a) => run::run(&paths, *a),
+        Command::Create(a) => {
+            let mut store = crate::store::Store::open(&paths.root)?;
+            let p = run::create(&paths, &a, &mut store)?;
+            println!("{}", p.record.id);
+            Ok(0)
+        }
+        Command::Start(a) => container::start(&paths, a),
+        Command::Stop(a) => container::stop(&paths, a),
+        Command::Kill(a) => container::kill(&paths, a),
+        Command::Restart(a) => container::restart(&paths, a),
+        Command::Rm(a) => container::rm(&paths, a),
+        Command::Ps(a) | Command::Container(container::ContainerCommand::Ls(a)) => {
+            container::ps(&paths, a)
+        }
+        Command::Logs(a) => container::logs(&paths, a),
+        Command::Wait(a) => container::wait(&paths, a),
+        Command::Rename(a) => container::rename(&paths, a),
+        Command::Top(a) => container::top(&paths, a),
+        Command::Container(container::ContainerCommand::Prune(a)) => container::prune(&paths, a),
+        Command::Container(container::ContainerCommand::Inspect(a)) => {
+            container::inspect(&paths, a)
+        }
+        Command::Supervise(a) => container::supervise(&paths, a),
         Command::Volume(c) => volume::run(&paths, c),
         Command::Oci(a) => oci::run(a).map_err(|e| crate::Error::Other(format!("{e:#}"))),
         Command::Generate(a) => generate(a),

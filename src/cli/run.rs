@@ -25,9 +25,24 @@ pub struct RunArgs {
     /// Command and arguments (replace the image's CMD)
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
+    /// Run in the background and print the container ID
+    #[arg(short, long)]
+    pub detach: bool,
     /// Assign a name to the container
     #[arg(long)]
     pub name: Option<String>,
+    /// Restart policy: no, on-failure[:max-retries], always, unless-stopped
+    #[arg(long, default_value = "no")]
+    pub restart: String,
+    /// Log options: max-size=10m, max-file=3
+    #[arg(long)]
+    pub log_opt: Vec<String>,
+    /// Signal to stop the container (default SIGTERM or the image's STOPSIGNAL)
+    #[arg(long)]
+    pub stop_signal: Option<String>,
+    /// Seconds to wait for the stop signal before killing (default 10)
+    #[arg(long)]
+    pub stop_timeout: Option<u64>,
     /// Remove the container when it exits
     #[arg(long)]
     pub rm: bool,
@@ -168,12 +183,16 @@ fn volume_source(paths: &Paths, name: &str) -> Result<PathBuf> {
     crate::volume::ensure(&paths.root, name)
 }
 
-fn parse_volume(paths: &Paths, spec: &str) -> Result<UserMount> {
+fn parse_volume(paths: &Paths, spec: &str, anon: &mut Vec<String>) -> Result<UserMount> {
     let parts: Vec<&str> = spec.split(':').collect();
     let (src, dst, opts) = match parts.as_slice() {
         [dst] => {
+            // An anonymous volume: named at random, removed with the container by `rm -v`
+            // (and by `--rm`).
+            let name = container::new_id();
+            anon.push(name.clone());
             return Ok(UserMount::Bind {
-                source: volume_source(paths, &container::new_id())?,
+                source: volume_source(paths, &name)?,
                 target: dst.to_string(),
                 readonly: false,
             });
@@ -430,7 +449,8 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
         }
     };
     for v in &a.volume {
-        rc.mounts.push(parse_volume(paths, v)?);
+        rc.mounts
+            .push(parse_volume(paths, v, &mut rc.anonymous_volumes)?);
     }
     for m in &a.mount {
         rc.mounts.push(parse_mount(paths, m)?);
@@ -441,16 +461,82 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
     Ok(rc)
 }
 
-pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
-    if a.tty && !std::io::stdin().is_terminal() && a.interactive {
+/// The settings kept beside the spec for `start`, restarts and the supervisor.
+fn run_settings(
+    a: &RunArgs,
+    image_config: &serde_json::Value,
+    lowerdirs: Vec<PathBuf>,
+    anonymous_volumes: Vec<String>,
+) -> Result<container::RunSettings> {
+    let (restart, restart_max) = match a.restart.split_once(':') {
+        Some(("on-failure", n)) => (
+            "on-failure".to_string(),
+            n.parse().map_err(|_| {
+                Error::InvalidArgument(format!("invalid restart policy {:?}", a.restart))
+            })?,
+        ),
+        None if matches!(
+            a.restart.as_str(),
+            "no" | "on-failure" | "always" | "unless-stopped"
+        ) =>
+        {
+            (a.restart.clone(), 0)
+        }
+        _ => {
+            return Err(Error::InvalidArgument(format!(
+                "invalid restart policy {:?}: no, on-failure[:N], always or unless-stopped",
+                a.restart
+            )));
+        }
+    };
+    if a.rm && restart != "no" {
         return Err(Error::InvalidArgument(
-            "the input device is not a TTY: drop -t, or run from a terminal".into(),
+            "--restart and --rm cannot be used together".into(),
         ));
     }
-    let rc = run_config(paths, &a)?;
-    let mut store = Store::open(&paths.root)?;
-    container::reap_dead(&mut store, paths)?;
-    let img = match image::resolve(&store, &a.image) {
+    let mut log_max_size = None;
+    let mut log_max_files = 1;
+    for o in &a.log_opt {
+        match o.split_once('=') {
+            Some(("max-size", v)) => log_max_size = Some(parse_bytes(v)? as u64),
+            Some(("max-file", v)) => {
+                log_max_files = v
+                    .parse()
+                    .map_err(|_| Error::InvalidArgument(format!("invalid --log-opt {o:?}")))?
+            }
+            _ => {
+                return Err(Error::InvalidArgument(format!(
+                    "unsupported --log-opt {o:?} (max-size, max-file)"
+                )));
+            }
+        }
+    }
+    if let Some(s) = &a.stop_signal {
+        container::parse_signal(s)?;
+    }
+    Ok(container::RunSettings {
+        tty: a.tty,
+        stdin_open: a.interactive,
+        auto_remove: a.rm,
+        restart,
+        restart_max,
+        log_max_size,
+        log_max_files,
+        lowerdirs,
+        stop_signal: a.stop_signal.clone().or_else(|| {
+            image_config
+                .get("StopSignal")
+                .and_then(|s| s.as_str())
+                .map(str::to_string)
+        }),
+        stop_timeout: a.stop_timeout,
+        anonymous_volumes,
+    })
+}
+
+/// Resolve the image as `run`/`create` do (`--pull`, `--platform`).
+pub fn image_for_run(store: &Store, a: &RunArgs) -> Result<crate::store::ImageRecord> {
+    let img = match image::resolve(store, &a.image) {
         Ok(i) => i,
         Err(Error::NoSuchImage(n)) => {
             let why = match a.pull.as_str() {
@@ -483,6 +569,46 @@ pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
             )));
         }
     }
+    Ok(img)
+}
+
+/// `create` (and `run -d`): the container exists, stopped, ready for `start`.
+pub fn create(paths: &Paths, a: &RunArgs, store: &mut Store) -> Result<container::Prepared> {
+    let rc = run_config(paths, a)?;
+    container::reap_dead(store, paths)?;
+    let img = image_for_run(store, a)?;
+    let prepared = container::prepare(store, &img, &a.image, a.name.as_deref(), &rc, a.rm, None)?;
+    let (config, _) = image::config(store, &img)?;
+    let saved = run_settings(
+        a,
+        &config.config.unwrap_or_default(),
+        prepared.rootfs_mount.lowerdirs.clone(),
+        rc.anonymous_volumes.clone(),
+    )
+    .and_then(|settings| container::save_bundle(&prepared.dir, &prepared.spec, &settings));
+    if let Err(e) = saved {
+        let _ = container::remove(store, paths, &prepared.record, true, true);
+        return Err(e);
+    }
+    Ok(prepared)
+}
+
+pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
+    if a.tty && !std::io::stdin().is_terminal() && a.interactive {
+        return Err(Error::InvalidArgument(
+            "the input device is not a TTY: drop -t, or run from a terminal".into(),
+        ));
+    }
+    if a.detach {
+        let mut store = Store::open(&paths.root)?;
+        let prepared = create(paths, &a, &mut store)?;
+        drop(store);
+        return super::container::start_detached(paths, &prepared.record, true);
+    }
+    let rc = run_config(paths, &a)?;
+    let mut store = Store::open(&paths.root)?;
+    container::reap_dead(&mut store, paths)?;
+    let img = image_for_run(&store, &a)?;
     let prepared = container::prepare(
         &mut store,
         &img,
@@ -490,8 +616,19 @@ pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
         a.name.as_deref(),
         &rc,
         a.rm,
-        container::self_identity(),
+        Some(container::self_identity()),
     )?;
+    if !a.rm {
+        // Kept so that `start` can run it again.
+        let (config, _) = image::config(&store, &img)?;
+        let settings = run_settings(
+            &a,
+            &config.config.unwrap_or_default(),
+            prepared.rootfs_mount.lowerdirs.clone(),
+            rc.anonymous_volumes.clone(),
+        )?;
+        container::save_bundle(&prepared.dir, &prepared.spec, &settings)?;
+    }
     let opts = RunOptions {
         id: prepared.record.id.clone(),
         spec: prepared.spec.clone(),
@@ -507,7 +644,7 @@ pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
     };
     let _ = a.sig_proxy;
     let result = crate::supervisor::foreground::run_foreground(opts);
-    let code = match &result {
+    let (code, oom) = match &result {
         Ok(outcome) => {
             if outcome.oom_killed {
                 ui::error(
@@ -519,13 +656,28 @@ pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
                     Some("raise --memory"),
                 );
             }
-            Some(outcome.code() as i64)
+            (
+                if outcome.oom_killed {
+                    137
+                } else {
+                    outcome.code()
+                },
+                outcome.oom_killed,
+            )
         }
-        Err(_) => None,
+        Err(e) => (e.exit_code(), false),
     };
-    container::finish(&mut store, paths, &prepared, code)?;
+    if a.rm {
+        container::remove_files(&store, paths, &prepared.record.id)?;
+        store.delete_container(&prepared.record.id)?;
+        for v in &rc.anonymous_volumes {
+            let _ = crate::volume::remove(&paths.root, v);
+        }
+    } else {
+        store.container_exited(&prepared.record.id, code as i64, oom)?;
+    }
     match result {
-        Ok(o) => Ok(if o.oom_killed { 137 } else { o.code() }),
+        Ok(_) => Ok(code),
         Err(e @ runtime::RuntimeError::Exec { .. }) => {
             ui::error(&e.to_string(), None);
             Ok(e.exit_code())

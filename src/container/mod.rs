@@ -112,8 +112,46 @@ fn resolv_conf() -> String {
     String::new()
 }
 
+/// The user-visible configuration kept in the record (what `inspect` and `ps` show, and
+/// the mount sources `volume rm` checks); the full spec stays in the bundle on disk.
+fn summary(spec: &oci_spec::runtime::Spec, rc: &RunConfig) -> String {
+    let process = spec.process().as_ref();
+    let mounts: Vec<serde_json::Value> = spec
+        .mounts()
+        .as_ref()
+        .map(|m| {
+            m.iter()
+                .filter(|m| m.typ().as_deref() == Some("bind") || m.typ().as_deref() == Some("tmpfs"))
+                .filter(|m| !matches!(m.destination().to_str(), Some("/etc/hostname" | "/etc/hosts" | "/etc/resolv.conf")))
+                .map(|m| {
+                    serde_json::json!({
+                        "Type": m.typ().clone().unwrap_or_default(),
+                        "Source": m.source().as_ref().map(|s| s.display().to_string()).unwrap_or_default(),
+                        "Destination": m.destination().display().to_string(),
+                        "RW": !m.options().as_ref().is_some_and(|o| o.iter().any(|x| x == "ro")),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    serde_json::json!({
+        "Hostname": spec.hostname().clone().unwrap_or_default(),
+        "User": rc.user.clone().unwrap_or_default(),
+        "Env": process.and_then(|p| p.env().clone()).unwrap_or_default(),
+        "Cmd": process.and_then(|p| p.args().clone()).unwrap_or_default(),
+        "WorkingDir": process.map(|p| p.cwd().display().to_string()).unwrap_or_default(),
+        "Tty": rc.tty,
+        "Mounts": mounts,
+        "NetworkMode": match rc.network { Some(Network::Host) => "host", _ => "none" },
+        "Privileged": rc.privileged,
+        "ReadonlyRootfs": rc.read_only,
+    })
+    .to_string()
+}
+
 /// Create the container: its directories, its /etc files, its spec and its record.
-/// `supervisor` is the pid (and start time) of the process that will watch it.
+/// `supervisor` is the pid (and start time) of the process that watches it right away (a
+/// foreground run); None records a created container.
 pub fn prepare(
     store: &mut Store,
     image: &ImageRecord,
@@ -121,7 +159,7 @@ pub fn prepare(
     name: Option<&str>,
     rc: &RunConfig,
     auto_remove: bool,
-    supervisor: (i64, i64),
+    supervisor: Option<(i64, i64)>,
 ) -> Result<Prepared> {
     let id = new_id();
     let name = match name {
@@ -195,12 +233,23 @@ pub fn prepare(
         image_name: image_name.to_string(),
         command,
         created: chrono::Utc::now().timestamp(),
-        state: "running".into(),
-        pid: Some(supervisor.0),
-        pid_start: Some(supervisor.1),
+        state: if supervisor.is_some() {
+            "running"
+        } else {
+            "created"
+        }
+        .into(),
+        pid: supervisor.map(|s| s.0),
+        pid_start: supervisor.map(|s| s.1),
         exit_code: None,
         auto_remove,
-        config: serde_json::to_string(&spec).unwrap_or_default(),
+        config: summary(&spec, rc),
+        started_at: supervisor
+            .map(|_| chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)),
+        finished_at: None,
+        oom_killed: false,
+        restart_count: 0,
+        stop_requested: false,
     };
     if let Err(e) = store.insert_container(&record) {
         let _ = std::fs::remove_dir_all(&dir);
@@ -315,4 +364,241 @@ pub fn ensure_bind_source(path: &Path, create: bool) -> Result<PathBuf> {
         }
     }
     Ok(path.to_path_buf())
+}
+
+/// How a container is run, beyond its OCI spec: kept beside it in the container directory
+/// (`barge.json`) so `start`, restarts and the supervisor can run it again.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct RunSettings {
+    pub tty: bool,
+    pub stdin_open: bool,
+    pub auto_remove: bool,
+    /// `no`, `on-failure`, `always`, `unless-stopped`.
+    pub restart: String,
+    /// For `on-failure:N`; 0 means no limit.
+    pub restart_max: i64,
+    pub log_max_size: Option<u64>,
+    pub log_max_files: u32,
+    pub lowerdirs: Vec<PathBuf>,
+    pub stop_signal: Option<String>,
+    pub stop_timeout: Option<u64>,
+    /// Volumes created for this container alone (`-v /path`), removed by `rm -v`.
+    pub anonymous_volumes: Vec<String>,
+}
+
+pub fn container_dir(store: &Store, id: &str) -> PathBuf {
+    containers_dir(store).join(id)
+}
+
+/// Write the bundle (`config.json` = the spec, `barge.json` = the settings).
+pub fn save_bundle(
+    dir: &Path,
+    spec: &oci_spec::runtime::Spec,
+    settings: &RunSettings,
+) -> Result<()> {
+    let cfg = dir.join("config.json");
+    let text = serde_json::to_vec(spec).map_err(|e| Error::Other(e.to_string()))?;
+    crate::util::write_atomic(&cfg, &text)?;
+    let st = dir.join("barge.json");
+    crate::util::write_atomic(
+        &st,
+        &serde_json::to_vec(settings).map_err(|e| Error::Other(e.to_string()))?,
+    )
+}
+
+pub fn load_bundle(dir: &Path) -> Result<(oci_spec::runtime::Spec, RunSettings)> {
+    let cfg = dir.join("config.json");
+    let spec: oci_spec::runtime::Spec = serde_json::from_slice(&std::fs::read(&cfg).at(&cfg)?)
+        .map_err(|e| Error::Other(format!("{}: {e}", cfg.display())))?;
+    let st = dir.join("barge.json");
+    let settings: RunSettings = serde_json::from_slice(&std::fs::read(&st).at(&st)?)
+        .map_err(|e| Error::Other(format!("{}: {e}", st.display())))?;
+    Ok((spec, settings))
+}
+
+impl RunSettings {
+    pub fn rootfs_mount(&self, dir: &Path) -> RootfsMount {
+        RootfsMount {
+            fstype: "overlay".into(),
+            lowerdirs: self.lowerdirs.clone(),
+            upperdir: Some(dir.join("upper")),
+            workdir: Some(dir.join("work")),
+            options: vec!["index=off".into()],
+        }
+    }
+}
+
+/// Find a container by full ID, name, or unique ID prefix (as Docker does).
+pub fn find(store: &Store, key: &str) -> Result<ContainerRecord> {
+    let all = store.containers()?;
+    if let Some(c) = all
+        .iter()
+        .find(|c| c.id == key || c.name == key || c.name == key.trim_start_matches('/'))
+    {
+        return Ok(c.clone());
+    }
+    let matches: Vec<&ContainerRecord> =
+        if !key.is_empty() && key.bytes().all(|b| b.is_ascii_hexdigit()) {
+            all.iter().filter(|c| c.id.starts_with(key)).collect()
+        } else {
+            Vec::new()
+        };
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(Error::NoSuchContainer(key.to_string())),
+        _ => Err(Error::InvalidArgument(format!(
+            "container ID prefix {key:?} is ambiguous: {} containers match",
+            matches.len()
+        ))),
+    }
+}
+
+/// Is the process that watches this container still there?
+pub fn supervised(c: &ContainerRecord) -> bool {
+    c.state == "running" && alive(c.pid, c.pid_start)
+}
+
+/// The state as it really is: a "running" record whose supervisor died is exited.
+pub fn effective_state(c: &ContainerRecord) -> &'static str {
+    match c.state.as_str() {
+        "running" if alive(c.pid, c.pid_start) => "running",
+        "running" => "exited",
+        "created" => "created",
+        _ => "exited",
+    }
+}
+
+fn parse_time(t: Option<&str>) -> Option<chrono::DateTime<chrono::Utc>> {
+    t.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+/// Docker's STATUS column: "Up 5 minutes", "Exited (0) 2 minutes ago", "Created".
+pub fn status_text(c: &ContainerRecord) -> String {
+    let now = chrono::Utc::now();
+    match effective_state(c) {
+        "running" => {
+            let since = parse_time(c.started_at.as_deref())
+                .map(|t| (now - t).num_seconds())
+                .unwrap_or(0);
+            format!("Up {}", crate::ui::human_duration(since))
+        }
+        "created" => "Created".into(),
+        _ => {
+            let code = if c.state == "running" {
+                137
+            } else {
+                c.exit_code.unwrap_or(0)
+            };
+            match parse_time(c.finished_at.as_deref()) {
+                Some(t) => format!(
+                    "Exited ({code}) {} ago",
+                    crate::ui::human_duration((now - t).num_seconds())
+                ),
+                None => format!("Exited ({code})"),
+            }
+        }
+    }
+}
+
+/// Signal a running container's init through the runtime.
+pub fn signal(paths: &Paths, c: &ContainerRecord, sig: i32) -> Result<()> {
+    crate::runtime::kill(&state_root(paths), &c.id, sig, false)
+        .map_err(|e| Error::Other(format!("container {}: {e}", c.name)))
+}
+
+/// Parse a signal given by name (`TERM`, `SIGTERM`) or number.
+pub fn parse_signal(s: &str) -> Result<i32> {
+    if let Ok(n) = s.parse::<i32>() {
+        if (1..=64).contains(&n) {
+            return Ok(n);
+        }
+    } else {
+        let name = s.to_uppercase();
+        let name = if name.starts_with("SIG") {
+            name
+        } else {
+            format!("SIG{name}")
+        };
+        if let Ok(sig) = name.parse::<nix::sys::signal::Signal>() {
+            return Ok(sig as i32);
+        }
+    }
+    Err(Error::InvalidArgument(format!("invalid signal {s:?}")))
+}
+
+/// Wait until the container's supervisor is gone (it records the exit first), up to
+/// `timeout`. True when it stopped.
+pub fn wait_stopped(store: &Store, id: &str, timeout: std::time::Duration) -> Result<bool> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let c = store.containers()?.into_iter().find(|c| c.id == id);
+        match c {
+            None => return Ok(true),
+            Some(c) if !supervised(&c) => return Ok(true),
+            _ => {}
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(false);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// `stop`: the stop signal, then SIGKILL after `timeout`.
+pub fn stop(
+    store: &mut Store,
+    paths: &Paths,
+    c: &ContainerRecord,
+    timeout: std::time::Duration,
+) -> Result<()> {
+    if !supervised(c) {
+        return Ok(());
+    }
+    store.container_stop_requested(&c.id)?;
+    let dir = container_dir(store, &c.id);
+    let sig = load_bundle(&dir)
+        .ok()
+        .and_then(|(_, s)| s.stop_signal)
+        .map(|s| parse_signal(&s))
+        .transpose()?
+        .unwrap_or(libc::SIGTERM);
+    let _ = signal(paths, c, sig);
+    if !wait_stopped(store, &c.id, timeout)? {
+        let _ = signal(paths, c, libc::SIGKILL);
+        wait_stopped(store, &c.id, std::time::Duration::from_secs(10))?;
+    }
+    Ok(())
+}
+
+/// `rm`: a running container needs `force` (then it is killed first).
+pub fn remove(
+    store: &mut Store,
+    paths: &Paths,
+    c: &ContainerRecord,
+    force: bool,
+    volumes: bool,
+) -> Result<()> {
+    if supervised(c) {
+        if !force {
+            return Err(Error::Conflict(format!(
+                "you cannot remove a running container {}; stop the container before removing it or use -f",
+                &c.id[..12]
+            )));
+        }
+        store.container_stop_requested(&c.id)?;
+        let _ = signal(paths, c, libc::SIGKILL);
+        wait_stopped(store, &c.id, std::time::Duration::from_secs(10))?;
+    }
+    let anon = load_bundle(&container_dir(store, &c.id))
+        .map(|(_, s)| s.anonymous_volumes)
+        .unwrap_or_default();
+    remove_files(store, paths, &c.id)?;
+    store.delete_container(&c.id)?;
+    if volumes {
+        for v in anon {
+            let _ = crate::volume::remove(&store.root, &v);
+        }
+    }
+    Ok(())
 }

@@ -76,6 +76,8 @@ pub struct RunConfig {
     pub devices: Vec<(PathBuf, String, String)>,
     pub network: Option<Network>,
     pub mounts: Vec<UserMount>,
+    /// Volumes made for this container alone (`-v /path`).
+    pub anonymous_volumes: Vec<String>,
 }
 
 /// What the spec builder needs from the image and the container's directory.

@@ -90,6 +90,15 @@ CREATE TABLE IF NOT EXISTS containers (
 CREATE INDEX IF NOT EXISTS containers_image ON containers(image_id);
 ";
 
+/// Version 3: what `ps`, `inspect` and restart policies need.
+const SCHEMA_V3: &str = "
+ALTER TABLE containers ADD COLUMN started_at TEXT;
+ALTER TABLE containers ADD COLUMN finished_at TEXT;
+ALTER TABLE containers ADD COLUMN oom_killed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE containers ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0;
+";
+
 /// One container's record.
 #[derive(Clone, Debug)]
 pub struct ContainerRecord {
@@ -105,6 +114,11 @@ pub struct ContainerRecord {
     pub exit_code: Option<i64>,
     pub auto_remove: bool,
     pub config: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub oom_killed: bool,
+    pub restart_count: i64,
+    pub stop_requested: bool,
 }
 
 /// One unpacked layer.
@@ -162,7 +176,7 @@ impl Store {
             path: db_path.clone(),
             source: e,
         };
-        let db = Connection::open(&db_path).map_err(dberr)?;
+        let mut db = Connection::open(&db_path).map_err(dberr)?;
         db.busy_timeout(Duration::from_secs(60)).map_err(dberr)?;
         // WAL lets readers run while a writer commits; NORMAL sync is durable at checkpoints
         // and never corrupts, which is the trade SQLite recommends for WAL.
@@ -180,11 +194,8 @@ impl Store {
         let version: i64 = db
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(dberr)?;
-        if version < 2 {
-            db.execute_batch(&format!(
-                "BEGIN IMMEDIATE; {SCHEMA} {SCHEMA_V2} PRAGMA user_version=2; COMMIT;"
-            ))
-            .map_err(dberr)?;
+        if version < 3 {
+            migrate(&mut db).map_err(dberr)?;
         }
         crate::util::Scratch::sweep(root)?;
         Ok(Store {
@@ -635,6 +646,63 @@ impl Store {
             .map_err(|e| self.dberr(e))
     }
 
+    /// The container started: its supervisor's identity and the time.
+    pub fn container_started(
+        &mut self,
+        id: &str,
+        supervisor: (i64, i64),
+        restart: bool,
+    ) -> Result<()> {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+        self.db
+            .execute(
+                "UPDATE containers SET state='running', pid=?2, pid_start=?3, started_at=?4, exit_code=NULL,
+                   oom_killed=0, restart_count=restart_count+?5, stop_requested=CASE WHEN ?5 THEN stop_requested ELSE 0 END
+                 WHERE id=?1",
+                params![id, supervisor.0, supervisor.1, now, restart as i64],
+            )
+            .map(|_| ())
+            .map_err(|e| self.dberr(e))
+    }
+
+    /// The container ended.
+    pub fn container_exited(&mut self, id: &str, exit_code: i64, oom: bool) -> Result<()> {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+        self.db
+            .execute(
+                "UPDATE containers SET state='exited', pid=NULL, pid_start=NULL, exit_code=?2, finished_at=?3,
+                   oom_killed=?4 WHERE id=?1",
+                params![id, exit_code, now, oom],
+            )
+            .map(|_| ())
+            .map_err(|e| self.dberr(e))
+    }
+
+    /// `stop`/`kill` were asked for: restart policies must not bring the container back.
+    pub fn container_stop_requested(&mut self, id: &str) -> Result<()> {
+        self.db
+            .execute("UPDATE containers SET stop_requested=1 WHERE id=?1", [id])
+            .map(|_| ())
+            .map_err(|e| self.dberr(e))
+    }
+
+    pub fn rename_container(&mut self, id: &str, name: &str) -> Result<()> {
+        match self
+            .db
+            .execute("UPDATE containers SET name=?2 WHERE id=?1", [id, name])
+        {
+            Ok(_) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Err(Error::Conflict(format!(
+                    "the container name \"{name}\" is already in use"
+                )))
+            }
+            Err(e) => Err(self.dberr(e)),
+        }
+    }
+
     pub fn delete_container(&mut self, id: &str) -> Result<()> {
         self.db
             .execute("DELETE FROM containers WHERE id=?1", [id])
@@ -647,7 +715,8 @@ impl Store {
             .db
             .prepare_cached(
                 "SELECT id, name, image_id, image_name, command, created, state, pid, pid_start,
-                   exit_code, auto_remove, config FROM containers ORDER BY created DESC",
+                   exit_code, auto_remove, config, started_at, finished_at, oom_killed, restart_count,
+                   stop_requested FROM containers ORDER BY created DESC, rowid DESC",
             )
             .map_err(|e| self.dberr(e))?;
         let rows = stmt
@@ -665,6 +734,11 @@ impl Store {
                     exit_code: r.get(9)?,
                     auto_remove: r.get(10)?,
                     config: r.get(11)?,
+                    started_at: r.get(12)?,
+                    finished_at: r.get(13)?,
+                    oom_killed: r.get(14)?,
+                    restart_count: r.get(15)?,
+                    stop_requested: r.get(16)?,
                 })
             })
             .map_err(|e| self.dberr(e))?;
@@ -692,6 +766,22 @@ impl Store {
             Err(e) => Err(Error::io(p, e)),
         }
     }
+}
+
+/// Bring the schema up to date. The version is read again inside the write transaction:
+/// another barge may have migrated while this one waited for the lock.
+fn migrate(db: &mut Connection) -> rusqlite::Result<()> {
+    let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version < 2 {
+        tx.execute_batch(SCHEMA)?;
+        tx.execute_batch(SCHEMA_V2)?;
+    }
+    if version < 3 {
+        tx.execute_batch(SCHEMA_V3)?;
+    }
+    tx.execute_batch("PRAGMA user_version=3")?;
+    tx.commit()
 }
 
 fn opt_digest(s: Option<String>) -> Option<Digest> {

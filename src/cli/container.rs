@@ -1,0 +1,856 @@
+//! Container lifecycle commands: create, start, stop, kill, restart, rm, ps, logs, wait,
+//! rename, top, container prune, container inspect, and the hidden `__supervise` that
+//! watches a detached container.
+
+use std::io::{self, BufRead, Write};
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use super::ExitStatus;
+use crate::config::Paths;
+use crate::container::{self, RunSettings};
+use crate::error::{Error, IoContext, Result};
+use crate::store::{ContainerRecord, Store};
+use crate::supervisor::{self, Launched};
+use crate::ui::{self, Format};
+
+#[derive(Subcommand, Debug)]
+pub enum ContainerCommand {
+    /// List containers
+    #[command(visible_alias = "list")]
+    Ls(PsArgs),
+    /// Remove all stopped containers
+    Prune(PruneArgs),
+    /// Show low-level information on containers, as JSON
+    Inspect(InspectArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct StartArgs {
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+    /// Attach: print the container's output and wait for it to end (exit with its code)
+    #[arg(short, long)]
+    pub attach: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StopArgs {
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+    /// Seconds to wait before killing the container
+    #[arg(short = 't', long = "time")]
+    pub time: Option<u64>,
+    /// Signal to send first (default: the container's stop signal)
+    #[arg(short, long)]
+    pub signal: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct KillArgs {
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+    /// Signal to send
+    #[arg(short, long, default_value = "KILL")]
+    pub signal: String,
+}
+
+#[derive(Args, Debug)]
+pub struct RmArgs {
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+    /// Kill and remove a running container
+    #[arg(short, long)]
+    pub force: bool,
+    /// Remove the container's anonymous volumes too
+    #[arg(short, long)]
+    pub volumes: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PsArgs {
+    /// Show all containers (default: running only)
+    #[arg(short, long)]
+    pub all: bool,
+    /// Only show IDs
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Show the N last created containers
+    #[arg(short = 'n', long)]
+    pub last: Option<usize>,
+    /// Show the last created container
+    #[arg(short, long)]
+    pub latest: bool,
+    /// Don't truncate output
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Filter: status=, name=, id=, ancestor=
+    #[arg(short, long)]
+    pub filter: Vec<String>,
+    /// Output: table, json or a Go template
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    pub container: String,
+    /// Follow the output
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Number of lines from the end ("all" for everything)
+    #[arg(short = 'n', long, default_value = "all")]
+    pub tail: String,
+    /// Show timestamps
+    #[arg(short, long)]
+    pub timestamps: bool,
+    /// Only lines since a time (RFC 3339) or a duration ago (10m, 1h)
+    #[arg(long)]
+    pub since: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct WaitArgs {
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RenameArgs {
+    pub container: String,
+    pub new_name: String,
+}
+
+#[derive(Args, Debug)]
+pub struct TopArgs {
+    pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+    /// Go template applied to each object
+    #[arg(short, long)]
+    pub format: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SuperviseArgs {
+    pub id: String,
+}
+
+fn out() -> io::StdoutLock<'static> {
+    io::stdout().lock()
+}
+
+/// Run `f` for each name; print errors one line each; 125 if any failed.
+fn each(
+    store: &mut Store,
+    names: &[String],
+    mut f: impl FnMut(&mut Store, &ContainerRecord) -> Result<()>,
+) -> Result<ExitStatus> {
+    let mut failed = false;
+    for n in names {
+        let r = container::find(store, n).and_then(|c| f(store, &c));
+        match r {
+            Ok(()) => writeln!(out(), "{n}").at("stdout")?,
+            Err(e) => {
+                ui::error(&e.to_string(), None);
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed { 125 } else { 0 })
+}
+
+/// Start a created or exited container under a detached supervisor. With `print_id`
+/// (`run -d`), print its ID as Docker does.
+pub fn start_detached(paths: &Paths, c: &ContainerRecord, print_id: bool) -> Result<ExitStatus> {
+    let store = Store::open(&paths.root)?;
+    let dir = container::container_dir(&store, &c.id);
+    drop(store);
+    let args: Vec<std::ffi::OsString> = vec![
+        "--root".into(),
+        paths.root.clone().into(),
+        "__supervise".into(),
+        c.id.clone().into(),
+    ];
+    let launched =
+        supervisor::launch(&args, &dir.join("supervisor.log")).map_err(|e| Error::io(&dir, e))?;
+    match launched {
+        Launched::Started(_) => {
+            if print_id {
+                writeln!(out(), "{}", c.id).at("stdout")?;
+            }
+            Ok(0)
+        }
+        Launched::Failed(code, msg) => {
+            ui::error(&format!("container {}: {msg}", c.name), None);
+            Ok(code)
+        }
+    }
+}
+
+pub fn start(paths: &Paths, a: StartArgs) -> Result<ExitStatus> {
+    let mut store = Store::open(&paths.root)?;
+    container::reap_dead(&mut store, paths)?;
+    let mut failed = 0;
+    for n in &a.containers {
+        let c = match container::find(&store, n) {
+            Ok(c) => c,
+            Err(e) => {
+                ui::error(&e.to_string(), None);
+                failed = 125;
+                continue;
+            }
+        };
+        if container::supervised(&c) {
+            if !a.attach {
+                writeln!(out(), "{n}").at("stdout")?;
+            }
+            continue;
+        }
+        let code = start_detached(paths, &c, false)?;
+        if code != 0 {
+            failed = code;
+            continue;
+        }
+        if a.attach {
+            follow_logs(&store, &c, None, false, true)?;
+            container::wait_stopped(&store, &c.id, Duration::from_secs(u64::MAX / 4))?;
+            let c = container::find(&store, &c.id)?;
+            return Ok(c.exit_code.unwrap_or(0) as i32);
+        }
+        writeln!(out(), "{n}").at("stdout")?;
+    }
+    Ok(failed)
+}
+
+pub fn stop(paths: &Paths, a: StopArgs) -> Result<ExitStatus> {
+    let mut store = Store::open(&paths.root)?;
+    each(&mut store, &a.containers, |store, c| {
+        let dir = container::container_dir(store, &c.id);
+        let settings = container::load_bundle(&dir)
+            .map(|(_, s)| s)
+            .unwrap_or_default();
+        let t = a.time.or(settings.stop_timeout).unwrap_or(10);
+        if let Some(sig) = &a.signal {
+            let sig = container::parse_signal(sig)?;
+            if container::supervised(c) {
+                store.container_stop_requested(&c.id)?;
+                let _ = container::signal(paths, c, sig);
+            }
+        }
+        container::stop(store, paths, c, Duration::from_secs(t))
+    })
+}
+
+pub fn kill(paths: &Paths, a: KillArgs) -> Result<ExitStatus> {
+    let sig = container::parse_signal(&a.signal)?;
+    let mut store = Store::open(&paths.root)?;
+    each(&mut store, &a.containers, |store, c| {
+        if !container::supervised(c) {
+            return Err(Error::Conflict(format!(
+                "container {} is not running",
+                c.name
+            )));
+        }
+        if sig == libc::SIGKILL || sig == libc::SIGTERM {
+            store.container_stop_requested(&c.id)?;
+        }
+        container::signal(paths, c, sig)
+    })
+}
+
+pub fn restart(paths: &Paths, a: StopArgs) -> Result<ExitStatus> {
+    let mut store = Store::open(&paths.root)?;
+    let mut failed = false;
+    for n in &a.containers {
+        let r = (|| -> Result<()> {
+            let c = container::find(&store, n)?;
+            container::stop(
+                &mut store,
+                paths,
+                &c,
+                Duration::from_secs(a.time.unwrap_or(10)),
+            )?;
+            let c = container::find(&store, n)?;
+            match start_detached(paths, &c, false)? {
+                0 => Ok(()),
+                code => Err(Error::Other(format!(
+                    "container {n} did not start (exit {code})"
+                ))),
+            }
+        })();
+        match r {
+            Ok(()) => writeln!(out(), "{n}").at("stdout")?,
+            Err(e) => {
+                ui::error(&e.to_string(), None);
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed { 125 } else { 0 })
+}
+
+pub fn rm(paths: &Paths, a: RmArgs) -> Result<ExitStatus> {
+    let mut store = Store::open(&paths.root)?;
+    each(&mut store, &a.containers, |store, c| {
+        container::remove(store, paths, c, a.force, a.volumes)
+    })
+}
+
+fn short_command(cmd: &str, no_trunc: bool) -> String {
+    let q = format!("\"{cmd}\"");
+    if no_trunc || cmd.chars().count() <= 20 {
+        q
+    } else {
+        format!("\"{}…\"", cmd.chars().take(19).collect::<String>())
+    }
+}
+
+fn created_since(secs: i64) -> String {
+    format!(
+        "{} ago",
+        ui::human_duration(chrono::Utc::now().timestamp() - secs)
+    )
+}
+
+pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
+    let store = Store::open(&paths.root)?;
+    let mut rows = store.containers()?;
+    let mut all = a.all;
+    if a.latest {
+        rows.truncate(1);
+        all = true;
+    }
+    if let Some(n) = a.last {
+        rows.truncate(n);
+        all = true;
+    }
+    for f in &a.filter {
+        let (k, v) = f.split_once('=').ok_or_else(|| {
+            Error::InvalidArgument(format!("invalid filter {f:?}: use key=value"))
+        })?;
+        match k {
+            "status" => {
+                all = true;
+                rows.retain(|c| container::effective_state(c) == v)
+            }
+            "name" => rows.retain(|c| c.name.contains(v)),
+            "id" => rows.retain(|c| c.id.starts_with(v)),
+            "ancestor" => rows.retain(|c| c.image_name == v || c.image_id.as_str().contains(v)),
+            other => {
+                return Err(Error::InvalidArgument(format!(
+                    "unsupported filter {other:?} (status, name, id, ancestor)"
+                )));
+            }
+        }
+    }
+    if !all {
+        rows.retain(container::supervised);
+    }
+    let mut o = out();
+    if a.quiet {
+        for c in &rows {
+            writeln!(o, "{}", if a.no_trunc { &c.id[..] } else { &c.id[..12] }).at("stdout")?;
+        }
+        return Ok(0);
+    }
+    let values: Vec<Value> = rows
+        .iter()
+        .map(|c| {
+            json!({
+                "Command": short_command(&c.command, a.no_trunc),
+                "CreatedAt": chrono::DateTime::from_timestamp(c.created, 0)
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S +0000 UTC").to_string())
+                    .unwrap_or_default(),
+                "ID": if a.no_trunc { c.id.clone() } else { c.id[..12].to_string() },
+                "Image": c.image_name,
+                "Labels": "",
+                "LocalVolumes": "0",
+                "Mounts": "",
+                "Names": c.name,
+                "Networks": "",
+                "Ports": "",
+                "RunningFor": created_since(c.created),
+                "Size": "N/A",
+                "State": container::effective_state(c),
+                "Status": container::status_text(c),
+            })
+        })
+        .collect();
+    let columns = [
+        ("CONTAINER ID", "ID"),
+        ("IMAGE", "Image"),
+        ("COMMAND", "Command"),
+        ("CREATED", "RunningFor"),
+        ("STATUS", "Status"),
+        ("PORTS", "Ports"),
+        ("NAMES", "Names"),
+    ];
+    ui::print_rows(
+        &mut o,
+        &Format::parse(a.format.as_deref()),
+        &columns,
+        &values,
+    )
+    .at("stdout")?;
+    Ok(0)
+}
+
+fn log_path(store: &Store, id: &str) -> std::path::PathBuf {
+    container::container_dir(store, id).join(format!("{id}-json.log"))
+}
+
+fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    if let Ok(secs) = s.parse::<i64>() {
+        return chrono::DateTime::from_timestamp(secs, 0)
+            .ok_or_else(|| Error::InvalidArgument(format!("invalid --since {s:?}")));
+    }
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num
+        .parse()
+        .map_err(|_| Error::InvalidArgument(format!("invalid --since {s:?}")))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => {
+            return Err(Error::InvalidArgument(format!(
+                "invalid --since {s:?}: use RFC 3339 or 10s/5m/2h"
+            )));
+        }
+    };
+    Ok(chrono::Utc::now() - chrono::Duration::seconds(secs))
+}
+
+/// Print one json-file log line to stdout or stderr as its stream says.
+fn emit(line: &str, timestamps: bool, since: Option<&chrono::DateTime<chrono::Utc>>) -> Result<()> {
+    let Ok(v) = serde_json::from_str::<Value>(line) else {
+        return Ok(());
+    };
+    let time = v["time"].as_str().unwrap_or("");
+    if let Some(since) = since
+        && let Ok(t) = chrono::DateTime::parse_from_rfc3339(time)
+        && t < *since
+    {
+        return Ok(());
+    }
+    let text = v["log"].as_str().unwrap_or("");
+    let prefix = if timestamps {
+        format!("{time} ")
+    } else {
+        String::new()
+    };
+    if v["stream"] == "stderr" {
+        let mut e = io::stderr().lock();
+        write!(e, "{prefix}{text}").at("stderr")?;
+    } else {
+        let mut o = out();
+        write!(o, "{prefix}{text}").at("stdout")?;
+        o.flush().at("stdout")?;
+    }
+    Ok(())
+}
+
+fn follow_logs(
+    store: &Store,
+    c: &ContainerRecord,
+    tail: Option<usize>,
+    timestamps: bool,
+    follow: bool,
+) -> Result<()> {
+    follow_logs_since(store, c, tail, timestamps, follow, None)
+}
+
+fn follow_logs_since(
+    store: &Store,
+    c: &ContainerRecord,
+    tail: Option<usize>,
+    timestamps: bool,
+    follow: bool,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<()> {
+    let path = log_path(store, &c.id);
+    let mut lines: Vec<String> = Vec::new();
+    // Rotated files first, oldest first.
+    for i in (1..10).rev() {
+        let p = std::path::PathBuf::from(format!("{}.{i}", path.display()));
+        if let Ok(f) = std::fs::File::open(&p) {
+            lines.extend(io::BufReader::new(f).lines().map_while(|l| l.ok()));
+        }
+    }
+    let mut file = std::fs::File::open(&path).ok();
+    let mut reader = file.take().map(io::BufReader::new);
+    if let Some(r) = reader.as_mut() {
+        let mut buf = String::new();
+        while r.read_line(&mut buf).at(&path)? > 0 {
+            if buf.ends_with('\n') {
+                lines.push(std::mem::take(&mut buf));
+            } else {
+                break;
+            }
+        }
+    }
+    let start = match tail {
+        Some(n) => lines.len().saturating_sub(n),
+        None => 0,
+    };
+    for l in &lines[start..] {
+        emit(l.trim_end_matches('\n'), timestamps, since.as_ref())?;
+    }
+    if !follow {
+        return Ok(());
+    }
+    let mut partial = String::new();
+    loop {
+        if reader.is_none() {
+            reader = std::fs::File::open(&path).ok().map(io::BufReader::new);
+        }
+        let mut progressed = false;
+        if let Some(r) = reader.as_mut() {
+            loop {
+                let n = r.read_line(&mut partial).at(&path)?;
+                if n == 0 {
+                    break;
+                }
+                if partial.ends_with('\n') {
+                    emit(partial.trim_end_matches('\n'), timestamps, since.as_ref())?;
+                    partial.clear();
+                    progressed = true;
+                }
+            }
+        }
+        if !progressed {
+            let now = store.containers()?.into_iter().find(|x| x.id == c.id);
+            match now {
+                Some(x) if container::supervised(&x) => {}
+                _ => return Ok(()),
+            }
+            // A rotation replaced the file: reopen it.
+            if let (Ok(m), Some(r)) = (std::fs::metadata(&path), reader.as_ref())
+                && let Ok(cur) = r.get_ref().metadata()
+                && std::os::unix::fs::MetadataExt::ino(&m)
+                    != std::os::unix::fs::MetadataExt::ino(&cur)
+            {
+                reader = None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+pub fn logs(paths: &Paths, a: LogsArgs) -> Result<ExitStatus> {
+    let store = Store::open(&paths.root)?;
+    let c = container::find(&store, &a.container)?;
+    let tail = if a.tail == "all" {
+        None
+    } else {
+        Some(
+            a.tail
+                .parse()
+                .map_err(|_| Error::InvalidArgument(format!("invalid --tail {:?}", a.tail)))?,
+        )
+    };
+    let since = a.since.as_deref().map(parse_since).transpose()?;
+    follow_logs_since(&store, &c, tail, a.timestamps, a.follow, since)?;
+    Ok(0)
+}
+
+pub fn wait(paths: &Paths, a: WaitArgs) -> Result<ExitStatus> {
+    let store = Store::open(&paths.root)?;
+    let mut failed = false;
+    for n in &a.containers {
+        match container::find(&store, n) {
+            Ok(c) => {
+                container::wait_stopped(&store, &c.id, Duration::from_secs(u64::MAX / 4))?;
+                let code = container::find(&store, &c.id)
+                    .ok()
+                    .and_then(|c| c.exit_code)
+                    .unwrap_or(0);
+                writeln!(out(), "{code}").at("stdout")?;
+            }
+            Err(e) => {
+                ui::error(&e.to_string(), None);
+                failed = true;
+            }
+        }
+    }
+    Ok(if failed { 125 } else { 0 })
+}
+
+pub fn rename(paths: &Paths, a: RenameArgs) -> Result<ExitStatus> {
+    container::validate_name(&a.new_name)?;
+    let mut store = Store::open(&paths.root)?;
+    let c = container::find(&store, &a.container)?;
+    store.rename_container(&c.id, &a.new_name)?;
+    Ok(0)
+}
+
+pub fn top(paths: &Paths, a: TopArgs) -> Result<ExitStatus> {
+    let store = Store::open(&paths.root)?;
+    let c = container::find(&store, &a.container)?;
+    if !container::supervised(&c) {
+        return Err(Error::Conflict(format!(
+            "container {} is not running",
+            c.name
+        )));
+    }
+    let st = crate::runtime::state(&container::state_root(paths), &c.id)
+        .map_err(|e| Error::Other(format!("container {}: {e}", c.name)))?;
+    // Every process whose pid namespace is the init's.
+    let ns = std::fs::read_link(format!("/proc/{}/ns/pid", st.pid)).ok();
+    let mut rows = Vec::new();
+    for e in std::fs::read_dir("/proc").at("/proc")?.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<i64>().ok()) else {
+            continue;
+        };
+        if std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok() != ns {
+            continue;
+        }
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let field = |k: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(k))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .unwrap_or("")
+                .to_string()
+        };
+        let cmd = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|b| {
+                String::from_utf8_lossy(&b)
+                    .replace('\0', " ")
+                    .trim()
+                    .to_string()
+            })
+            .unwrap_or_default();
+        rows.push(vec![field("Uid:"), pid.to_string(), field("PPid:"), cmd]);
+    }
+    rows.sort_by_key(|r| r[1].parse::<i64>().unwrap_or(0));
+    ui::write_table(
+        &mut out(),
+        &["UID".into(), "PID".into(), "PPID".into(), "CMD".into()],
+        &rows,
+    )
+    .at("stdout")?;
+    Ok(0)
+}
+
+pub fn prune(paths: &Paths, a: PruneArgs) -> Result<ExitStatus> {
+    if !a.force {
+        match ui::confirm(
+            "This will remove all stopped containers. Are you sure you want to continue?",
+        ) {
+            Some(true) => {}
+            Some(false) => return Ok(0),
+            None => {
+                return Err(Error::InvalidArgument(
+                    "container prune asks for confirmation: pass -f/--force when stdin is not a terminal".into(),
+                ));
+            }
+        }
+    }
+    let mut store = Store::open(&paths.root)?;
+    let mut o = out();
+    let mut any = false;
+    for c in store.containers()? {
+        if container::supervised(&c) {
+            continue;
+        }
+        container::remove(&mut store, paths, &c, false, false)?;
+        if !any {
+            writeln!(o, "Deleted Containers:").at("stdout")?;
+            any = true;
+        }
+        writeln!(o, "{}", c.id).at("stdout")?;
+    }
+    if any {
+        writeln!(o).at("stdout")?;
+    }
+    writeln!(o, "Total reclaimed space: 0B").at("stdout")?;
+    Ok(0)
+}
+
+/// Docker's `container inspect` document.
+pub fn inspect_doc(paths: &Paths, store: &Store, c: &ContainerRecord) -> Value {
+    let dir = container::container_dir(store, &c.id);
+    let settings: RunSettings = container::load_bundle(&dir)
+        .map(|(_, s)| s)
+        .unwrap_or_default();
+    let config: Value = serde_json::from_str(&c.config).unwrap_or(Value::Null);
+    let state = container::effective_state(c);
+    let pid = if state == "running" {
+        crate::runtime::state(&container::state_root(paths), &c.id)
+            .map(|s| s.pid)
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    json!({
+        "Id": c.id,
+        "Created": chrono::DateTime::from_timestamp(c.created, 0).map(|t| t.to_rfc3339()).unwrap_or_default(),
+        "Path": config["Cmd"].get(0).cloned().unwrap_or(Value::Null),
+        "Args": config["Cmd"].as_array().map(|a| a[1.min(a.len())..].to_vec()).unwrap_or_default(),
+        "State": {
+            "Status": state,
+            "Running": state == "running",
+            "Paused": false,
+            "Restarting": false,
+            "OOMKilled": c.oom_killed,
+            "Dead": false,
+            "Pid": pid,
+            "ExitCode": if c.state == "running" && state == "exited" { 137 } else { c.exit_code.unwrap_or(0) },
+            "StartedAt": c.started_at.clone().unwrap_or_else(|| "0001-01-01T00:00:00Z".into()),
+            "FinishedAt": c.finished_at.clone().unwrap_or_else(|| "0001-01-01T00:00:00Z".into()),
+        },
+        "Image": c.image_id.to_string(),
+        "Name": format!("/{}", c.name),
+        "RestartCount": c.restart_count,
+        "Driver": "overlay",
+        "LogPath": log_path(store, &c.id).display().to_string(),
+        "HostConfig": {
+            "AutoRemove": c.auto_remove,
+            "RestartPolicy": {"Name": settings.restart, "MaximumRetryCount": settings.restart_max},
+            "NetworkMode": config["NetworkMode"],
+            "Privileged": config["Privileged"],
+            "ReadonlyRootfs": config["ReadonlyRootfs"],
+            "LogConfig": {"Type": "json-file", "Config": {}},
+        },
+        "Mounts": config["Mounts"],
+        "Config": {
+            "Hostname": config["Hostname"],
+            "User": config["User"],
+            "Tty": config["Tty"],
+            "Env": config["Env"],
+            "Cmd": config["Cmd"],
+            "Image": c.image_name,
+            "WorkingDir": config["WorkingDir"],
+            "StopSignal": settings.stop_signal,
+        },
+        "GraphDriver": {
+            "Name": "overlay",
+            "Data": {
+                "UpperDir": dir.join("upper").display().to_string(),
+                "WorkDir": dir.join("work").display().to_string(),
+                "LowerDir": settings.lowerdirs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":"),
+            }
+        },
+    })
+}
+
+pub fn inspect(paths: &Paths, a: InspectArgs) -> Result<ExitStatus> {
+    let store = Store::open(&paths.root)?;
+    let mut docs = Vec::new();
+    let mut failed = false;
+    for n in &a.containers {
+        match container::find(&store, n) {
+            Ok(c) => docs.push(inspect_doc(paths, &store, &c)),
+            Err(e) => {
+                ui::error(&e.to_string(), None);
+                failed = true;
+            }
+        }
+    }
+    super::image::print_docs(&docs, a.format.as_deref())?;
+    Ok(if failed { 125 } else { 0 })
+}
+
+/// The detached supervisor: run the container, record its start and end, apply the
+/// restart policy and `--rm`. Its first stdout line tells the launching barge how the
+/// start went; then stdout is /dev/null.
+pub fn supervise(paths: &Paths, a: SuperviseArgs) -> Result<ExitStatus> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    // SAFETY: dup of our stdout; the new fd is owned by `status` alone.
+    let mut status: Option<std::fs::File> = {
+        let fd = unsafe { libc::fcntl(io::stdout().as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
+        (fd >= 0).then(|| unsafe { std::fs::File::from_raw_fd(fd) })
+    };
+    let mut report = |line: String| {
+        if let Some(mut s) = status.take() {
+            let _ = writeln!(s, "{line}");
+        }
+    };
+    let mut store = Store::open(&paths.root)?;
+    let c = container::find(&store, &a.id)?;
+    let dir = container::container_dir(&store, &c.id);
+    let mut restarts = 0i64;
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let (spec, settings) = container::load_bundle(&dir)?;
+        let opts = supervisor::detached::DetachedOptions {
+            id: c.id.clone(),
+            rootfs_mount: Some(settings.rootfs_mount(&dir)),
+            spec,
+            state_dir: container::state_root(paths).join(&c.id),
+            tty: settings.tty,
+            stdin_open: settings.stdin_open,
+            log_path: log_path(&store, &c.id),
+            log_max_size: settings.log_max_size,
+            log_max_files: settings.log_max_files,
+        };
+        let me = container::self_identity();
+        let mut start_err = None;
+        let result = supervisor::detached::supervise(opts, &mut |ev| match ev {
+            supervisor::detached::Event::Started { pid } => {
+                if let Err(e) = store.container_started(&c.id, me, restarts > 0) {
+                    start_err = Some(e);
+                }
+                report(format!("started {pid}"));
+            }
+        });
+        if let Some(e) = start_err {
+            eprintln!("barge supervisor: recording the start: {e}");
+        }
+        let (code, oom) = match &result {
+            Ok(o) => (if o.oom_killed { 137 } else { o.code() }, o.oom_killed),
+            Err(e) => {
+                report(format!(
+                    "error {} {}",
+                    e.exit_code(),
+                    e.to_string().replace('\n', " ")
+                ));
+                (e.exit_code(), false)
+            }
+        };
+        store.container_exited(&c.id, code as i64, oom)?;
+        if settings.auto_remove {
+            container::remove_files(&store, paths, &c.id)?;
+            store.delete_container(&c.id)?;
+            for v in &settings.anonymous_volumes {
+                let _ = crate::volume::remove(&paths.root, v);
+            }
+            return Ok(0);
+        }
+        let now = container::find(&store, &c.id)?;
+        let again = result.is_ok()
+            && !now.stop_requested
+            && match settings.restart.as_str() {
+                "always" | "unless-stopped" => true,
+                "on-failure" => {
+                    code != 0 && (settings.restart_max == 0 || restarts < settings.restart_max)
+                }
+                _ => false,
+            };
+        if !again {
+            return Ok(0);
+        }
+        restarts += 1;
+        std::thread::sleep(backoff);
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
+}

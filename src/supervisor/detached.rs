@@ -1,0 +1,317 @@
+//! The per-container supervisor of a detached container (`run -d`, `start`): it spawns the
+//! container as its own child, owns its stdio (pipes, or the pty master), writes the log in
+//! Docker's json-file format with size-based rotation, forwards the signals it receives,
+//! reaps the container and reports how it ended.
+//!
+//! It runs in a process of its own (barge re-executed as `barge __supervise`, detached with
+//! setsid) that stays single-threaded and small. Store updates, `--rm` and restart policies
+//! are the caller's (container/ side), through [`Event`]s.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::PathBuf;
+
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+use crate::runtime::{
+    Console, Container, ExitOutcome, ExitStatus, RootfsMount, RuntimeError, SpawnOptions,
+    wait_status,
+};
+
+/// What to supervise.
+pub struct DetachedOptions {
+    pub id: String,
+    pub spec: oci_spec::runtime::Spec,
+    pub rootfs_mount: Option<RootfsMount>,
+    pub state_dir: PathBuf,
+    pub tty: bool,
+    /// Keep the container's stdin open (`-i`); otherwise it reads /dev/null.
+    pub stdin_open: bool,
+    /// The json-file log.
+    pub log_path: PathBuf,
+    /// Rotate when the log reaches this size (`--log-opt max-size`); None: never.
+    pub log_max_size: Option<u64>,
+    /// How many files to keep, the current one included (`--log-opt max-file`).
+    pub log_max_files: u32,
+}
+
+/// What happened, for the caller to record.
+pub enum Event {
+    Started { pid: i32 },
+}
+
+const FORWARDED: &[Signal] = &[
+    Signal::SIGTERM,
+    Signal::SIGINT,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+];
+
+fn sys(ctx: &str) -> impl FnOnce(nix::Error) -> RuntimeError + '_ {
+    move |e| RuntimeError::sys(ctx, io::Error::from(e))
+}
+
+/// Run one container to its end. Must be called from a single-threaded process.
+pub fn supervise(
+    opts: DetachedOptions,
+    events: &mut dyn FnMut(Event),
+) -> Result<ExitOutcome, RuntimeError> {
+    let mut mask = SigSet::empty();
+    for s in FORWARDED {
+        mask.add(*s);
+    }
+    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None).map_err(sys("sigprocmask"))?;
+    let sfd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+        .map_err(sys("signalfd"))?;
+
+    let mut log = JsonLog::open(opts.log_path.clone(), opts.log_max_size, opts.log_max_files)?;
+    let devnull = File::options()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| RuntimeError::file("/dev/null", e))?;
+    // Without a tty the container inherits fds 0-2: point them at our pipes for the spawn.
+    let mut pipes: Vec<(OwnedFd, &'static str)> = Vec::new();
+    let mut stdin_keep: Option<OwnedFd> = None;
+    let console = if opts.tty {
+        Console::Parent
+    } else {
+        let (out_r, out_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+            .map_err(|e| RuntimeError::sys("pipe", e))?;
+        let (err_r, err_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+            .map_err(|e| RuntimeError::sys("pipe", e))?;
+        let stdin_src: OwnedFd = if opts.stdin_open {
+            let (in_r, in_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+                .map_err(|e| RuntimeError::sys("pipe", e))?;
+            stdin_keep = Some(in_w);
+            in_r
+        } else {
+            devnull
+                .try_clone()
+                .map_err(|e| RuntimeError::sys("dup", e))?
+                .into()
+        };
+        for (src, target) in [
+            (stdin_src.as_fd(), 0),
+            (out_w.as_fd(), 1),
+            (err_w.as_fd(), 2),
+        ] {
+            // SAFETY: dup2 onto our own standard fds; the old ones are /dev/null.
+            if unsafe { libc::dup2(src.as_raw_fd(), target) } < 0 {
+                return Err(RuntimeError::sys("dup2", io::Error::last_os_error()));
+            }
+        }
+        pipes.push((out_r, "stdout"));
+        pipes.push((err_r, "stderr"));
+        Console::Inherit
+    };
+    let spawned = Container::spawn(SpawnOptions {
+        id: opts.id.clone(),
+        bundle: opts
+            .spec
+            .root()
+            .as_ref()
+            .map(|r| r.path().clone())
+            .unwrap_or_default(),
+        spec: opts.spec,
+        rootfs_mount: opts.rootfs_mount,
+        console,
+        state_dir: opts.state_dir,
+        wait_for_start: false,
+        die_with_parent: true,
+    });
+    // Our own stdio goes back to /dev/null: only the container holds the pipes' write ends.
+    for target in 0..3 {
+        // SAFETY: dup2 of a valid fd onto our standard fds.
+        unsafe { libc::dup2(devnull.as_raw_fd(), target) };
+    }
+    let mut c = spawned?;
+    events(Event::Started { pid: c.pid() });
+    if let Some(master) = c.take_pty() {
+        pipes.push((master, "stdout"));
+    }
+    let pidfd = rustix::process::pidfd_open(
+        rustix::process::Pid::from_raw(c.pid())
+            .ok_or_else(|| RuntimeError::Init("bad pid".into()))?,
+        rustix::process::PidfdFlags::empty(),
+    )
+    .map_err(|e| RuntimeError::sys("pidfd_open", e))?;
+    let mut partial: Vec<Vec<u8>> = vec![Vec::new(); pipes.len()];
+    let mut open: Vec<bool> = vec![true; pipes.len()];
+    let mut exited: Option<ExitStatus> = None;
+    let mut buf = vec![0u8; 32 << 10];
+    loop {
+        if exited.is_none() {
+            exited = wait_status(c.pid(), true).map_err(|e| RuntimeError::sys("waitpid", e))?;
+        }
+        // Done when init has exited and every pipe reached EOF (a pty master gives EIO once
+        // the last slave closes).
+        if exited.is_some() && !open.iter().any(|o| *o) {
+            break;
+        }
+        let mut fds: Vec<rustix::event::PollFd<'_>> = Vec::new();
+        let mut which: Vec<usize> = Vec::new();
+        for (i, (fd, _)) in pipes.iter().enumerate() {
+            if open[i] {
+                fds.push(rustix::event::PollFd::new(fd, rustix::event::PollFlags::IN));
+                which.push(i);
+            }
+        }
+        let sig_slot = fds.len();
+        fds.push(rustix::event::PollFd::new(
+            &sfd,
+            rustix::event::PollFlags::IN,
+        ));
+        let pid_slot = fds.len();
+        if exited.is_none() {
+            fds.push(rustix::event::PollFd::new(
+                &pidfd,
+                rustix::event::PollFlags::IN,
+            ));
+        }
+        // After init exits, give stragglers holding the pipes a moment, then stop.
+        let timeout = if exited.is_some() {
+            Some(rustix::event::Timespec {
+                tv_sec: 2,
+                tv_nsec: 0,
+            })
+        } else {
+            None
+        };
+        let n = match rustix::event::poll(&mut fds, timeout.as_ref()) {
+            Ok(n) => n,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(RuntimeError::sys("poll", e)),
+        };
+        if n == 0 && exited.is_some() {
+            break;
+        }
+        let ready: Vec<(usize, bool)> = fds
+            .iter()
+            .enumerate()
+            .map(|(slot, f)| (slot, !f.revents().is_empty()))
+            .collect();
+        drop(fds);
+        for (slot, is_ready) in ready {
+            if !is_ready {
+                continue;
+            }
+            if slot == sig_slot {
+                while let Ok(Some(info)) = sfd.read_signal() {
+                    // SAFETY: kill has no memory-safety requirements.
+                    unsafe { libc::kill(c.pid(), info.ssi_signo as i32) };
+                }
+            } else if slot == pid_slot && exited.is_none() {
+                exited = wait_status(c.pid(), true).map_err(|e| RuntimeError::sys("waitpid", e))?;
+            } else if slot < sig_slot {
+                let i = which[slot];
+                let (fd, stream) = &pipes[i];
+                match rustix::io::read(fd, &mut buf) {
+                    Ok(0) | Err(rustix::io::Errno::IO) => {
+                        open[i] = false;
+                        if !partial[i].is_empty() {
+                            log.line(stream, &std::mem::take(&mut partial[i]), false)?;
+                        }
+                    }
+                    Ok(n) => {
+                        partial[i].extend_from_slice(&buf[..n]);
+                        while let Some(pos) = partial[i].iter().position(|b| *b == b'\n') {
+                            let rest = partial[i].split_off(pos + 1);
+                            let line = std::mem::replace(&mut partial[i], rest);
+                            log.line(stream, &line, true)?;
+                        }
+                        // Docker splits very long lines too.
+                        if partial[i].len() >= 16 << 10 {
+                            log.line(stream, &std::mem::take(&mut partial[i]), false)?;
+                        }
+                    }
+                    Err(rustix::io::Errno::INTR) | Err(rustix::io::Errno::AGAIN) => {}
+                    Err(_) => open[i] = false,
+                }
+            }
+        }
+    }
+    drop(stdin_keep);
+    let status = exited.unwrap_or(ExitStatus::Code(0));
+    Ok(c.finish(status))
+}
+
+/// Docker's json-file log driver format: `{"log":"...","stream":"stdout","time":"..."}`.
+struct JsonLog {
+    path: PathBuf,
+    file: File,
+    size: u64,
+    max_size: Option<u64>,
+    max_files: u32,
+}
+
+impl JsonLog {
+    fn open(path: PathBuf, max_size: Option<u64>, max_files: u32) -> Result<JsonLog, RuntimeError> {
+        let file = File::options()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| RuntimeError::file(&path, e))?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        Ok(JsonLog {
+            path,
+            file,
+            size,
+            max_size,
+            max_files: max_files.max(1),
+        })
+    }
+
+    fn line(&mut self, stream: &str, data: &[u8], _complete: bool) -> Result<(), RuntimeError> {
+        let entry = serde_json::json!({
+            "log": String::from_utf8_lossy(data),
+            "stream": stream,
+            "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+        });
+        let mut text = serde_json::to_vec(&entry).unwrap_or_default();
+        text.push(b'\n');
+        if let Some(max) = self.max_size
+            && self.size > 0
+            && self.size + text.len() as u64 > max
+        {
+            self.rotate()?;
+        }
+        self.file
+            .write_all(&text)
+            .map_err(|e| RuntimeError::file(&self.path, e))?;
+        self.size += text.len() as u64;
+        Ok(())
+    }
+
+    /// `log` -> `log.1` -> ... -> `log.(max_files-1)`, dropping the oldest.
+    fn rotate(&mut self) -> Result<(), RuntimeError> {
+        let name = |i: u32| {
+            let mut p = self.path.clone().into_os_string();
+            p.push(format!(".{i}"));
+            PathBuf::from(p)
+        };
+        if self.max_files <= 1 {
+            self.file
+                .set_len(0)
+                .map_err(|e| RuntimeError::file(&self.path, e))?;
+            self.size = 0;
+            return Ok(());
+        }
+        let _ = std::fs::remove_file(name(self.max_files - 1));
+        for i in (1..self.max_files - 1).rev() {
+            let _ = std::fs::rename(name(i), name(i + 1));
+        }
+        std::fs::rename(&self.path, name(1)).map_err(|e| RuntimeError::file(&self.path, e))?;
+        self.file = File::options()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(|e| RuntimeError::file(&self.path, e))?;
+        self.size = 0;
+        Ok(())
+    }
+}

@@ -1,0 +1,303 @@
+//! Detached containers and their lifecycle through the real binary, as root: run -d,
+//! the supervisor, ps, logs, stop/start/restart/kill/rm, restart policies, wait, rename.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+fn setup() -> Option<Barge> {
+    if !is_root() {
+        eprintln!("skipped: needs root");
+        return None;
+    }
+    let b = Barge::new();
+    let img = Img::new("bb:1", vec![busybox_layer()]);
+    b.ok(&["import", &b.file("bb.tar", &docker_archive(&[img]))]);
+    Some(b)
+}
+
+fn inspect(b: &Barge, name: &str) -> Value {
+    let v: Value = serde_json::from_str(&b.ok(&["inspect", name])).unwrap();
+    v[0].clone()
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn run_detached_ps_logs_stop_start_rm() {
+    let Some(b) = setup() else { return };
+    let id = b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "bb:1",
+        "sh",
+        "-c",
+        "trap 'echo bye; exit 0' TERM; echo hello; echo oops >&2; while true; do sleep 0.1; done",
+    ]);
+    let id = id.trim();
+    assert_eq!(id.len(), 64, "run -d prints the ID: {id}");
+    let ps = b.ok(&["ps"]);
+    assert!(
+        ps.lines().next().unwrap().starts_with("CONTAINER ID"),
+        "{ps}"
+    );
+    assert!(
+        ps.contains(&id[..12]) && ps.contains("web") && ps.contains("Up "),
+        "{ps}"
+    );
+    wait_until("logs", || b.ok(&["logs", "web"]).contains("hello"));
+    let o = b.run(&["logs", "web"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "hello\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "oops\n",
+        "stderr lines go to stderr"
+    );
+    let ts = b.ok(&["logs", "-t", "--tail", "2", &id[..8]]);
+    assert!(ts.contains("T") && ts.ends_with("hello\n"), "{ts}");
+    let v = inspect(&b, "web");
+    assert_eq!(v["State"]["Status"], "running");
+    assert!(v["State"]["Pid"].as_i64().unwrap() > 0);
+    // stop: TERM first, the trap answers.
+    let t = Instant::now();
+    b.ok(&["stop", "web"]);
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "stopped by TERM, not the timeout"
+    );
+    let v = inspect(&b, "web");
+    assert_eq!(v["State"]["Status"], "exited");
+    assert_eq!(v["State"]["ExitCode"], 0);
+    assert!(b.ok(&["logs", "web"]).contains("bye"));
+    assert!(!b.ok(&["ps"]).contains("web"));
+    let all = b.ok(&["ps", "-a", "--format", "{{.Names}} {{.Status}}"]);
+    assert!(all.starts_with("web Exited (0)"), "{all}");
+    // start again; rm of a running container needs -f.
+    b.ok(&["start", "web"]);
+    assert_eq!(inspect(&b, "web")["State"]["Status"], "running");
+    b.fails(&["rm", "web"]);
+    b.ok(&["rm", "-f", "web"]);
+    assert!(b.ok(&["ps", "-a", "-q"]).is_empty());
+    b.fails(&["inspect", "web"]);
+    // Nothing left: no container dir, no supervisor.
+    let dirs = std::fs::read_dir(b.root().join("containers"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(dirs, 0);
+}
+
+#[test]
+fn exit_codes_wait_kill_and_stop_timeout() {
+    let Some(b) = setup() else { return };
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "five",
+        "bb:1",
+        "sh",
+        "-c",
+        "sleep 0.3; exit 5",
+    ]);
+    assert_eq!(b.ok(&["wait", "five"]), "5\n");
+    assert!(b.ok(&["ps", "-a"]).contains("Exited (5)"));
+    // PID 1 without a TERM handler ignores TERM: stop kills it after -t.
+    b.ok(&["run", "-d", "--name", "stubborn", "bb:1", "sleep", "60"]);
+    let t = Instant::now();
+    b.ok(&["stop", "-t", "1", "stubborn"]);
+    assert!(t.elapsed() >= Duration::from_millis(900));
+    assert_eq!(inspect(&b, "stubborn")["State"]["ExitCode"], 137);
+    b.ok(&["start", "stubborn"]);
+    b.ok(&["kill", "-s", "KILL", "stubborn"]);
+    assert_eq!(b.ok(&["wait", "stubborn"]), "137\n");
+    // A command that does not exist: run -d reports it as run does.
+    let o = b.run(&["run", "-d", "--name", "nocmd", "bb:1", "nosuch"]);
+    assert_eq!(
+        o.status.code(),
+        Some(127),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    b.ok(&["rename", "five", "cinq"]);
+    assert_eq!(inspect(&b, "cinq")["Name"], "/cinq");
+    b.ok(&["container", "prune", "-f"]);
+    assert!(b.ok(&["ps", "-a", "-q"]).is_empty());
+}
+
+#[test]
+fn restart_policy_on_failure() {
+    let Some(b) = setup() else { return };
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "flaky",
+        "--restart",
+        "on-failure:2",
+        "bb:1",
+        "sh",
+        "-c",
+        "echo run; exit 1",
+    ]);
+    wait_until("two restarts", || {
+        let v = inspect(&b, "flaky");
+        v["RestartCount"] == 2 && v["State"]["Status"] == "exited"
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    let v = inspect(&b, "flaky");
+    assert_eq!(v["RestartCount"], 2, "no third restart");
+    assert_eq!(v["State"]["ExitCode"], 1);
+    assert_eq!(b.ok(&["logs", "flaky"]).matches("run").count(), 3);
+}
+
+#[test]
+fn supervisor_killed_then_ps_stop_rm_still_work() {
+    let Some(b) = setup() else { return };
+    b.ok(&["run", "-d", "--name", "orphan", "bb:1", "sleep", "60"]);
+    let out = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "ps -eo pid,args | grep '[_]_supervise' | grep -v grep | awk '{print $1}'",
+        ])
+        .output()
+        .unwrap();
+    let pids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    // Only kill our own store's supervisor.
+    for pid in &pids {
+        let cmd = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if cmd.contains(b.root().to_str().unwrap()) {
+            std::process::Command::new("kill")
+                .args(["-9", pid])
+                .status()
+                .unwrap();
+        }
+    }
+    wait_until("the container reported exited", || {
+        b.ok(&["ps", "-a"]).contains("Exited")
+    });
+    let ps = b.ok(&["ps"]);
+    assert!(!ps.contains("orphan"), "not shown as running: {ps}");
+    b.ok(&["stop", "orphan"]);
+    b.ok(&["rm", "orphan"]);
+    let left = std::process::Command::new("sh")
+        .args(["-c", "ps -eo args | grep -c '[s]leep 60'"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&left.stdout).trim(),
+        "0",
+        "the container died with its supervisor"
+    );
+}
+
+#[test]
+fn log_rotation_and_follow() {
+    let Some(b) = setup() else { return };
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "chatty",
+        "--log-opt",
+        "max-size=2k",
+        "--log-opt",
+        "max-file=2",
+        "bb:1",
+        "sh",
+        "-c",
+        "i=0; while [ $i -lt 200 ]; do echo line $i; i=$((i+1)); done",
+    ]);
+    b.ok(&["wait", "chatty"]);
+    let id = b.ok(&["inspect", "-f", "{{.Id}}", "chatty"]);
+    let dir = b.root().join("containers").join(id.trim());
+    let log = dir.join(format!("{}-json.log", id.trim()));
+    let size = std::fs::metadata(&log).unwrap().len();
+    assert!(size <= 2048, "rotated: {size}");
+    assert!(dir.join(format!("{}-json.log.1", id.trim())).exists());
+    assert!(
+        !dir.join(format!("{}-json.log.2", id.trim())).exists(),
+        "max-file=2 keeps two files"
+    );
+    let logs = b.ok(&["logs", "chatty"]);
+    assert!(logs.ends_with("line 199\n"), "{logs}");
+    // -f returns when the container ends, with everything it printed.
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "short",
+        "bb:1",
+        "sh",
+        "-c",
+        "sleep 0.5; echo done",
+    ]);
+    let t = Instant::now();
+    let out = b.ok(&["logs", "-f", "short"]);
+    assert_eq!(out, "done\n");
+    assert!(t.elapsed() < Duration::from_secs(10));
+    // json lines are Docker's shape.
+    let line = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    let v: Value = serde_json::from_str(&line).unwrap();
+    assert!(v["log"].is_string() && v["stream"] == "stdout" && v["time"].is_string());
+}
+
+#[test]
+fn create_then_start_and_many_at_once() {
+    let Some(b) = setup() else { return };
+    let id = b.ok(&["create", "--name", "later", "bb:1", "sleep", "30"]);
+    assert_eq!(
+        b.ok(&["ps", "-a", "--format", "{{.Status}}"]).trim(),
+        "Created"
+    );
+    b.ok(&["start", id.trim()]);
+    assert_eq!(inspect(&b, "later")["State"]["Status"], "running");
+    // 50 detached containers started at once all run and list.
+    let children: Vec<_> = (0..50)
+        .map(|i| {
+            b.cmd()
+                .args([
+                    "run",
+                    "-d",
+                    "--name",
+                    &format!("par{i}"),
+                    "bb:1",
+                    "sleep",
+                    "30",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let running = b.ok(&["ps", "-q"]);
+    assert_eq!(running.lines().count(), 51, "{running}");
+    let ids: Vec<String> = running.lines().map(str::to_string).collect();
+    let mut args = vec!["rm", "-f"];
+    args.extend(ids.iter().map(String::as_str));
+    b.ok(&args);
+    assert!(b.ok(&["ps", "-a", "-q"]).is_empty());
+}
