@@ -259,6 +259,8 @@ fn dispatch(args: &OciArgs) -> anyhow::Result<i32> {
                     Stdio::Inherit
                 },
                 state_dir: root.join(id),
+                init: false,
+                sig_proxy: true,
             };
             match crate::supervisor::foreground::run_foreground(opts) {
                 Ok(out) => Ok(out.code()),

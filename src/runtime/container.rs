@@ -42,6 +42,8 @@ pub struct SpawnOptions {
     pub wait_for_start: bool,
     /// Kill the container if the spawning process dies (foreground runs).
     pub die_with_parent: bool,
+    /// Run barge's own minimal init as PID 1, with the program as its child (`--init`).
+    pub init: bool,
 }
 
 /// A spawned container whose init is (or was) a child of this process.
@@ -163,6 +165,7 @@ impl Container {
             cgroup_version: cgroup.version,
             die_with_parent: opts.die_with_parent,
             seccomp: seccomp.as_ref(),
+            init: opts.init,
         };
         // SAFETY: the caller guarantees a single-threaded process (module contract), and the
         // child never returns from `init::run`.
@@ -229,7 +232,10 @@ impl Container {
             annotations: spec.annotations().clone().unwrap_or_default(),
             cgroup: cgroup.clone(),
         };
-        if let Err(e) = record.save(&opts.state_dir) {
+        if let Err(e) = record
+            .save(&opts.state_dir)
+            .and_then(|_| save_spec(&opts.state_dir, spec))
+        {
             return Err(abort(e));
         }
         Ok(Container {
@@ -271,6 +277,16 @@ impl Container {
         let _ = fs::remove_dir_all(&self.state_dir);
         ExitOutcome { status, oom_killed }
     }
+}
+
+/// The container's spec, kept beside state.json for `exec` (which applies the same
+/// security settings): the bundle's config.json may change or go away meanwhile.
+fn save_spec(dir: &Path, spec: &Spec) -> Result<()> {
+    let tmp = dir.join(".spec.json.tmp");
+    let data = serde_json::to_vec(spec).map_err(|e| RuntimeError::file(&tmp, e))?;
+    fs::write(&tmp, data).map_err(|e| RuntimeError::file(&tmp, e))?;
+    let dst = dir.join(super::state::SPEC_FILE);
+    fs::rename(&tmp, &dst).map_err(|e| RuntimeError::file(&dst, e))
 }
 
 /// waitpid for one child; `None` with `nohang` when it is still running.
@@ -338,6 +354,7 @@ pub fn create(
         bundle: bundle.to_owned(),
         wait_for_start: true,
         die_with_parent: false,
+        init: false,
     });
     let c = match c {
         Ok(c) => c,

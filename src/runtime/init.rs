@@ -33,6 +33,8 @@ pub(crate) struct InitArgs<'a> {
     pub cgroup_version: CgroupVersion,
     pub die_with_parent: bool,
     pub seccomp: Option<&'a super::seccomp::Compiled>,
+    /// Stay as PID 1 (barge's own code) and run the program as its child (`--init`).
+    pub init: bool,
 }
 
 /// Message tags on the sync socket (child -> parent).
@@ -119,6 +121,13 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
                 std::io::Error::last_os_error(),
             ));
         }
+    }
+    // A new network namespace starts with `lo` down; Docker's `none` network has it up.
+    if nss
+        .iter()
+        .any(|n| n.typ() == LinuxNamespaceType::Network && n.path().is_none())
+    {
+        sys::loopback_up().map_err(io_fail("set the loopback interface up"))?;
     }
     // A session of its own: terminal signals of barge's session do not reach the container
     // directly (the supervisor forwards them), and a pty can become its controlling terminal.
@@ -211,6 +220,7 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
         super::seccomp::load(f)?;
     }
     process::switch_user_and_caps(proc_.user(), proc_.capabilities().as_ref())?;
+    after_credential_change(a.die_with_parent)?;
     if nnp {
         sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).map_err(io_fail("no_new_privs"))?;
         if let Some(f) = a.seccomp {
@@ -222,7 +232,22 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     unsafe { libc::umask(umask as libc::mode_t) };
     // The sync socket is close-on-exec: its end of stream tells the parent that exec worked.
     sys::cloexec_from(3);
+    if a.init {
+        return Ok(super::pid1::run(a.sync, &prog, &args, &env));
+    }
     Ok(process::exec(&prog, &args, &env))
+}
+
+/// A change of uid or gid resets two per-process flags that init relies on until exec:
+/// the dumpable flag (to /proc/sys/fs/suid_dumpable, which may be 1) and the parent-death
+/// signal (to none). Both are set again.
+pub(crate) fn after_credential_change(die_with_parent: bool) -> Result<(), Failure> {
+    sys::prctl(libc::PR_SET_DUMPABLE, 0).map_err(io_fail("set non-dumpable"))?;
+    if die_with_parent {
+        sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)
+            .map_err(io_fail("set parent-death signal"))?;
+    }
+    Ok(())
 }
 
 /// Creates the container's terminal in its own devpts, hands the master to whoever listens

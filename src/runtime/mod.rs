@@ -30,8 +30,10 @@
 
 mod cgroups;
 mod container;
+mod devices;
 mod error;
 mod init;
+mod pid1;
 mod process;
 mod rootfs;
 mod seccomp;
@@ -82,6 +84,13 @@ pub struct RunOptions {
     /// Directory for the container's runtime files (state.json); created if missing and
     /// removed when the container has exited.
     pub state_dir: PathBuf,
+    /// barge's own init as PID 1 (`--init`): it reaps zombies and forwards signals.
+    pub init: bool,
+    /// Forward the signals barge receives to the container (`--sig-proxy`, default true).
+    /// When false they are not forwarded; SIGINT, SIGTERM, SIGHUP and SIGQUIT still end
+    /// barge, which cannot leave a foreground container behind: it kills the container
+    /// and reports 128+N for the signal N it received. Other signals are ignored.
+    pub sig_proxy: bool,
 }
 
 /// How the container's init ended.
