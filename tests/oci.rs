@@ -456,3 +456,43 @@ fn spec_writes_docker_defaults() {
 fn p(path: &Path) -> PathBuf {
     path.to_owned()
 }
+
+#[test]
+fn device_rules_from_the_spec_are_enforced() {
+    if skip() {
+        return;
+    }
+    use oci_spec::runtime::{LinuxDeviceCgroupBuilder, LinuxDeviceType};
+    let oci = Oci::new();
+    let mut b = sh("echo x > /dev/null || exit 1; \
+         if head -c1 /dev/zero >/dev/null 2>/tmp/err; then exit 2; fi; cat /tmp/err; \
+         head -c1 /dev/urandom | wc -c");
+    let rule = |allow: bool, typ: Option<LinuxDeviceType>, minor: Option<i64>, access: &str| {
+        let mut r = LinuxDeviceCgroupBuilder::default()
+            .allow(allow)
+            .access(access);
+        if let Some(t) = typ {
+            r = r.typ(t).major(1i64);
+        }
+        if let Some(m) = minor {
+            r = r.minor(m);
+        }
+        r.build().unwrap()
+    };
+    b.set_resources(
+        LinuxResourcesBuilder::default()
+            .devices(vec![
+                rule(false, None, None, "rwm"),
+                rule(true, Some(LinuxDeviceType::C), Some(3), "rwm"),
+                rule(true, Some(LinuxDeviceType::C), Some(9), "r"),
+            ])
+            .build()
+            .unwrap(),
+    );
+    let id = unique_id("dev");
+    let (code, out, err) = oci.run(&b, &id);
+    assert_eq!(code, 0, "{out} {err}");
+    assert!(out.contains("Operation not permitted"), "{out}");
+    assert!(out.ends_with("1\n"), "{out}");
+    assert!(cgroup_left(&id).is_empty());
+}
