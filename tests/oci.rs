@@ -496,3 +496,97 @@ fn device_rules_from_the_spec_are_enforced() {
     assert!(out.ends_with("1\n"), "{out}");
     assert!(cgroup_left(&id).is_empty());
 }
+
+#[test]
+fn exec_into_a_running_container() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let b = Bundle::new(&["sleep", "1000"]);
+    b.write();
+    let id = unique_id("exec");
+    let st = oci
+        .cmd(&["create", "--bundle", b.path().to_str().unwrap(), &id])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert!(oci.out(&["start", &id]).status.success());
+    let ex = |args: &[&str]| {
+        let mut full = vec!["exec"];
+        full.extend_from_slice(args);
+        let o = oci.out(&full);
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    assert_eq!(ex(&[&id, "true"]).0, 0);
+    assert_eq!(ex(&[&id, "sh", "-c", "exit 5"]).0, 5);
+    let (code, _, err) = ex(&[&id, "nosuchcmd"]);
+    assert_eq!(code, 127, "{err}");
+    assert!(err.contains("not found"), "{err}");
+    let (code, _, err) = ex(&[&id, "/etc/notexec"]);
+    assert_eq!(code, 126, "{err}");
+    // The container's pid namespace: its init is PID 1, the exec'd process is not.
+    let (code, out, err) = ex(&[&id, "sh", "-c", "echo $$; ps -o pid,comm"]);
+    assert_eq!(code, 0, "{err}");
+    let mut lines = out.lines();
+    assert_ne!(lines.next(), Some("1"), "{out}");
+    assert!(
+        lines.any(|l| l.split_whitespace().collect::<Vec<_>>() == ["1", "sleep"]),
+        "{out}"
+    );
+    // Same cgroup, mount and uts namespace as init; only stdio for descriptors; cwd at
+    // the container's root.
+    let (_, out, _) = ex(&[
+        &id,
+        "sh",
+        "-c",
+        "[ \"$(cat /proc/1/cgroup)\" = \"$(cat /proc/self/cgroup)\" ] && echo same-cgroup; \
+         [ \"$(readlink /proc/1/ns/mnt)\" = \"$(readlink /proc/self/ns/mnt)\" ] && echo same-mnt; \
+         [ \"$(readlink /proc/1/ns/net)\" = \"$(readlink /proc/self/ns/net)\" ] && echo same-net; \
+         ls /proc/$$/fd | tr '\\n' ' '; echo; readlink /proc/$$/cwd",
+    ]);
+    assert_eq!(out, "same-cgroup\nsame-mnt\nsame-net\n0 1 2 \n/\n");
+    // Options: user, env, cwd.
+    let (code, out, err) = ex(&["-u", "65534:65534", &id, "id"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "uid=65534(nobody) gid=65534(nogroup)\n");
+    let (_, out, _) = ex(&[
+        "-e",
+        "FOO=bar",
+        "--cwd",
+        "/tmp",
+        &id,
+        "sh",
+        "-c",
+        "echo $FOO; pwd",
+    ]);
+    assert_eq!(out, "bar\n/tmp\n");
+    // The container's capabilities, seccomp mode and no_new_privs, not barge's.
+    let state: serde_json::Value =
+        serde_json::from_slice(&oci.out(&["state", &id]).stdout).unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", state["pid"])).unwrap();
+    let (_, out, _) = ex(&[&id, "cat", "/proc/self/status"]);
+    for key in ["CapEff:", "CapBnd:", "CapPrm:", "Seccomp:", "NoNewPrivs:"] {
+        let line = |s: &str| s.lines().find(|l| l.starts_with(key)).map(str::to_owned);
+        assert_eq!(line(&out), line(&status), "{key}");
+    }
+    assert!(out.contains("Seccomp:\t2"), "{out}");
+
+    assert!(oci.out(&["kill", &id, "KILL"]).status.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while oci.status(&id) != "stopped" {
+        assert!(Instant::now() < deadline, "container did not stop");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (code, _, err) = ex(&[&id, "true"]);
+    assert_ne!(code, 0, "exec into a stopped container: {err}");
+    assert!(oci.out(&["delete", &id]).status.success());
+    assert!(cgroup_left(&id).is_empty());
+}

@@ -17,9 +17,10 @@ use super::state::{FIFO, Record, State, Status};
 use super::{ExitOutcome, ExitStatus, RootfsMount, seccomp, sys};
 
 /// Where the container's terminal master goes, if it gets a terminal.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub enum Console {
     /// No terminal: the container inherits the caller's fds 0-2.
+    #[default]
     Inherit,
     /// Send the master over this connected unix socket, as runc's --console-socket does.
     Socket(OwnedFd),
@@ -372,7 +373,7 @@ pub fn create(
     Ok(c.pid)
 }
 
-fn load(root: &Path, id: &str) -> Result<(PathBuf, Record)> {
+pub(crate) fn load(root: &Path, id: &str) -> Result<(PathBuf, Record)> {
     check_id(id)?;
     let dir = root.join(id);
     let r = Record::load(&dir, id)?;

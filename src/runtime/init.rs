@@ -43,8 +43,13 @@ pub(crate) const MSG_READY: u8 = b'R';
 pub(crate) const MSG_ERROR: u8 = b'E';
 
 pub(crate) fn run(args: &InitArgs<'_>) -> ! {
-    let sync = args.sync;
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| setup_and_exec(args)));
+    run_reporting(args.sync, || setup_and_exec(args))
+}
+
+/// Runs `f` (which returns only on failure) in a forked child and reports its failure on
+/// the sync socket with the exit code the CLI should use, then exits. Never returns.
+pub(crate) fn run_reporting(sync: RawFd, f: impl FnOnce() -> Failure) -> ! {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     let failure = match r {
         Ok(f) => f,
         Err(_) => Failure::runtime("init panicked"),
@@ -213,17 +218,31 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
         drop(fifo);
     }
 
+    drop_privileges(proc_, a.seccomp, a.die_with_parent)?;
+    if a.init {
+        return Ok(super::pid1::run(a.sync, &prog, &args, &env));
+    }
+    Ok(process::exec(&prog, &args, &env))
+}
+
+/// The last steps before exec, shared with `exec`: seccomp, user and capabilities,
+/// no_new_privs, umask, and every descriptor above 2 marked close-on-exec.
+pub(crate) fn drop_privileges(
+    proc_: &oci_spec::runtime::Process,
+    seccomp: Option<&super::seccomp::Compiled>,
+    die_with_parent: bool,
+) -> Result<(), Failure> {
     let nnp = proc_.no_new_privileges() == Some(true);
     // Loading a filter needs no_new_privs or CAP_SYS_ADMIN. Without no_new_privs the filter
     // goes in while CAP_SYS_ADMIN is still held, and must then allow the calls that follow.
-    if !nnp && let Some(f) = a.seccomp {
+    if !nnp && let Some(f) = seccomp {
         super::seccomp::load(f)?;
     }
     process::switch_user_and_caps(proc_.user(), proc_.capabilities().as_ref())?;
-    after_credential_change(a.die_with_parent)?;
+    after_credential_change(die_with_parent)?;
     if nnp {
         sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).map_err(io_fail("no_new_privs"))?;
-        if let Some(f) = a.seccomp {
+        if let Some(f) = seccomp {
             super::seccomp::load(f)?;
         }
     }
@@ -232,10 +251,7 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     unsafe { libc::umask(umask as libc::mode_t) };
     // The sync socket is close-on-exec: its end of stream tells the parent that exec worked.
     sys::cloexec_from(3);
-    if a.init {
-        return Ok(super::pid1::run(a.sync, &prog, &args, &env));
-    }
-    Ok(process::exec(&prog, &args, &env))
+    Ok(())
 }
 
 /// A change of uid or gid resets two per-process flags that init relies on until exec:
@@ -252,7 +268,7 @@ pub(crate) fn after_credential_change(die_with_parent: bool) -> Result<(), Failu
 
 /// Creates the container's terminal in its own devpts, hands the master to whoever listens
 /// on `sock`, and makes the slave init's controlling terminal and stdio.
-fn setup_console(sock: RawFd, uid: u32) -> Result<(), Failure> {
+pub(crate) fn setup_console(sock: RawFd, uid: u32) -> Result<(), Failure> {
     use rustix::pty::{OpenptFlags, openpt, ptsname, unlockpt};
     let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)
         .map_err(|e| Failure::runtime(format!("open /dev/ptmx: {e}")))?;

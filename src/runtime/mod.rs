@@ -24,6 +24,9 @@
 //!   forwards signals / relays the pty.
 //! - runc-style lifecycle (`barge oci`): [`create`], [`start`], [`state`], [`kill`],
 //!   [`delete`], [`list`], all keyed by a state root directory and the container id.
+//! - Another process in a running container: [`exec`] (or [`exec_spawn`] to wait
+//!   yourself), with [`ExecOptions`]; see the `exec` module for how it enters safely.
+//! - `--init` ([`RunOptions::init`]): barge's own PID 1, see the `pid1` module.
 //!
 //! Exit codes follow Docker: the container's own code, 128+N when killed by signal N,
 //! 126/127 (as [`RuntimeError::Exec`]) when the program cannot be executed or found.
@@ -32,6 +35,7 @@ mod cgroups;
 mod container;
 mod devices;
 mod error;
+mod exec;
 mod init;
 mod pid1;
 mod process;
@@ -47,6 +51,7 @@ pub use container::{
     Console, Container, SpawnOptions, create, delete, kill, list, start, state, wait_status,
 };
 pub use error::RuntimeError;
+pub use exec::{ExecOptions, ExecProcess, exec, exec_spawn};
 pub use state::{State, Status};
 
 /// A filesystem to mount onto the spec's root path inside the container's mount namespace

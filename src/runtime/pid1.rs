@@ -27,6 +27,7 @@ use std::ffi::CStr;
 use std::os::fd::RawFd;
 use std::path::Path;
 
+use super::ExitStatus;
 use super::process::{self, Failure};
 use super::sys;
 
@@ -69,17 +70,21 @@ pub(crate) fn run(sync: RawFd, prog: &Path, args: &[String], env: &[String]) -> 
     // SAFETY: closing our own copy of the descriptor; nothing else uses it here.
     unsafe { libc::close(sync) };
     hide_cmdline();
-    sys::exit_now(supervise(child, &all))
+    let code = match supervise(child, &all) {
+        ExitStatus::Code(c) => c,
+        ExitStatus::Signal(s) => 128 + s,
+    };
+    sys::exit_now(code)
 }
 
-/// Forwards signals to `child` and reaps everything until `child` has exited; returns
-/// the exit code for PID 1.
-fn supervise(child: libc::pid_t, all: &libc::sigset_t) -> i32 {
+/// Forwards every signal in `set` (which the caller has blocked) except SIGCHLD to
+/// `child`, and reaps every child that ends, until `child` has exited; returns its status.
+pub(crate) fn supervise(child: libc::pid_t, set: &libc::sigset_t) -> ExitStatus {
     loop {
         // SAFETY: siginfo_t is plain data the kernel fills in.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         // SAFETY: `all` and `info` are valid for the call.
-        let sig = unsafe { libc::sigwaitinfo(all, &mut info) };
+        let sig = unsafe { libc::sigwaitinfo(set, &mut info) };
         if sig < 0 {
             continue;
         }
@@ -98,10 +103,10 @@ fn supervise(child: libc::pid_t, all: &libc::sigset_t) -> i32 {
             }
             if pid == child {
                 if libc::WIFEXITED(st) {
-                    return libc::WEXITSTATUS(st);
+                    return ExitStatus::Code(libc::WEXITSTATUS(st));
                 }
                 if libc::WIFSIGNALED(st) {
-                    return 128 + libc::WTERMSIG(st);
+                    return ExitStatus::Signal(libc::WTERMSIG(st));
                 }
             }
         }
