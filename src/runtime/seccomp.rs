@@ -287,7 +287,7 @@ fn prune_cache(dir: &Path, keep: usize) {
         }
     }
     if files.len() > keep {
-        files.sort_by(|a, b| b.0.cmp(&a.0));
+        files.sort_by_key(|f| std::cmp::Reverse(f.0));
         for (_, p) in &files[keep..] {
             let _ = fs::remove_file(p);
         }
