@@ -541,7 +541,7 @@ fn exec_into_a_running_container() {
         lines.any(|l| l.split_whitespace().collect::<Vec<_>>() == ["1", "sleep"]),
         "{out}"
     );
-    // Same cgroup, mount and uts namespace as init; only stdio for descriptors; cwd at
+    // Same cgroup, mount and net namespace as init; only stdio for descriptors; cwd at
     // the container's root.
     let (_, out, _) = ex(&[
         &id,
@@ -550,9 +550,11 @@ fn exec_into_a_running_container() {
         "[ \"$(cat /proc/1/cgroup)\" = \"$(cat /proc/self/cgroup)\" ] && echo same-cgroup; \
          [ \"$(readlink /proc/1/ns/mnt)\" = \"$(readlink /proc/self/ns/mnt)\" ] && echo same-mnt; \
          [ \"$(readlink /proc/1/ns/net)\" = \"$(readlink /proc/self/ns/net)\" ] && echo same-net; \
-         ls /proc/$$/fd | tr '\\n' ' '; echo; readlink /proc/$$/cwd",
+         readlink /proc/self/cwd",
     ]);
-    assert_eq!(out, "same-cgroup\nsame-mnt\nsame-net\n0 1 2 \n/\n");
+    assert_eq!(out, "same-cgroup\nsame-mnt\nsame-net\n/\n");
+    // ls itself opens the directory it lists as fd 3: nothing else is open.
+    assert_eq!(ex(&[&id, "ls", "/proc/self/fd"]).1, "0\n1\n2\n3\n");
     // Options: user, env, cwd.
     let (code, out, err) = ex(&["-u", "65534:65534", &id, "id"]);
     assert_eq!(code, 0, "{err}");
@@ -578,6 +580,25 @@ fn exec_into_a_running_container() {
         assert_eq!(line(&out), line(&status), "{key}");
     }
     assert!(out.contains("Seccomp:\t2"), "{out}");
+    // Detached, with a pid file: barge returns at once, the process runs on.
+    let pid_file = b.path().join("exec.pid");
+    let (code, _, err) = ex(&[
+        "-d",
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+        &id,
+        "sh",
+        "-c",
+        "sleep 0.3; touch /tmp/detached-done",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    assert!(pid > 0);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while ex(&[&id, "test", "-e", "/tmp/detached-done"]).0 != 0 {
+        assert!(Instant::now() < deadline, "detached process did not run");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 
     assert!(oci.out(&["kill", &id, "KILL"]).status.success());
     let deadline = Instant::now() + Duration::from_secs(5);
