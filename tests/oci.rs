@@ -611,3 +611,107 @@ fn exec_into_a_running_container() {
     assert!(oci.out(&["delete", &id]).status.success());
     assert!(cgroup_left(&id).is_empty());
 }
+
+#[test]
+fn user_namespace_with_a_mapped_range() {
+    if skip() {
+        return;
+    }
+    use oci_spec::runtime::{LinuxIdMappingBuilder, LinuxNamespaceBuilder};
+    use std::os::unix::fs::PermissionsExt;
+    let oci = Oci::new();
+    let mut b = sh("cat /proc/self/uid_map /proc/self/gid_map; id; \
+         echo x > /data/f && stat -c '%u:%g' /data/f");
+    // A host directory owned by the mapped root: the container's root writes files there
+    // as host uid 100000.
+    let data = b.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::os::unix::fs::chown(&data, Some(100000), Some(100000)).unwrap();
+    // The mount point too: the mapped root cannot create it in the host-owned rootfs.
+    std::fs::create_dir(b.rootfs().join("data")).unwrap();
+    let mut mounts = b.spec.mounts().clone().unwrap();
+    mounts.push(
+        MountBuilder::default()
+            .destination("/data")
+            .typ("bind")
+            .source(&data)
+            .options(vec!["rbind".to_string(), "rw".to_string()])
+            .build()
+            .unwrap(),
+    );
+    b.spec.set_mounts(Some(mounts));
+    // The mapped root (host uid 100000) must reach the root filesystem.
+    std::fs::set_permissions(b.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let map = |c: u32, h: u32, n: u32| {
+        LinuxIdMappingBuilder::default()
+            .container_id(c)
+            .host_id(h)
+            .size(n)
+            .build()
+            .unwrap()
+    };
+    let l = b.spec.linux_mut().as_mut().unwrap();
+    let mut ns = l.namespaces().clone().unwrap();
+    ns.push(
+        LinuxNamespaceBuilder::default()
+            .typ(LinuxNamespaceType::User)
+            .build()
+            .unwrap(),
+    );
+    l.set_namespaces(Some(ns));
+    l.set_uid_mappings(Some(vec![map(0, 100000, 65536)]));
+    l.set_gid_mappings(Some(vec![map(0, 100000, 65536)]));
+    let id = unique_id("userns");
+    let (code, out, err) = oci.run(&b, &id);
+    assert_eq!(code, 0, "{out} {err}");
+    let lines: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(lines[0], ["0", "100000", "65536"], "{out}");
+    assert_eq!(lines[1], ["0", "100000", "65536"], "{out}");
+    assert!(out.contains("uid=0(root) gid=0(root)"), "{out}");
+    assert!(out.ends_with("0:0\n"), "{out}");
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(data.join("f")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (100000, 100000));
+    assert!(cgroup_left(&id).is_empty());
+
+    // exec joins the user namespace too.
+    b.spec
+        .process_mut()
+        .as_mut()
+        .unwrap()
+        .set_args(Some(vec!["sleep".into(), "1000".into()]));
+    b.write();
+    let id = unique_id("userns-exec");
+    let st = oci
+        .cmd(&["create", "--bundle", b.path().to_str().unwrap(), &id])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = oci.out(&["start", &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = oci.out(&[
+        "exec",
+        &id,
+        "sh",
+        "-c",
+        "cat /proc/self/uid_map; touch /data/g",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out} {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        out.split_whitespace().collect::<Vec<_>>(),
+        ["0", "100000", "65536"]
+    );
+    assert_eq!(std::fs::metadata(data.join("g")).unwrap().uid(), 100000);
+    assert!(oci.out(&["delete", "--force", &id]).status.success());
+}

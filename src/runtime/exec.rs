@@ -171,7 +171,10 @@ pub fn exec_spawn(root: &Path, id: &str, opts: ExecOptions) -> Result<ExecProces
             LinuxNamespaceType::Uts => libc::CLONE_NEWUTS,
             LinuxNamespaceType::Mount => libc::CLONE_NEWNS,
             LinuxNamespaceType::Cgroup => libc::CLONE_NEWCGROUP,
-            LinuxNamespaceType::User | LinuxNamespaceType::Time => {
+            // Joined first by the kernel, so the others are joined with the capabilities
+            // the process has there; G then changes to the spec's user inside it.
+            LinuxNamespaceType::User => libc::CLONE_NEWUSER,
+            LinuxNamespaceType::Time => {
                 return Err(RuntimeError::InvalidSpec(format!(
                     "exec into a {} namespace is not supported",
                     ns.typ()

@@ -35,12 +35,16 @@ pub(crate) struct InitArgs<'a> {
     pub seccomp: Option<&'a super::seccomp::Compiled>,
     /// Stay as PID 1 (barge's own code) and run the program as its child (`--init`).
     pub init: bool,
+    /// Cloned into a new user namespace: wait for the parent to write its id maps.
+    pub userns: bool,
 }
 
 /// Message tags on the sync socket (child -> parent).
 pub(crate) const MSG_PTY: u8 = b'P';
 pub(crate) const MSG_READY: u8 = b'R';
 pub(crate) const MSG_ERROR: u8 = b'E';
+/// Parent -> child: the user namespace's uid and gid maps are written.
+pub(crate) const MSG_MAPPED: u8 = b'M';
 
 pub(crate) fn run(args: &InitArgs<'_>) -> ! {
     run_reporting(args.sync, || setup_and_exec(args))
@@ -95,10 +99,50 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     }
     // SAFETY: umask has no memory-safety requirements.
     unsafe { libc::umask(0) };
-
     for p in a.cgroup_procs {
         fs::write(p, "0").map_err(io_fail(format!("join cgroup {}", p.display())))?;
     }
+    // Opened (O_PATH) while the caller's ids still apply: the state directory may not be
+    // searchable by the user namespace's root.
+    let fifo = match a.fifo {
+        Some(p) => Some(
+            rustix::fs::open(
+                p,
+                rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .map_err(|e| Failure::runtime(format!("open {}: {e}", p.display())))?,
+        ),
+        None => None,
+    };
+    if a.userns {
+        // Until the maps are written this process has no uid or gid in its namespace
+        // (it shows as the overflow ids) and cannot change to any.
+        let mut b = [0u8; 16];
+        match sys::recv_with_fd(a.sync, &mut b) {
+            Ok((n, _)) if n >= 1 && b[0] == MSG_MAPPED => {}
+            Ok(_) => {
+                return Err(Failure::runtime(
+                    "the parent did not map the user namespace",
+                ));
+            }
+            Err(e) => return Err(io_fail("wait for the id maps")(e)),
+        }
+        // Become the namespace's root (after joining the cgroup, which needed the caller's
+        // own ids for the host's cgroupfs), so that setup runs with full capabilities in it
+        // whatever uid the process had before (a rootless caller's own uid).
+        // SAFETY: integer arguments only.
+        if unsafe { libc::syscall(libc::SYS_setresgid, 0, 0, 0) } != 0
+            // SAFETY: integer arguments only.
+            || unsafe { libc::syscall(libc::SYS_setresuid, 0, 0, 0) } != 0
+        {
+            return Err(io_fail("become root in the user namespace")(
+                std::io::Error::last_os_error(),
+            ));
+        }
+        after_credential_change(a.die_with_parent)?;
+    }
+
     let nss = spec
         .linux()
         .as_ref()
@@ -140,17 +184,6 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     unsafe { libc::setsid() };
 
     rootfs::prepare(spec, a.rootfs, a.rootfs_mount, a.cgroup_version)?;
-    let fifo = match a.fifo {
-        Some(p) => Some(
-            rustix::fs::open(
-                p,
-                rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
-                rustix::fs::Mode::empty(),
-            )
-            .map_err(|e| Failure::runtime(format!("open {}: {e}", p.display())))?,
-        ),
-        None => None,
-    };
     rootfs::pivot(a.rootfs, spec)?;
 
     let has_ns = |t| nss.iter().any(|n| n.typ() == t);

@@ -13,9 +13,12 @@
 //! pty master, "ready" (create mode), or an error with its exit code; the socket is
 //! close-on-exec, so its end of stream means the exec succeeded.
 //!
-//! User namespaces are not implemented yet. They fit this shape: clone with
-//! CLONE_NEWUSER, init blocks on the sync socket until the parent has written
-//! uid_map/gid_map, then continues as today.
+//! User namespaces: with a `user` namespace in the spec, init is cloned with
+//! CLONE_NEWUSER and waits on the sync socket (after joining its cgroup with the caller's
+//! ids) until the parent has written uid_map/gid_map from the spec's mappings (directly as
+//! root, through newuidmap/newgidmap otherwise); it then becomes the namespace's root and
+//! continues as without one. The root filesystem and bind-mount sources must be reachable
+//! by the mapped root's host ids.
 //!
 //! # API
 //!
