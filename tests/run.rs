@@ -473,8 +473,9 @@ fn loopback_is_up_in_the_none_network() {
     // A server on 127.0.0.1 is reachable from inside.
     let out = sh(
         &b,
-        "nc -l -p 7777 > /tmp/got & sleep 0.3; \
-         echo hello | nc -w1 127.0.0.1 7777; wait; cat /tmp/got",
+        "nc -l -p 7777 > /tmp/got & i=0; \
+         until echo hello | nc -w1 127.0.0.1 7777 2>/dev/null; do \
+           i=$((i+1)); [ $i -gt 100 ] && exit 9; sleep 0.1; done; wait; cat /tmp/got",
     );
     assert_eq!(out, "hello\n");
 }
@@ -488,6 +489,18 @@ fn spawn_run(b: &Barge, args: &[&str]) -> std::process::Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
+}
+
+/// Waits for the container to print its first line (e.g. once its trap is set).
+fn wait_ready(child: &mut std::process::Child) {
+    let mut line = [0u8; 6];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut line)
+        .unwrap();
+    assert_eq!(&line, b"ready\n");
 }
 
 fn signal(child: &std::process::Child, sig: rustix::process::Signal) {
@@ -536,14 +549,14 @@ fn init_is_pid_1_reaps_zombies_and_forwards_signals() {
 #[test]
 fn sig_proxy_false_keeps_signals_from_the_container() {
     let Some(b) = setup() else { return };
-    let script = "trap 'exit 3' USR1; sleep 1; exit 0";
-    let child = spawn_run(&b, &["bb:1", "sh", "-c", script]);
-    std::thread::sleep(Duration::from_millis(400));
+    let script = "trap 'exit 3' USR1; echo ready; sleep 1; exit 0";
+    let mut child = spawn_run(&b, &["bb:1", "sh", "-c", script]);
+    wait_ready(&mut child);
     signal(&child, rustix::process::Signal::USR1);
     assert_eq!(child.wait_with_output().unwrap().status.code(), Some(3));
 
-    let child = spawn_run(&b, &["--sig-proxy=false", "bb:1", "sh", "-c", script]);
-    std::thread::sleep(Duration::from_millis(400));
+    let mut child = spawn_run(&b, &["--sig-proxy=false", "bb:1", "sh", "-c", script]);
+    wait_ready(&mut child);
     signal(&child, rustix::process::Signal::USR1);
     assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
 

@@ -45,6 +45,8 @@ pub(crate) fn run(sync: RawFd, prog: &Path, args: &[String], env: &[String]) -> 
         libc::sigfillset(&mut all);
         libc::sigprocmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
     }
+    // Before the fork: the program may read /proc/1/cmdline as soon as it runs.
+    hide_cmdline();
     // SAFETY: this process is single-threaded (it is the container's init); the child
     // only makes system calls and execs, or reports a failure and exits.
     let child = match unsafe { sys::clone_fork(0) } {
@@ -69,7 +71,6 @@ pub(crate) fn run(sync: RawFd, prog: &Path, args: &[String], env: &[String]) -> 
     // only the child may keep it open, until its exec closes it.
     // SAFETY: closing our own copy of the descriptor; nothing else uses it here.
     unsafe { libc::close(sync) };
-    hide_cmdline();
     let code = match supervise(child, &all) {
         ExitStatus::Code(c) => c,
         ExitStatus::Signal(s) => 128 + s,
