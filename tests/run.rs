@@ -531,6 +531,16 @@ fn init_is_pid_1_reaps_zombies_and_forwards_signals() {
         "{out}"
     );
     assert!(!ps.iter().any(|l| l.contains(" Z ")), "zombie left: {out}");
+    // PID 1 runs barge's binary but is non-dumpable: the container cannot reach the host
+    // binary (or PID 1's memory and environment) through /proc/1.
+    let out = sh_with(
+        &b,
+        &["--init", "-e", "SECRET=x"],
+        "readlink /proc/1/exe || echo exe-denied; cat /proc/1/environ || echo environ-denied; \
+         readlink /proc/1/fd/0 || echo fd-denied; ls /proc/1/fd | tr '\\n' ' '",
+    );
+    // (PID 1 holds stdio only: no host descriptor.)
+    assert_eq!(out, "exe-denied\nenviron-denied\nfd-denied\n0 1 2 ");
     // Exit codes pass through.
     let (code, _, _) = run(&b, &["--init", "bb:1", "sh", "-c", "exit 5"]);
     assert_eq!(code, Some(5));

@@ -34,8 +34,9 @@ use super::{ExitOutcome, pid1, seccomp, sys};
 /// Message from I: G's pid (4 bytes, native endian).
 const MSG_PID: u8 = b'I';
 
-/// What to run in a container, and how. Unset fields take the container's own settings
-/// (its spec's process): capabilities, no_new_privs, seccomp, rlimits, AppArmor-free.
+/// What to run in a container, and how. Everything not set here is the container's own
+/// (its spec's process): capabilities, no_new_privs, seccomp, rlimits, oom_score_adj,
+/// umask; and unset fields take the container's values too.
 #[derive(Debug, Default)]
 pub struct ExecOptions {
     pub args: Vec<String>,
