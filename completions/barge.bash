@@ -148,6 +148,9 @@ _barge() {
             barge__subcmd__oci,delete)
                 cmd="barge__subcmd__oci__subcmd__delete"
                 ;;
+            barge__subcmd__oci,exec)
+                cmd="barge__subcmd__oci__subcmd__exec"
+                ;;
             barge__subcmd__oci,kill)
                 cmd="barge__subcmd__oci__subcmd__kill"
                 ;;
@@ -356,7 +359,7 @@ _barge() {
             return 0
             ;;
         barge__subcmd__create)
-            opts="-d -i -t -e -w -u -h -v -m -V --help --detach --name --restart --log-opt --stop-signal --stop-timeout --rm --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --hostname --read-only --volume --mount --tmpfs --privileged --cap-add --cap-drop --security-opt --ulimit --memory --memory-swap --cpus --pids-limit --device --network --platform --pull --sig-proxy --root --debug --version"
+            opts="-d -i -t -e -w -u -h -v -m -V --help --detach --name --restart --log-opt --stop-signal --stop-timeout --rm --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --hostname --read-only --volume --mount --tmpfs --privileged --cap-add --cap-drop --security-opt --ulimit --memory --memory-swap --cpus --pids-limit --device --network --platform --pull --sig-proxy --init --root --debug --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -920,7 +923,7 @@ _barge() {
             return 0
             ;;
         barge__subcmd__oci)
-            opts="-h -V --root --log --log-format --systemd-cgroup --debug --help --version create start state kill delete spec run list"
+            opts="-h -V --root --log --log-format --systemd-cgroup --debug --help --version create start state kill delete spec run exec list"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -998,6 +1001,76 @@ _barge() {
                 return 0
             fi
             case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        barge__subcmd__oci__subcmd__exec)
+            opts="-t -e -u -g -p -d -h -V --tty --console-socket --cwd --env --user --additional-gids --process --pid-file --detach --root --log --log-format --systemd-cgroup --debug --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --console-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cwd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --additional-gids)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -g)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --process)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1332,7 +1405,7 @@ _barge() {
             return 0
             ;;
         barge__subcmd__run)
-            opts="-d -i -t -e -w -u -h -v -m -V --help --detach --name --restart --log-opt --stop-signal --stop-timeout --rm --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --hostname --read-only --volume --mount --tmpfs --privileged --cap-add --cap-drop --security-opt --ulimit --memory --memory-swap --cpus --pids-limit --device --network --platform --pull --sig-proxy --root --debug --version"
+            opts="-d -i -t -e -w -u -h -v -m -V --help --detach --name --restart --log-opt --stop-signal --stop-timeout --rm --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --hostname --read-only --volume --mount --tmpfs --privileged --cap-add --cap-drop --security-opt --ulimit --memory --memory-swap --cpus --pids-limit --device --network --platform --pull --sig-proxy --init --root --debug --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -100,7 +100,7 @@ complete -c barge -n "__fish_barge_using_subcommand run" -l device -d 'Add a hos
 complete -c barge -n "__fish_barge_using_subcommand run" -l network -d 'Network mode: none or host' -r
 complete -c barge -n "__fish_barge_using_subcommand run" -l platform -d 'Platform the image must have, os/arch[/variant]' -r
 complete -c barge -n "__fish_barge_using_subcommand run" -l pull -d 'When to pull the image: missing (default), never, always' -r
-complete -c barge -n "__fish_barge_using_subcommand run" -l sig-proxy -d 'Proxy received signals to the process (without a tty)' -r -f -a "true\t''
+complete -c barge -n "__fish_barge_using_subcommand run" -l sig-proxy -d 'Proxy received signals to the process' -r -f -a "true\t''
 false\t''"
 complete -c barge -n "__fish_barge_using_subcommand run" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
 complete -c barge -n "__fish_barge_using_subcommand run" -l help -d 'Print help'
@@ -110,6 +110,7 @@ complete -c barge -n "__fish_barge_using_subcommand run" -s i -l interactive -d 
 complete -c barge -n "__fish_barge_using_subcommand run" -s t -l tty -d 'Allocate a pseudo-TTY'
 complete -c barge -n "__fish_barge_using_subcommand run" -l read-only -d 'Mount the container\'s root filesystem as read only'
 complete -c barge -n "__fish_barge_using_subcommand run" -l privileged -d 'Give extended privileges to this container'
+complete -c barge -n "__fish_barge_using_subcommand run" -l init -d 'Run an init inside the container that forwards signals and reaps processes'
 complete -c barge -n "__fish_barge_using_subcommand run" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand run" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand create" -l name -d 'Assign a name to the container' -r
@@ -139,7 +140,7 @@ complete -c barge -n "__fish_barge_using_subcommand create" -l device -d 'Add a 
 complete -c barge -n "__fish_barge_using_subcommand create" -l network -d 'Network mode: none or host' -r
 complete -c barge -n "__fish_barge_using_subcommand create" -l platform -d 'Platform the image must have, os/arch[/variant]' -r
 complete -c barge -n "__fish_barge_using_subcommand create" -l pull -d 'When to pull the image: missing (default), never, always' -r
-complete -c barge -n "__fish_barge_using_subcommand create" -l sig-proxy -d 'Proxy received signals to the process (without a tty)' -r -f -a "true\t''
+complete -c barge -n "__fish_barge_using_subcommand create" -l sig-proxy -d 'Proxy received signals to the process' -r -f -a "true\t''
 false\t''"
 complete -c barge -n "__fish_barge_using_subcommand create" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
 complete -c barge -n "__fish_barge_using_subcommand create" -l help -d 'Print help'
@@ -149,6 +150,7 @@ complete -c barge -n "__fish_barge_using_subcommand create" -s i -l interactive 
 complete -c barge -n "__fish_barge_using_subcommand create" -s t -l tty -d 'Allocate a pseudo-TTY'
 complete -c barge -n "__fish_barge_using_subcommand create" -l read-only -d 'Mount the container\'s root filesystem as read only'
 complete -c barge -n "__fish_barge_using_subcommand create" -l privileged -d 'Give extended privileges to this container'
+complete -c barge -n "__fish_barge_using_subcommand create" -l init -d 'Run an init inside the container that forwards signals and reaps processes'
 complete -c barge -n "__fish_barge_using_subcommand create" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand create" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand start" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
@@ -434,21 +436,22 @@ complete -c barge -n "__fish_barge_using_subcommand system; and __fish_seen_subc
 complete -c barge -n "__fish_barge_using_subcommand system; and __fish_seen_subcommand_from df" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand system; and __fish_seen_subcommand_from df" -s h -l help -d 'Print help'
 complete -c barge -n "__fish_barge_using_subcommand system; and __fish_seen_subcommand_from df" -s V -l version -d 'Print version'
-complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -l root -d 'Directory for container state' -r -F
-complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -l log -d 'File to append error messages to' -r -F
-complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -l log-format -d 'Format of --log: text or json' -r
-complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -l systemd-cgroup -d 'Accepted for runc compatibility; barge manages cgroupfs directly'
-complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -l debug -d 'Accepted for runc compatibility'
-complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -s h -l help -d 'Print help'
-complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -s V -l version -d 'Print version'
-complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -f -a "create" -d 'Create a container; its process waits for `start`'
-complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -f -a "start" -d 'Start a created container'
-complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -f -a "state" -d 'Print a container\'s state as JSON'
-complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -f -a "kill" -d 'Send a signal (default SIGTERM) to a container'
-complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -f -a "delete" -d 'Delete a stopped container'
-complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -f -a "spec" -d 'Write a default config.json (Docker\'s defaults)'
-complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -f -a "run" -d 'Create, start and wait for a container; exit with its code'
-complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run list" -f -a "list" -d 'List containers'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run exec list" -l root -d 'Directory for container state' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run exec list" -l log -d 'File to append error messages to' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run exec list" -l log-format -d 'Format of --log: text or json' -r
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run exec list" -l systemd-cgroup -d 'Accepted for runc compatibility; barge manages cgroupfs directly'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run exec list" -l debug -d 'Accepted for runc compatibility'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run exec list" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run exec list" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run exec list" -f -a "create" -d 'Create a container; its process waits for `start`'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run exec list" -f -a "start" -d 'Start a created container'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run exec list" -f -a "state" -d 'Print a container\'s state as JSON'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run exec list" -f -a "kill" -d 'Send a signal (default SIGTERM) to a container'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run exec list" -f -a "delete" -d 'Delete a stopped container'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run exec list" -f -a "spec" -d 'Write a default config.json (Docker\'s defaults)'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run exec list" -f -a "run" -d 'Create, start and wait for a container; exit with its code'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run exec list" -f -a "exec" -d 'Run a process in a running container; exit with its code'
+complete -c barge -n "__fish_barge_using_subcommand oci; and not __fish_seen_subcommand_from create start state kill delete spec run exec list" -f -a "list" -d 'List containers'
 complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from create" -s b -l bundle -d 'Bundle directory (holds config.json)' -r -F
 complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from create" -l pid-file -d 'Write the init\'s pid to this file' -r -F
 complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from create" -l console-socket -d 'Unix socket to send the terminal\'s master to' -r -F
@@ -510,6 +513,22 @@ complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcomm
 complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from run" -l debug -d 'Accepted for runc compatibility'
 complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
 complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -l console-socket -d 'Unix socket to send the terminal\'s master to' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -l cwd -d 'Working directory inside the container' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -s e -l env -d 'Set an environment variable (KEY=VALUE), on top of the container\'s' -r
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -s u -l user -d 'User to run as: UID[:GID] (GID 0 when not given)' -r
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -s g -l additional-gids -d 'Additional group ids (with --user)' -r
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -s p -l process -d 'A process.json (args, env, cwd, user, terminal) instead of the command line' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -l pid-file -d 'Write the process\'s pid to this file' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -l root -d 'Directory for container state' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -l log -d 'File to append error messages to' -r -F
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -l log-format -d 'Format of --log: text or json' -r
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -s t -l tty -d 'Give the process a terminal (its master goes to --console-socket)'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -s d -l detach -d 'Do not wait for the process'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -l systemd-cgroup -d 'Accepted for runc compatibility; barge manages cgroupfs directly'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -l debug -d 'Accepted for runc compatibility'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from list" -s f -l format -d 'table or json' -r
 complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from list" -l root -d 'Directory for container state' -r -F
 complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from list" -l log -d 'File to append error messages to' -r -F

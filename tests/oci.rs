@@ -456,3 +456,262 @@ fn spec_writes_docker_defaults() {
 fn p(path: &Path) -> PathBuf {
     path.to_owned()
 }
+
+#[test]
+fn device_rules_from_the_spec_are_enforced() {
+    if skip() {
+        return;
+    }
+    use oci_spec::runtime::{LinuxDeviceCgroupBuilder, LinuxDeviceType};
+    let oci = Oci::new();
+    let mut b = sh("echo x > /dev/null || exit 1; \
+         if head -c1 /dev/zero >/dev/null 2>/tmp/err; then exit 2; fi; cat /tmp/err; \
+         head -c1 /dev/urandom | wc -c");
+    let rule = |allow: bool, typ: Option<LinuxDeviceType>, minor: Option<i64>, access: &str| {
+        let mut r = LinuxDeviceCgroupBuilder::default()
+            .allow(allow)
+            .access(access);
+        if let Some(t) = typ {
+            r = r.typ(t).major(1i64);
+        }
+        if let Some(m) = minor {
+            r = r.minor(m);
+        }
+        r.build().unwrap()
+    };
+    b.set_resources(
+        LinuxResourcesBuilder::default()
+            .devices(vec![
+                rule(false, None, None, "rwm"),
+                rule(true, Some(LinuxDeviceType::C), Some(3), "rwm"),
+                rule(true, Some(LinuxDeviceType::C), Some(9), "r"),
+            ])
+            .build()
+            .unwrap(),
+    );
+    let id = unique_id("dev");
+    let (code, out, err) = oci.run(&b, &id);
+    assert_eq!(code, 0, "{out} {err}");
+    assert!(out.contains("Operation not permitted"), "{out}");
+    assert!(out.ends_with("1\n"), "{out}");
+    assert!(cgroup_left(&id).is_empty());
+}
+
+#[test]
+fn exec_into_a_running_container() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let b = Bundle::new(&["sleep", "1000"]);
+    b.write();
+    let id = unique_id("exec");
+    let st = oci
+        .cmd(&["create", "--bundle", b.path().to_str().unwrap(), &id])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert!(oci.out(&["start", &id]).status.success());
+    let ex = |args: &[&str]| {
+        let mut full = vec!["exec"];
+        full.extend_from_slice(args);
+        let o = oci.out(&full);
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    assert_eq!(ex(&[&id, "true"]).0, 0);
+    assert_eq!(ex(&[&id, "sh", "-c", "exit 5"]).0, 5);
+    let (code, _, err) = ex(&[&id, "nosuchcmd"]);
+    assert_eq!(code, 127, "{err}");
+    assert!(err.contains("not found"), "{err}");
+    let (code, _, err) = ex(&[&id, "/etc/notexec"]);
+    assert_eq!(code, 126, "{err}");
+    // The container's pid namespace: its init is PID 1, the exec'd process is not.
+    let (code, out, err) = ex(&[&id, "sh", "-c", "echo $$; ps -o pid,comm"]);
+    assert_eq!(code, 0, "{err}");
+    let mut lines = out.lines();
+    assert_ne!(lines.next(), Some("1"), "{out}");
+    assert!(
+        lines.any(|l| l.split_whitespace().collect::<Vec<_>>() == ["1", "sleep"]),
+        "{out}"
+    );
+    // Same cgroup, mount and net namespace as init; only stdio for descriptors; cwd at
+    // the container's root.
+    let (_, out, _) = ex(&[
+        &id,
+        "sh",
+        "-c",
+        "[ \"$(cat /proc/1/cgroup)\" = \"$(cat /proc/self/cgroup)\" ] && echo same-cgroup; \
+         [ \"$(readlink /proc/1/ns/mnt)\" = \"$(readlink /proc/self/ns/mnt)\" ] && echo same-mnt; \
+         [ \"$(readlink /proc/1/ns/net)\" = \"$(readlink /proc/self/ns/net)\" ] && echo same-net; \
+         readlink /proc/self/cwd",
+    ]);
+    assert_eq!(out, "same-cgroup\nsame-mnt\nsame-net\n/\n");
+    // ls itself opens the directory it lists as fd 3: nothing else is open.
+    assert_eq!(ex(&[&id, "ls", "/proc/self/fd"]).1, "0\n1\n2\n3\n");
+    // Options: user, env, cwd.
+    let (code, out, err) = ex(&["-u", "65534:65534", &id, "id"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "uid=65534(nobody) gid=65534(nogroup)\n");
+    let (_, out, _) = ex(&[
+        "-e",
+        "FOO=bar",
+        "--cwd",
+        "/tmp",
+        &id,
+        "sh",
+        "-c",
+        "echo $FOO; pwd",
+    ]);
+    assert_eq!(out, "bar\n/tmp\n");
+    // The container's capabilities, seccomp mode and no_new_privs, not barge's.
+    let state: serde_json::Value =
+        serde_json::from_slice(&oci.out(&["state", &id]).stdout).unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", state["pid"])).unwrap();
+    let (_, out, _) = ex(&[&id, "cat", "/proc/self/status"]);
+    for key in ["CapEff:", "CapBnd:", "CapPrm:", "Seccomp:", "NoNewPrivs:"] {
+        let line = |s: &str| s.lines().find(|l| l.starts_with(key)).map(str::to_owned);
+        assert_eq!(line(&out), line(&status), "{key}");
+    }
+    assert!(out.contains("Seccomp:\t2"), "{out}");
+    // Detached, with a pid file: barge returns at once, the process runs on.
+    let pid_file = b.path().join("exec.pid");
+    let (code, _, err) = ex(&[
+        "-d",
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+        &id,
+        "sh",
+        "-c",
+        "sleep 0.3; touch /tmp/detached-done",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    assert!(pid > 0);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while ex(&[&id, "test", "-e", "/tmp/detached-done"]).0 != 0 {
+        assert!(Instant::now() < deadline, "detached process did not run");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    assert!(oci.out(&["kill", &id, "KILL"]).status.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while oci.status(&id) != "stopped" {
+        assert!(Instant::now() < deadline, "container did not stop");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (code, _, err) = ex(&[&id, "true"]);
+    assert_ne!(code, 0, "exec into a stopped container: {err}");
+    assert!(oci.out(&["delete", &id]).status.success());
+    assert!(cgroup_left(&id).is_empty());
+}
+
+#[test]
+fn user_namespace_with_a_mapped_range() {
+    if skip() {
+        return;
+    }
+    use oci_spec::runtime::{LinuxIdMappingBuilder, LinuxNamespaceBuilder};
+    use std::os::unix::fs::PermissionsExt;
+    let oci = Oci::new();
+    let mut b = sh("cat /proc/self/uid_map /proc/self/gid_map; id; \
+         echo x > /data/f && stat -c '%u:%g' /data/f");
+    // A host directory owned by the mapped root: the container's root writes files there
+    // as host uid 100000.
+    let data = b.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::os::unix::fs::chown(&data, Some(100000), Some(100000)).unwrap();
+    // The mount point too: the mapped root cannot create it in the host-owned rootfs.
+    std::fs::create_dir(b.rootfs().join("data")).unwrap();
+    let mut mounts = b.spec.mounts().clone().unwrap();
+    mounts.push(
+        MountBuilder::default()
+            .destination("/data")
+            .typ("bind")
+            .source(&data)
+            .options(vec!["rbind".to_string(), "rw".to_string()])
+            .build()
+            .unwrap(),
+    );
+    b.spec.set_mounts(Some(mounts));
+    // The mapped root (host uid 100000) must reach the root filesystem.
+    std::fs::set_permissions(b.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let map = |c: u32, h: u32, n: u32| {
+        LinuxIdMappingBuilder::default()
+            .container_id(c)
+            .host_id(h)
+            .size(n)
+            .build()
+            .unwrap()
+    };
+    let l = b.spec.linux_mut().as_mut().unwrap();
+    let mut ns = l.namespaces().clone().unwrap();
+    ns.push(
+        LinuxNamespaceBuilder::default()
+            .typ(LinuxNamespaceType::User)
+            .build()
+            .unwrap(),
+    );
+    l.set_namespaces(Some(ns));
+    l.set_uid_mappings(Some(vec![map(0, 100000, 65536)]));
+    l.set_gid_mappings(Some(vec![map(0, 100000, 65536)]));
+    let id = unique_id("userns");
+    let (code, out, err) = oci.run(&b, &id);
+    assert_eq!(code, 0, "{out} {err}");
+    let lines: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(lines[0], ["0", "100000", "65536"], "{out}");
+    assert_eq!(lines[1], ["0", "100000", "65536"], "{out}");
+    assert!(out.contains("uid=0(root) gid=0(root)"), "{out}");
+    assert!(out.ends_with("0:0\n"), "{out}");
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(data.join("f")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (100000, 100000));
+    assert!(cgroup_left(&id).is_empty());
+
+    // exec joins the user namespace too.
+    b.spec
+        .process_mut()
+        .as_mut()
+        .unwrap()
+        .set_args(Some(vec!["sleep".into(), "1000".into()]));
+    b.write();
+    let id = unique_id("userns-exec");
+    let st = oci
+        .cmd(&["create", "--bundle", b.path().to_str().unwrap(), &id])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = oci.out(&["start", &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = oci.out(&[
+        "exec",
+        &id,
+        "sh",
+        "-c",
+        "cat /proc/self/uid_map; touch /data/g",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out} {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        out.split_whitespace().collect::<Vec<_>>(),
+        ["0", "100000", "65536"]
+    );
+    assert_eq!(std::fs::metadata(data.join("g")).unwrap().uid(), 100000);
+    assert!(oci.out(&["delete", "--force", &id]).status.success());
+}

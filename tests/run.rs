@@ -412,3 +412,180 @@ fn tty_session_driven_through_a_pty() {
     );
     assert!(text.contains("xterm"), "{text}");
 }
+
+#[test]
+fn device_cgroup_denies_what_the_default_rules_do_not_allow() {
+    let Some(b) = setup() else { return };
+    // CAP_MKNOD lets the node be made ("m" is allowed for any device); the devices cgroup
+    // refuses opening it. The standard nodes work.
+    let out = sh(
+        &b,
+        "mknod /tmp/sda b 8 0 || exit 3; \
+         if head -c1 /tmp/sda >/dev/null 2>/tmp/err; then exit 4; fi; cat /tmp/err; \
+         mknod /tmp/fuse c 10 229 || exit 5; \
+         if (exec 3<>/tmp/fuse) 2>/tmp/err; then exit 6; fi; cat /tmp/err; \
+         echo x > /dev/null || exit 7; head -c3 /dev/zero | wc -c",
+    );
+    assert_eq!(out.matches("Operation not permitted").count(), 2, "{out}");
+    assert!(out.ends_with("3\n"), "{out}");
+
+    if !std::path::Path::new("/dev/fuse").exists() {
+        eprintln!("no /dev/fuse on this host: --device part skipped");
+        return;
+    }
+    // A device given with --device is usable, at the access it was given with.
+    let out = sh_with(
+        &b,
+        &["--device", "/dev/fuse"],
+        "exec 3<>/dev/fuse && echo opened",
+    );
+    assert_eq!(out, "opened\n");
+    let (code, _, err) = run(
+        &b,
+        &[
+            "--device",
+            "/dev/fuse:/dev/fuse:r",
+            "bb:1",
+            "sh",
+            "-c",
+            "(exec 3</dev/fuse) || exit 1; (exec 4<>/dev/fuse) || exit 2",
+        ],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("Operation not permitted"), "{err}");
+    // --privileged allows every device.
+    let out = sh_with(
+        &b,
+        &["--privileged"],
+        "mknod /tmp/fuse c 10 229 && exec 3<>/tmp/fuse && echo opened",
+    );
+    assert_eq!(out, "opened\n");
+}
+
+#[test]
+fn loopback_is_up_in_the_none_network() {
+    let Some(b) = setup() else { return };
+    let out = sh(
+        &b,
+        "cat /sys/class/net/lo/flags; ping -c1 -W2 127.0.0.1 >/dev/null && echo pong",
+    );
+    assert_eq!(out, "0x9\npong\n");
+    // A server on 127.0.0.1 is reachable from inside.
+    let out = sh(
+        &b,
+        "nc -l -p 7777 > /tmp/got & i=0; \
+         until echo hello | nc -w1 127.0.0.1 7777 2>/dev/null; do \
+           i=$((i+1)); [ $i -gt 100 ] && exit 9; sleep 0.1; done; wait; cat /tmp/got",
+    );
+    assert_eq!(out, "hello\n");
+}
+
+fn spawn_run(b: &Barge, args: &[&str]) -> std::process::Child {
+    let mut full = vec!["run", "--rm"];
+    full.extend_from_slice(args);
+    b.cmd()
+        .args(full)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for the container to print its first line (e.g. once its trap is set).
+fn wait_ready(child: &mut std::process::Child) {
+    let mut line = [0u8; 6];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut line)
+        .unwrap();
+    assert_eq!(&line, b"ready\n");
+}
+
+fn signal(child: &std::process::Child, sig: rustix::process::Signal) {
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(child.id() as i32).unwrap(),
+        sig,
+    )
+    .unwrap();
+}
+
+#[test]
+fn init_is_pid_1_reaps_zombies_and_forwards_signals() {
+    let Some(b) = setup() else { return };
+    let out = sh_with(
+        &b,
+        &["--init"],
+        "echo $$; cat /proc/1/cmdline | tr '\\0' ' '; echo; \
+         (sleep 0.2 &); sleep 1; ps -o pid,stat,comm",
+    );
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("2"), "{out}");
+    // barge's own command line (host paths, -e values) is not shown to the container.
+    assert_eq!(lines.next(), Some("barge-init "), "{out}");
+    let ps: Vec<&str> = lines.collect();
+    assert!(
+        ps.iter()
+            .any(|l| l.trim_start().starts_with("1 ") && l.contains("barge-init")),
+        "{out}"
+    );
+    assert!(!ps.iter().any(|l| l.contains(" Z ")), "zombie left: {out}");
+    // PID 1 runs barge's binary but is non-dumpable: the container cannot reach the host
+    // binary (or PID 1's memory and environment) through /proc/1.
+    let out = sh_with(
+        &b,
+        &["--init", "-e", "SECRET=x"],
+        "readlink /proc/1/exe || echo exe-denied; cat /proc/1/environ || echo environ-denied; \
+         readlink /proc/1/fd/0 || echo fd-denied; ls /proc/1/fd | tr '\\n' ' '",
+    );
+    // (PID 1 holds stdio only: no host descriptor.)
+    assert_eq!(out, "exe-denied\nenviron-denied\nfd-denied\n0 1 2 ");
+    // Exit codes pass through.
+    let (code, _, _) = run(&b, &["--init", "bb:1", "sh", "-c", "exit 5"]);
+    assert_eq!(code, Some(5));
+    let (code, _, _) = run(&b, &["--init", "bb:1", "nosuchcmd"]);
+    assert_eq!(code, Some(127));
+    // `sleep` as PID 1 would ignore SIGTERM; under --init it dies of it: 128+15.
+    let start = Instant::now();
+    let child = spawn_run(&b, &["--init", "bb:1", "sleep", "30"]);
+    std::thread::sleep(Duration::from_millis(500));
+    signal(&child, rustix::process::Signal::TERM);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(143), "{o:?}");
+    assert!(start.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn sig_proxy_false_keeps_signals_from_the_container() {
+    let Some(b) = setup() else { return };
+    let script = "trap 'exit 3' USR1; echo ready; sleep 1; exit 0";
+    let mut child = spawn_run(&b, &["bb:1", "sh", "-c", script]);
+    wait_ready(&mut child);
+    signal(&child, rustix::process::Signal::USR1);
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(3));
+
+    let mut child = spawn_run(&b, &["--sig-proxy=false", "bb:1", "sh", "-c", script]);
+    wait_ready(&mut child);
+    signal(&child, rustix::process::Signal::USR1);
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
+
+    // TERM is not forwarded (the trap would exit 7) but still ends barge, and the
+    // container with it.
+    let start = Instant::now();
+    let child = spawn_run(
+        &b,
+        &[
+            "--sig-proxy=false",
+            "bb:1",
+            "sh",
+            "-c",
+            "trap 'exit 7' TERM; sleep 30",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(400));
+    signal(&child, rustix::process::Signal::TERM);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(143), "{o:?}");
+    assert!(start.elapsed() < Duration::from_secs(10));
+}

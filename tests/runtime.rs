@@ -29,6 +29,8 @@ fn run(
         rootfs_mount,
         stdio: Stdio::Inherit,
         state_dir: state.path().join(id),
+        init: false,
+        sig_proxy: true,
     });
     assert!(!state.path().join(id).exists(), "state dir left behind");
     r

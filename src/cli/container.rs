@@ -802,6 +802,7 @@ pub fn supervise(paths: &Paths, a: SuperviseArgs) -> Result<ExitStatus> {
             log_path: log_path(&store, &c.id),
             log_max_size: settings.log_max_size,
             log_max_files: settings.log_max_files,
+            init: settings.init,
         };
         let me = container::self_identity();
         let mut start_err = None;

@@ -92,6 +92,40 @@ pub enum OciCommand {
         console_socket: Option<PathBuf>,
         id: String,
     },
+    /// Run a process in a running container; exit with its code
+    Exec {
+        /// Give the process a terminal (its master goes to --console-socket)
+        #[arg(long, short = 't')]
+        tty: bool,
+        /// Unix socket to send the terminal's master to
+        #[arg(long)]
+        console_socket: Option<PathBuf>,
+        /// Working directory inside the container
+        #[arg(long)]
+        cwd: Option<PathBuf>,
+        /// Set an environment variable (KEY=VALUE), on top of the container's
+        #[arg(long, short = 'e')]
+        env: Vec<String>,
+        /// User to run as: UID[:GID] (GID 0 when not given)
+        #[arg(long, short = 'u')]
+        user: Option<String>,
+        /// Additional group ids (with --user)
+        #[arg(long = "additional-gids", short = 'g')]
+        additional_gids: Vec<u32>,
+        /// A process.json (args, env, cwd, user, terminal) instead of the command line
+        #[arg(long, short = 'p')]
+        process: Option<PathBuf>,
+        /// Write the process's pid to this file
+        #[arg(long)]
+        pid_file: Option<PathBuf>,
+        /// Do not wait for the process
+        #[arg(long, short = 'd')]
+        detach: bool,
+        id: String,
+        /// Command and arguments
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
     /// List containers
     List {
         /// Only print ids
@@ -259,6 +293,8 @@ fn dispatch(args: &OciArgs) -> anyhow::Result<i32> {
                     Stdio::Inherit
                 },
                 state_dir: root.join(id),
+                init: false,
+                sig_proxy: true,
             };
             match crate::supervisor::foreground::run_foreground(opts) {
                 Ok(out) => Ok(out.code()),
@@ -268,6 +304,69 @@ fn dispatch(args: &OciArgs) -> anyhow::Result<i32> {
                 }
                 Err(e) => Err(e.into()),
             }
+        }
+        OciCommand::Exec {
+            tty,
+            console_socket,
+            cwd,
+            env,
+            user,
+            additional_gids,
+            process,
+            pid_file,
+            detach,
+            id,
+            command,
+        } => {
+            let mut opts = runtime::ExecOptions {
+                args: command.clone(),
+                env: env.clone(),
+                cwd: cwd.clone(),
+                tty: *tty,
+                die_with_parent: !*detach,
+                ..Default::default()
+            };
+            if let Some(u) = user {
+                opts.user = Some(parse_user(u, additional_gids)?);
+            }
+            if let Some(path) = process {
+                let f = std::fs::File::open(path)
+                    .with_context(|| format!("open {}", path.display()))?;
+                let p: oci_spec::runtime::Process = serde_json::from_reader(f)
+                    .with_context(|| format!("parse {}", path.display()))?;
+                opts.args = p.args().clone().unwrap_or_default();
+                opts.env.extend(p.env().clone().unwrap_or_default());
+                opts.cwd = Some(p.cwd().clone());
+                opts.user = Some(p.user().clone());
+                opts.tty = p.terminal().unwrap_or(false);
+            }
+            if opts.tty {
+                let Some(sock) = console_socket else {
+                    bail!("--tty needs --console-socket");
+                };
+                let stream = std::os::unix::net::UnixStream::connect(sock)
+                    .with_context(|| format!("connect to console socket {}", sock.display()))?;
+                opts.console = Console::Socket(OwnedFd::from(stream));
+            }
+            let p = match runtime::exec_spawn(root, id, opts) {
+                Ok(p) => p,
+                Err(RuntimeError::Exec { code, message }) => {
+                    eprintln!("barge: error: {message}");
+                    return Ok(code);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(f) = pid_file {
+                let f = absolute(f);
+                let tmp = f.with_extension("barge-tmp");
+                std::fs::write(&tmp, p.pid().to_string())
+                    .and_then(|_| std::fs::rename(&tmp, &f))
+                    .with_context(|| format!("write {}", f.display()))?;
+            }
+            if *detach {
+                return Ok(0);
+            }
+            Ok(p.wait()?.code())
         }
         OciCommand::List { quiet, format } => {
             let all = runtime::list(root)?;
@@ -296,6 +395,25 @@ fn dispatch(args: &OciArgs) -> anyhow::Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// runc's `--user UID[:GID]`.
+fn parse_user(s: &str, additional_gids: &[u32]) -> anyhow::Result<oci_spec::runtime::User> {
+    let (uid, gid) = match s.split_once(':') {
+        Some((u, g)) => (u, g),
+        None => (s, "0"),
+    };
+    let num = |x: &str| {
+        x.parse::<u32>()
+            .map_err(|_| anyhow::anyhow!("invalid --user {s:?}: use numeric UID[:GID]"))
+    };
+    let mut u = oci_spec::runtime::User::default();
+    u.set_uid(num(uid)?);
+    u.set_gid(num(gid)?);
+    if !additional_gids.is_empty() {
+        u.set_additional_gids(Some(additional_gids.to_vec()));
+    }
+    Ok(u)
 }
 
 fn absolute(p: &Path) -> PathBuf {

@@ -124,9 +124,12 @@ pub struct RunArgs {
     /// When to pull the image: missing (default), never, always
     #[arg(long, default_value = "missing")]
     pub pull: String,
-    /// Proxy received signals to the process (without a tty)
+    /// Proxy received signals to the process
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub sig_proxy: bool,
+    /// Run an init inside the container that forwards signals and reaps processes
+    #[arg(long)]
+    pub init: bool,
 }
 
 /// Docker's RAMInBytes: a number with an optional b/k/m/g/t suffix (binary multiples).
@@ -531,6 +534,7 @@ fn run_settings(
         }),
         stop_timeout: a.stop_timeout,
         anonymous_volumes,
+        init: a.init,
     })
 }
 
@@ -641,8 +645,9 @@ pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
             Stdio::Inherit
         },
         state_dir: container::state_root(paths).join(&prepared.record.id),
+        init: a.init,
+        sig_proxy: a.sig_proxy,
     };
-    let _ = a.sig_proxy;
     let result = crate::supervisor::foreground::run_foreground(opts);
     let (code, oom) = match &result {
         Ok(outcome) => {

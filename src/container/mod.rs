@@ -384,6 +384,9 @@ pub struct RunSettings {
     pub stop_timeout: Option<u64>,
     /// Volumes created for this container alone (`-v /path`), removed by `rm -v`.
     pub anonymous_volumes: Vec<String>,
+    /// barge's built-in init as PID 1 (`--init`).
+    #[serde(default)]
+    pub init: bool,
 }
 
 pub fn container_dir(store: &Store, id: &str) -> PathBuf {

@@ -1,5 +1,5 @@
 //! Control groups, v1 and v2, with just what barge uses: create a group, set memory, cpu and
-//! pids limits, let the init join it, read whether the OOM killer struck, remove it.
+//! pids limits, device rules (see `devices`), let the init join it, read whether the OOM killer struck, remove it.
 //!
 //! The version is chosen per host: a pure v2 host has `/sys/fs/cgroup/cgroup.controllers`;
 //! otherwise (v1 or hybrid) the v1 controller hierarchies listed in /proc/self/mountinfo are
@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use oci_spec::runtime::LinuxResources;
 use serde::{Deserialize, Serialize};
 
+use super::devices;
 use super::error::{Result, RuntimeError};
 
 const ROOT: &str = "/sys/fs/cgroup";
@@ -145,12 +146,14 @@ impl Cgroup {
             }
             CgroupVersion::V1 => {
                 let mut dirs = Vec::new();
+                // The devices hierarchy only when there are rules for it.
+                let devices = resources
+                    .and_then(|r| r.devices().as_ref())
+                    .is_some_and(|d| !d.is_empty());
                 for h in v1_hierarchies() {
-                    if !h
-                        .options
-                        .iter()
-                        .any(|o| V1_CONTROLLERS.contains(&o.as_str()))
-                    {
+                    if !h.options.iter().any(|o| {
+                        V1_CONTROLLERS.contains(&o.as_str()) || (devices && o == "devices")
+                    }) {
                         continue;
                     }
                     let dir = h.mountpoint.join(rel);
@@ -274,6 +277,19 @@ impl Cgroup {
                 "max".to_owned()
             };
             self.set("pids.max", &v)?;
+        }
+        if let Some(rules) = r.devices().as_ref().filter(|d| !d.is_empty()) {
+            if v2 {
+                let dir = self.dirs.first().ok_or_else(|| {
+                    RuntimeError::InvalidSpec("no cgroup for device rules".into())
+                })?;
+                devices::apply_v2(dir, rules)?;
+            } else {
+                // The kernel applies the rules in order itself.
+                for (file, line) in devices::v1_writes(rules) {
+                    self.set(file, &line)?;
+                }
+            }
         }
         if v2 && let Some(u) = r.unified() {
             for (k, v) in u {

@@ -12,14 +12,15 @@ use oci_spec::runtime::{LinuxNamespaceType, Spec};
 
 use super::cgroups::{self, Cgroup};
 use super::error::{Result, RuntimeError};
-use super::init::{self, InitArgs, MSG_ERROR, MSG_PTY, MSG_READY};
+use super::init::{self, InitArgs, MSG_ERROR, MSG_MAPPED, MSG_PTY, MSG_READY};
 use super::state::{FIFO, Record, State, Status};
 use super::{ExitOutcome, ExitStatus, RootfsMount, seccomp, sys};
 
 /// Where the container's terminal master goes, if it gets a terminal.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub enum Console {
     /// No terminal: the container inherits the caller's fds 0-2.
+    #[default]
     Inherit,
     /// Send the master over this connected unix socket, as runc's --console-socket does.
     Socket(OwnedFd),
@@ -42,6 +43,8 @@ pub struct SpawnOptions {
     pub wait_for_start: bool,
     /// Kill the container if the spawning process dies (foreground runs).
     pub die_with_parent: bool,
+    /// Run barge's own minimal init as PID 1, with the program as its child (`--init`).
+    pub init: bool,
 }
 
 /// A spawned container whose init is (or was) a child of this process.
@@ -63,11 +66,7 @@ fn ns_flag(t: LinuxNamespaceType) -> Result<libc::c_int> {
         LinuxNamespaceType::Mount => libc::CLONE_NEWNS,
         // Created by init after it has joined its cgroup.
         LinuxNamespaceType::Cgroup => 0,
-        LinuxNamespaceType::User => {
-            return Err(RuntimeError::InvalidSpec(
-                "user namespaces are not supported yet".into(),
-            ));
-        }
+        LinuxNamespaceType::User => libc::CLONE_NEWUSER,
         LinuxNamespaceType::Time => {
             return Err(RuntimeError::InvalidSpec(
                 "time namespaces are not supported".into(),
@@ -145,6 +144,18 @@ impl Container {
             let _ = fs::remove_file(&fifo);
             nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600))
                 .map_err(|e| fail(RuntimeError::file(&fifo, e)))?;
+            // In a user namespace init reopens the fifo as the namespace's root.
+            if flags & libc::CLONE_NEWUSER != 0 {
+                let host = |maps: Option<&Vec<oci_spec::runtime::LinuxIdMapping>>| {
+                    maps.into_iter().flatten().find_map(|m| {
+                        (m.container_id() == 0 && m.size() > 0).then_some(m.host_id())
+                    })
+                };
+                let uid = host(linux.and_then(|l| l.uid_mappings().as_ref()));
+                let gid = host(linux.and_then(|l| l.gid_mappings().as_ref()));
+                std::os::unix::fs::chown(&fifo, uid, gid)
+                    .map_err(|e| fail(RuntimeError::file(&fifo, e)))?;
+            }
         }
         let console = match &opts.console {
             Console::Inherit => None,
@@ -163,6 +174,8 @@ impl Container {
             cgroup_version: cgroup.version,
             die_with_parent: opts.die_with_parent,
             seccomp: seccomp.as_ref(),
+            init: opts.init,
+            userns: flags & libc::CLONE_NEWUSER != 0,
         };
         // SAFETY: the caller guarantees a single-threaded process (module contract), and the
         // child never returns from `init::run`.
@@ -180,6 +193,15 @@ impl Container {
             let _ = wait_status(pid, false);
             fail(e)
         };
+        if flags & libc::CLONE_NEWUSER != 0 {
+            // Init waits for this before it does anything that depends on its ids.
+            write_id_maps(pid, linux)
+                .and_then(|_| {
+                    sys::send_all(parent_sock.as_raw_fd(), &[MSG_MAPPED])
+                        .map_err(|e| RuntimeError::sys("tell init its ids are mapped", e))
+                })
+                .map_err(abort)?;
+        }
         let mut pty = None;
         let mut ready = false;
         let mut buf = [0u8; 4096];
@@ -229,7 +251,10 @@ impl Container {
             annotations: spec.annotations().clone().unwrap_or_default(),
             cgroup: cgroup.clone(),
         };
-        if let Err(e) = record.save(&opts.state_dir) {
+        if let Err(e) = record
+            .save(&opts.state_dir)
+            .and_then(|_| save_spec(&opts.state_dir, spec))
+        {
             return Err(abort(e));
         }
         Ok(Container {
@@ -271,6 +296,66 @@ impl Container {
         let _ = fs::remove_dir_all(&self.state_dir);
         ExitOutcome { status, oom_killed }
     }
+}
+
+/// Writes the user namespace's uid_map and gid_map for `pid`. As root the files are written
+/// directly; otherwise the setuid helpers newuidmap/newgidmap (shadow-utils) write them,
+/// checking the ranges against /etc/subuid and /etc/subgid.
+fn write_id_maps(pid: i32, linux: Option<&oci_spec::runtime::Linux>) -> Result<()> {
+    let uid = linux.and_then(|l| l.uid_mappings().as_ref());
+    let gid = linux.and_then(|l| l.gid_mappings().as_ref());
+    let (Some(uid), Some(gid)) = (uid, gid) else {
+        return Err(RuntimeError::InvalidSpec(
+            "a user namespace needs uidMappings and gidMappings".into(),
+        ));
+    };
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    for (file, helper, maps) in [("uid_map", "newuidmap", uid), ("gid_map", "newgidmap", gid)] {
+        if maps.is_empty() {
+            return Err(RuntimeError::InvalidSpec(format!("empty {file}")));
+        }
+        if root {
+            let text: String = maps
+                .iter()
+                .map(|m| format!("{} {} {}\n", m.container_id(), m.host_id(), m.size()))
+                .collect();
+            let path = format!("/proc/{pid}/{file}");
+            // The kernel takes the whole map in one write.
+            fs::write(&path, text).map_err(|e| RuntimeError::file(&path, e))?;
+        } else {
+            let mut cmd = std::process::Command::new(helper);
+            cmd.arg(pid.to_string());
+            for m in maps {
+                cmd.args([
+                    m.container_id().to_string(),
+                    m.host_id().to_string(),
+                    m.size().to_string(),
+                ]);
+            }
+            let out = cmd
+                .stdin(std::process::Stdio::null())
+                .output()
+                .map_err(|e| RuntimeError::sys(format!("run {helper}"), e))?;
+            if !out.status.success() {
+                return Err(RuntimeError::Init(format!(
+                    "{helper} failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The container's spec, kept beside state.json for `exec` (which applies the same
+/// security settings): the bundle's config.json may change or go away meanwhile.
+fn save_spec(dir: &Path, spec: &Spec) -> Result<()> {
+    let tmp = dir.join(".spec.json.tmp");
+    let data = serde_json::to_vec(spec).map_err(|e| RuntimeError::file(&tmp, e))?;
+    fs::write(&tmp, data).map_err(|e| RuntimeError::file(&tmp, e))?;
+    let dst = dir.join(super::state::SPEC_FILE);
+    fs::rename(&tmp, &dst).map_err(|e| RuntimeError::file(&dst, e))
 }
 
 /// waitpid for one child; `None` with `nohang` when it is still running.
@@ -338,6 +423,7 @@ pub fn create(
         bundle: bundle.to_owned(),
         wait_for_start: true,
         die_with_parent: false,
+        init: false,
     });
     let c = match c {
         Ok(c) => c,
@@ -355,7 +441,7 @@ pub fn create(
     Ok(c.pid)
 }
 
-fn load(root: &Path, id: &str) -> Result<(PathBuf, Record)> {
+pub(crate) fn load(root: &Path, id: &str) -> Result<(PathBuf, Record)> {
     check_id(id)?;
     let dir = root.join(id);
     let r = Record::load(&dir, id)?;

@@ -33,16 +33,27 @@ pub(crate) struct InitArgs<'a> {
     pub cgroup_version: CgroupVersion,
     pub die_with_parent: bool,
     pub seccomp: Option<&'a super::seccomp::Compiled>,
+    /// Stay as PID 1 (barge's own code) and run the program as its child (`--init`).
+    pub init: bool,
+    /// Cloned into a new user namespace: wait for the parent to write its id maps.
+    pub userns: bool,
 }
 
 /// Message tags on the sync socket (child -> parent).
 pub(crate) const MSG_PTY: u8 = b'P';
 pub(crate) const MSG_READY: u8 = b'R';
 pub(crate) const MSG_ERROR: u8 = b'E';
+/// Parent -> child: the user namespace's uid and gid maps are written.
+pub(crate) const MSG_MAPPED: u8 = b'M';
 
 pub(crate) fn run(args: &InitArgs<'_>) -> ! {
-    let sync = args.sync;
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| setup_and_exec(args)));
+    run_reporting(args.sync, || setup_and_exec(args))
+}
+
+/// Runs `f` (which returns only on failure) in a forked child and reports its failure on
+/// the sync socket with the exit code the CLI should use, then exits. Never returns.
+pub(crate) fn run_reporting(sync: RawFd, f: impl FnOnce() -> Failure) -> ! {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     let failure = match r {
         Ok(f) => f,
         Err(_) => Failure::runtime("init panicked"),
@@ -88,10 +99,50 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     }
     // SAFETY: umask has no memory-safety requirements.
     unsafe { libc::umask(0) };
-
     for p in a.cgroup_procs {
         fs::write(p, "0").map_err(io_fail(format!("join cgroup {}", p.display())))?;
     }
+    // Opened (O_PATH) while the caller's ids still apply: the state directory may not be
+    // searchable by the user namespace's root.
+    let fifo = match a.fifo {
+        Some(p) => Some(
+            rustix::fs::open(
+                p,
+                rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .map_err(|e| Failure::runtime(format!("open {}: {e}", p.display())))?,
+        ),
+        None => None,
+    };
+    if a.userns {
+        // Until the maps are written this process has no uid or gid in its namespace
+        // (it shows as the overflow ids) and cannot change to any.
+        let mut b = [0u8; 16];
+        match sys::recv_with_fd(a.sync, &mut b) {
+            Ok((n, _)) if n >= 1 && b[0] == MSG_MAPPED => {}
+            Ok(_) => {
+                return Err(Failure::runtime(
+                    "the parent did not map the user namespace",
+                ));
+            }
+            Err(e) => return Err(io_fail("wait for the id maps")(e)),
+        }
+        // Become the namespace's root (after joining the cgroup, which needed the caller's
+        // own ids for the host's cgroupfs), so that setup runs with full capabilities in it
+        // whatever uid the process had before (a rootless caller's own uid).
+        // SAFETY: integer arguments only.
+        if unsafe { libc::syscall(libc::SYS_setresgid, 0, 0, 0) } != 0
+            // SAFETY: integer arguments only.
+            || unsafe { libc::syscall(libc::SYS_setresuid, 0, 0, 0) } != 0
+        {
+            return Err(io_fail("become root in the user namespace")(
+                std::io::Error::last_os_error(),
+            ));
+        }
+        after_credential_change(a.die_with_parent)?;
+    }
+
     let nss = spec
         .linux()
         .as_ref()
@@ -120,23 +171,19 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
             ));
         }
     }
+    // A new network namespace starts with `lo` down; Docker's `none` network has it up.
+    if nss
+        .iter()
+        .any(|n| n.typ() == LinuxNamespaceType::Network && n.path().is_none())
+    {
+        sys::loopback_up().map_err(io_fail("set the loopback interface up"))?;
+    }
     // A session of its own: terminal signals of barge's session do not reach the container
     // directly (the supervisor forwards them), and a pty can become its controlling terminal.
     // SAFETY: setsid has no memory-safety requirements.
     unsafe { libc::setsid() };
 
     rootfs::prepare(spec, a.rootfs, a.rootfs_mount, a.cgroup_version)?;
-    let fifo = match a.fifo {
-        Some(p) => Some(
-            rustix::fs::open(
-                p,
-                rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
-                rustix::fs::Mode::empty(),
-            )
-            .map_err(|e| Failure::runtime(format!("open {}: {e}", p.display())))?,
-        ),
-        None => None,
-    };
     rootfs::pivot(a.rootfs, spec)?;
 
     let has_ns = |t| nss.iter().any(|n| n.typ() == t);
@@ -204,16 +251,31 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
         drop(fifo);
     }
 
+    drop_privileges(proc_, a.seccomp, a.die_with_parent)?;
+    if a.init {
+        return Ok(super::pid1::run(a.sync, &prog, &args, &env));
+    }
+    Ok(process::exec(&prog, &args, &env))
+}
+
+/// The last steps before exec, shared with `exec`: seccomp, user and capabilities,
+/// no_new_privs, umask, and every descriptor above 2 marked close-on-exec.
+pub(crate) fn drop_privileges(
+    proc_: &oci_spec::runtime::Process,
+    seccomp: Option<&super::seccomp::Compiled>,
+    die_with_parent: bool,
+) -> Result<(), Failure> {
     let nnp = proc_.no_new_privileges() == Some(true);
     // Loading a filter needs no_new_privs or CAP_SYS_ADMIN. Without no_new_privs the filter
     // goes in while CAP_SYS_ADMIN is still held, and must then allow the calls that follow.
-    if !nnp && let Some(f) = a.seccomp {
+    if !nnp && let Some(f) = seccomp {
         super::seccomp::load(f)?;
     }
     process::switch_user_and_caps(proc_.user(), proc_.capabilities().as_ref())?;
+    after_credential_change(die_with_parent)?;
     if nnp {
         sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).map_err(io_fail("no_new_privs"))?;
-        if let Some(f) = a.seccomp {
+        if let Some(f) = seccomp {
             super::seccomp::load(f)?;
         }
     }
@@ -222,12 +284,24 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     unsafe { libc::umask(umask as libc::mode_t) };
     // The sync socket is close-on-exec: its end of stream tells the parent that exec worked.
     sys::cloexec_from(3);
-    Ok(process::exec(&prog, &args, &env))
+    Ok(())
+}
+
+/// A change of uid or gid resets two per-process flags that init relies on until exec:
+/// the dumpable flag (to /proc/sys/fs/suid_dumpable, which may be 1) and the parent-death
+/// signal (to none). Both are set again.
+pub(crate) fn after_credential_change(die_with_parent: bool) -> Result<(), Failure> {
+    sys::prctl(libc::PR_SET_DUMPABLE, 0).map_err(io_fail("set non-dumpable"))?;
+    if die_with_parent {
+        sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)
+            .map_err(io_fail("set parent-death signal"))?;
+    }
+    Ok(())
 }
 
 /// Creates the container's terminal in its own devpts, hands the master to whoever listens
 /// on `sock`, and makes the slave init's controlling terminal and stdio.
-fn setup_console(sock: RawFd, uid: u32) -> Result<(), Failure> {
+pub(crate) fn setup_console(sock: RawFd, uid: u32) -> Result<(), Failure> {
     use rustix::pty::{OpenptFlags, openpt, ptsname, unlockpt};
     let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)
         .map_err(|e| Failure::runtime(format!("open /dev/ptmx: {e}")))?;

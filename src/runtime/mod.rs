@@ -13,9 +13,12 @@
 //! pty master, "ready" (create mode), or an error with its exit code; the socket is
 //! close-on-exec, so its end of stream means the exec succeeded.
 //!
-//! User namespaces are not implemented yet. They fit this shape: clone with
-//! CLONE_NEWUSER, init blocks on the sync socket until the parent has written
-//! uid_map/gid_map, then continues as today.
+//! User namespaces: with a `user` namespace in the spec, init is cloned with
+//! CLONE_NEWUSER and waits on the sync socket (after joining its cgroup with the caller's
+//! ids) until the parent has written uid_map/gid_map from the spec's mappings (directly as
+//! root, through newuidmap/newgidmap otherwise); it then becomes the namespace's root and
+//! continues as without one. The root filesystem and bind-mount sources must be reachable
+//! by the mapped root's host ids.
 //!
 //! # API
 //!
@@ -24,14 +27,20 @@
 //!   forwards signals / relays the pty.
 //! - runc-style lifecycle (`barge oci`): [`create`], [`start`], [`state`], [`kill`],
 //!   [`delete`], [`list`], all keyed by a state root directory and the container id.
+//! - Another process in a running container: [`exec`] (or [`exec_spawn`] to wait
+//!   yourself), with [`ExecOptions`]; see the `exec` module for how it enters safely.
+//! - `--init` ([`RunOptions::init`]): barge's own PID 1, see the `pid1` module.
 //!
 //! Exit codes follow Docker: the container's own code, 128+N when killed by signal N,
 //! 126/127 (as [`RuntimeError::Exec`]) when the program cannot be executed or found.
 
 mod cgroups;
 mod container;
+mod devices;
 mod error;
+mod exec;
 mod init;
+mod pid1;
 mod process;
 mod rootfs;
 mod seccomp;
@@ -45,6 +54,7 @@ pub use container::{
     Console, Container, SpawnOptions, create, delete, kill, list, start, state, wait_status,
 };
 pub use error::RuntimeError;
+pub use exec::{ExecOptions, ExecProcess, exec, exec_spawn};
 pub use state::{State, Status};
 
 /// A filesystem to mount onto the spec's root path inside the container's mount namespace
@@ -82,6 +92,13 @@ pub struct RunOptions {
     /// Directory for the container's runtime files (state.json); created if missing and
     /// removed when the container has exited.
     pub state_dir: PathBuf,
+    /// barge's own init as PID 1 (`--init`): it reaps zombies and forwards signals.
+    pub init: bool,
+    /// Forward the signals barge receives to the container (`--sig-proxy`, default true).
+    /// When false they are not forwarded; SIGINT, SIGTERM, SIGHUP and SIGQUIT still end
+    /// barge, which cannot leave a foreground container behind: it kills the container
+    /// and reports 128+N for the signal N it received. Other signals are ignored.
+    pub sig_proxy: bool,
 }
 
 /// How the container's init ended.

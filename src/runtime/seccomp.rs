@@ -150,11 +150,30 @@ const SECCOMP_FILTER_FLAG_TSYNC: libc::c_ulong = 1;
 const SECCOMP_FILTER_FLAG_LOG: libc::c_ulong = 2;
 const SECCOMP_FILTER_FLAG_SPEC_ALLOW: libc::c_ulong = 4;
 
+/// How many compiled filters the cache keeps. A host runs few distinct profiles (Docker's
+/// default, with a handful of capability variants, and the odd custom one); beyond that the
+/// least recently used are removed.
+const CACHE_KEEP: usize = 16;
+/// Cache files start with this, then the SHA-256 of the BPF that follows.
+const CACHE_MAGIC: &[u8; 8] = b"bargeBPF";
+/// A temporary file older than this was left by a killed writer.
+const STALE_TMP: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Compiles the profile to BPF, through a cache in `cache_dir` keyed by the profile's JSON.
 ///
 /// libseccomp needs about 15 ms of CPU to compile Docker's profile for three
 /// architectures: as much as the whole rest of a container start. Loading the cached BPF
 /// takes microseconds, and every container that uses the default profile hits the cache.
+///
+/// The cache (`<state root>/.seccomp-cache/<key>.bpf`) stays small and trustworthy:
+/// - the key is the SHA-256 of the profile's JSON, libseccomp's version and the machine's
+///   architecture, so a changed profile or library never reuses an old filter;
+/// - a file holds a magic, the SHA-256 of the BPF and the BPF; one that does not verify
+///   (truncated, corrupt) is removed and the profile compiled again;
+/// - files are written to a temporary name and renamed, so readers see whole files only;
+/// - the directory is 0700 (it lives in root's or the user's own runtime directory);
+/// - a hit refreshes the file's mtime; after each write the newest `CACHE_KEEP` files are
+///   kept and older ones removed, with temporary files left by killed writers.
 pub(crate) fn compile(s: &LinuxSeccomp, cache_dir: Option<&Path>) -> Result<Compiled> {
     use sha2::Digest;
     let mut flags = 0;
@@ -179,9 +198,7 @@ pub(crate) fn compile(s: &LinuxSeccomp, cache_dir: Option<&Path>) -> Result<Comp
     let key = hex::encode(h.finalize());
     let cached = cache_dir.map(|d| d.join(format!("{key}.bpf")));
     if let Some(p) = &cached
-        && let Ok(bpf) = fs::read(p)
-        && !bpf.is_empty()
-        && bpf.len() % 8 == 0
+        && let Some(bpf) = read_cached(p)
     {
         return Ok(Compiled { flags, bpf });
     }
@@ -196,14 +213,85 @@ pub(crate) fn compile(s: &LinuxSeccomp, cache_dir: Option<&Path>) -> Result<Comp
         .and_then(|_| tmp.read_to_end(&mut bpf))
         .map_err(|e| RuntimeError::sys("read compiled seccomp filter", e))?;
     if let (Some(dir), Some(p)) = (cache_dir, &cached) {
-        // Best effort, and atomic: a reader sees a whole filter or none.
-        let _ = fs::create_dir_all(dir);
-        let t = dir.join(format!(".{key}.{}", std::process::id()));
-        if fs::write(&t, &bpf).is_ok() && fs::rename(&t, p).is_err() {
-            let _ = fs::remove_file(&t);
-        }
+        // Best effort: a cache that cannot be written only costs the next start time.
+        write_cached(dir, p, &key, &bpf);
+        prune_cache(dir, CACHE_KEEP);
     }
     Ok(Compiled { flags, bpf })
+}
+
+/// The BPF in a cache file, if the file is complete and intact. A bad file is removed.
+fn read_cached(p: &Path) -> Option<Vec<u8>> {
+    use sha2::Digest;
+    let data = fs::read(p).ok()?;
+    let ok = data.len() > 40
+        && data[..8] == CACHE_MAGIC[..]
+        && (data.len() - 40) % 8 == 0
+        && sha2::Sha256::digest(&data[40..])[..] == data[8..40];
+    if !ok {
+        let _ = fs::remove_file(p);
+        return None;
+    }
+    // Recently used: pruning removes the least recently used files first.
+    if let Ok(f) = fs::File::options().append(true).open(p) {
+        let _ = f.set_modified(std::time::SystemTime::now());
+    }
+    Some(data[40..].to_vec())
+}
+
+fn write_cached(dir: &Path, p: &Path, key: &str, bpf: &[u8]) {
+    use sha2::Digest;
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let _ = fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir);
+    let t = dir.join(format!(".{key}.{}.tmp", std::process::id()));
+    let mut data = Vec::with_capacity(40 + bpf.len());
+    data.extend_from_slice(CACHE_MAGIC);
+    data.extend_from_slice(&sha2::Sha256::digest(bpf));
+    data.extend_from_slice(bpf);
+    let written = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&t)
+        .and_then(|mut f| f.write_all(&data));
+    if written.is_err() || fs::rename(&t, p).is_err() {
+        let _ = fs::remove_file(&t);
+    }
+}
+
+/// Keeps the `keep` most recently used filters and removes the rest, and temporary files
+/// older than a minute (those of live writers are younger).
+fn prune_cache(dir: &Path, keep: usize) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    let mut files = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let Ok(mtime) = e.metadata().and_then(|m| m.modified()) else {
+            continue;
+        };
+        if name.starts_with('.') {
+            if now.duration_since(mtime).unwrap_or_default() > STALE_TMP {
+                let _ = fs::remove_file(e.path());
+            }
+        } else if name.ends_with(".bpf") {
+            files.push((mtime, e.path()));
+        }
+    }
+    if files.len() > keep {
+        files.sort_by_key(|f| std::cmp::Reverse(f.0));
+        for (_, p) in &files[keep..] {
+            let _ = fs::remove_file(p);
+        }
+    }
 }
 
 #[repr(C)]
@@ -235,4 +323,98 @@ pub(crate) fn load(c: &Compiled) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oci_spec::runtime::{LinuxSeccompBuilder, LinuxSyscallBuilder};
+    use std::time::{Duration, SystemTime};
+
+    fn profile(name: &str) -> LinuxSeccomp {
+        LinuxSeccompBuilder::default()
+            .default_action(LinuxSeccompAction::ScmpActAllow)
+            .syscalls(vec![
+                LinuxSyscallBuilder::default()
+                    .names(vec![name.to_owned()])
+                    .action(LinuxSeccompAction::ScmpActErrno)
+                    .build()
+                    .unwrap(),
+            ])
+            .build()
+            .unwrap()
+    }
+
+    fn bpf_files(dir: &Path) -> Vec<std::path::PathBuf> {
+        fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "bpf"))
+            .collect()
+    }
+
+    #[test]
+    fn cache_verifies_and_repairs_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("cache");
+        let first = compile(&profile("mkdirat"), Some(&dir)).unwrap();
+        let files = bpf_files(&dir);
+        assert_eq!(files.len(), 1);
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        let again = compile(&profile("mkdirat"), Some(&dir)).unwrap();
+        assert_eq!(first.bpf, again.bpf);
+        // A corrupt file is not used, and is replaced by a good one.
+        let mut data = fs::read(&files[0]).unwrap();
+        let last = data.len() - 1;
+        data[last] ^= 0xff;
+        fs::write(&files[0], &data).unwrap();
+        assert!(read_cached(&files[0]).is_none());
+        assert!(!files[0].exists());
+        let repaired = compile(&profile("mkdirat"), Some(&dir)).unwrap();
+        assert_eq!(repaired.bpf, first.bpf);
+        assert!(read_cached(&files[0]).is_some());
+        // Truncated to a whole number of instructions: still caught by the digest.
+        let data = fs::read(&files[0]).unwrap();
+        fs::write(&files[0], &data[..data.len() - 8]).unwrap();
+        assert!(read_cached(&files[0]).is_none());
+    }
+
+    #[test]
+    fn cache_keeps_the_newest_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let old = SystemTime::now() - Duration::from_secs(3600);
+        for i in 0..CACHE_KEEP + 5 {
+            let p = dir.join(format!("{i:02}.bpf"));
+            fs::write(&p, b"x").unwrap();
+            let f = fs::File::options().append(true).open(&p).unwrap();
+            f.set_modified(old + Duration::from_secs(i as u64)).unwrap();
+        }
+        let stale = dir.join(".abc.1.tmp");
+        fs::write(&stale, b"x").unwrap();
+        fs::File::options()
+            .append(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let fresh = dir.join(".def.2.tmp");
+        fs::write(&fresh, b"x").unwrap();
+        // One more compile writes a file and prunes.
+        compile(&profile("mkdirat"), Some(dir)).unwrap();
+        let left = bpf_files(dir);
+        assert_eq!(left.len(), CACHE_KEEP);
+        // The oldest went; the newest stayed.
+        for i in 0..6 {
+            assert!(!dir.join(format!("{i:02}.bpf")).exists(), "{i}");
+        }
+        assert!(dir.join(format!("{:02}.bpf", CACHE_KEEP + 4)).exists());
+        assert!(!stale.exists());
+        assert!(fresh.exists());
+    }
 }

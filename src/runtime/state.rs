@@ -1,6 +1,6 @@
 //! What the runtime records about a container on disk, in its state directory:
-//! `state.json` (written once at create, by temp file + rename) and `exec.fifo` (exists
-//! while init waits for `start`).
+//! `state.json` (written once at create, by temp file + rename), `spec.json` (the spec it
+//! was created from, for `exec`) and `exec.fifo` (exists while init waits for `start`).
 
 use std::collections::HashMap;
 use std::fs;
@@ -15,6 +15,8 @@ use super::sys;
 
 pub(crate) const STATE_FILE: &str = "state.json";
 pub(crate) const FIFO: &str = "exec.fifo";
+/// The container's spec, for `exec`.
+pub(crate) const SPEC_FILE: &str = "spec.json";
 
 /// A container's lifecycle status, as the OCI runtime spec names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

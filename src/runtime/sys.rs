@@ -248,3 +248,45 @@ pub(crate) fn process_start_time(pid: i32) -> Option<u64> {
     }
     fields.nth(18)?.parse().ok()
 }
+
+/// struct ifreq with the flags member of its union (SIOCGIFFLAGS / SIOCSIFFLAGS).
+#[repr(C)]
+struct IfreqFlags {
+    name: [u8; libc::IFNAMSIZ],
+    flags: libc::c_short,
+    _pad: [u8; 22],
+}
+
+/// Sets the loopback interface of the current network namespace up, as Docker's `none`
+/// network has it: a new namespace starts with `lo` down, and programs that talk to
+/// 127.0.0.1 (databases, test servers) would fail with ENETUNREACH.
+pub(crate) fn loopback_up() -> io::Result<()> {
+    // SAFETY: socket(2) with constant arguments; the descriptor is owned at once.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a new descriptor that nothing else owns.
+    let sock = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut req = IfreqFlags {
+        name: [0; libc::IFNAMSIZ],
+        flags: 0,
+        _pad: [0; 22],
+    };
+    req.name[..2].copy_from_slice(b"lo");
+    // SAFETY: `req` is a valid, NUL-terminated ifreq the kernel reads and writes in place.
+    if unsafe { libc::ioctl(fd_of(&sock), libc::SIOCGIFFLAGS, &mut req) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    req.flags |= libc::IFF_UP as libc::c_short;
+    // SAFETY: as above.
+    if unsafe { libc::ioctl(fd_of(&sock), libc::SIOCSIFFLAGS, &req) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+fn fd_of(fd: &OwnedFd) -> RawFd {
+    use std::os::fd::AsRawFd;
+    fd.as_raw_fd()
+}

@@ -35,6 +35,8 @@ pub struct DetachedOptions {
     pub log_max_size: Option<u64>,
     /// How many files to keep, the current one included (`--log-opt max-file`).
     pub log_max_files: u32,
+    /// Run barge's built-in init as PID 1 (`--init`).
+    pub init: bool,
 }
 
 /// What happened, for the caller to record.
@@ -123,6 +125,7 @@ pub fn supervise(
         state_dir: opts.state_dir,
         wait_for_start: false,
         die_with_parent: true,
+        init: opts.init,
     });
     // Our own stdio goes back to /dev/null: only the container holds the pipes' write ends.
     for target in 0..3 {
@@ -249,18 +252,25 @@ pub fn supervise(
 fn shed_memory() {
     // SAFETY: malloc_trim only releases free heap memory.
     unsafe { libc::malloc_trim(0) };
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else { return };
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return;
+    };
     for line in maps.lines() {
         let mut f = line.split_whitespace();
-        let (Some(range), Some(perms)) = (f.next(), f.next()) else { continue };
+        let (Some(range), Some(perms)) = (f.next(), f.next()) else {
+            continue;
+        };
         let path = f.nth(3).unwrap_or("");
         // Only executable, private, file-backed mappings: never written (W^X), so their
         // pages are always identical to the file. Writable or relocated data is left alone.
         if perms != "r-xp" || !path.starts_with('/') {
             continue;
         }
-        let Some((a, b)) = range.split_once('-') else { continue };
-        let (Ok(start), Ok(end)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16)) else {
+        let Some((a, b)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(start), Ok(end)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16))
+        else {
             continue;
         };
         // SAFETY: the range is a whole mapping of this process taken from /proc/self/maps;

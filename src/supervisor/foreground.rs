@@ -69,10 +69,12 @@ fn supervise(opts: RunOptions, mask: &SigSet) -> Result<ExitOutcome, RuntimeErro
         state_dir: opts.state_dir,
         wait_for_start: false,
         die_with_parent: true,
+        init: opts.init,
     })?;
+    let proxy = opts.sig_proxy;
     let status = match (opts.stdio, c.take_pty()) {
-        (Stdio::Pty { stdin }, Some(master)) => relay_pty(&c, &sfd, master, stdin),
-        _ => forward_signals(&c, &sfd),
+        (Stdio::Pty { stdin }, Some(master)) => relay_pty(&c, &sfd, master, stdin, proxy),
+        _ => forward_signals(&c, &sfd, proxy),
     };
     match status {
         Ok(s) => Ok(c.finish(s)),
@@ -90,7 +92,15 @@ fn supervise(opts: RunOptions, mask: &SigSet) -> Result<ExitOutcome, RuntimeErro
 }
 
 /// Handles pending signals; returns init's status once it has exited.
-fn drain_signals(c: &Container, sfd: &SignalFd) -> Result<Option<ExitStatus>, RuntimeError> {
+///
+/// Without `proxy`, signals are not passed on. The terminating ones still end barge, as
+/// they would any program that does not handle them; since a foreground container cannot
+/// outlive barge, it is killed first and the status reported is that of barge's signal.
+fn drain_signals(
+    c: &Container,
+    sfd: &SignalFd,
+    proxy: bool,
+) -> Result<Option<ExitStatus>, RuntimeError> {
     let mut exited = None;
     while let Some(info) = sfd
         .read_signal()
@@ -103,9 +113,16 @@ fn drain_signals(c: &Container, sfd: &SignalFd) -> Result<Option<ExitStatus>, Ru
             {
                 exited = Some(s);
             }
-        } else if sig != libc::SIGWINCH {
+        } else if sig == libc::SIGWINCH {
+            // Resizing is the pty relay's business, never the container's signal.
+        } else if proxy {
             // SAFETY: kill has no memory-safety requirements.
             unsafe { libc::kill(c.pid(), sig) };
+        } else if [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT].contains(&sig) {
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(c.pid(), libc::SIGKILL) };
+            wait_status(c.pid(), false).map_err(|e| RuntimeError::sys("waitpid", e))?;
+            return Ok(Some(ExitStatus::Signal(sig)));
         }
     }
     Ok(exited)
@@ -124,7 +141,7 @@ fn reap_if_exited(c: &Container) -> Result<Option<ExitStatus>, RuntimeError> {
     wait_status(c.pid(), true).map_err(|e| RuntimeError::sys("waitpid", e))
 }
 
-fn forward_signals(c: &Container, sfd: &SignalFd) -> Result<ExitStatus, RuntimeError> {
+fn forward_signals(c: &Container, sfd: &SignalFd, proxy: bool) -> Result<ExitStatus, RuntimeError> {
     let pidfd = exit_fd(c)?;
     loop {
         if let Some(s) = reap_if_exited(c)? {
@@ -138,7 +155,7 @@ fn forward_signals(c: &Container, sfd: &SignalFd) -> Result<ExitStatus, RuntimeE
             Err(nix::errno::Errno::EINTR) => continue,
             r => r.map_err(|e| RuntimeError::sys("poll", e))?,
         };
-        if let Some(s) = drain_signals(c, sfd)? {
+        if let Some(s) = drain_signals(c, sfd, proxy)? {
             return Ok(s);
         }
     }
@@ -202,6 +219,7 @@ fn relay_pty(
     sfd: &SignalFd,
     master: OwnedFd,
     attach_stdin: bool,
+    proxy: bool,
 ) -> Result<ExitStatus, RuntimeError> {
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
@@ -271,7 +289,7 @@ fn relay_pty(
         if ready[0] {
             // Any signal may be SIGWINCH; re-reading the size is cheap.
             copy_winsize(size_src, master.as_fd());
-            exited = drain_signals(c, sfd)?;
+            exited = drain_signals(c, sfd, proxy)?;
         }
         if exited.is_none() && ready[1] {
             exited = reap_if_exited(c)?;

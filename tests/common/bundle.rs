@@ -118,6 +118,7 @@ pub fn cgroup_left(id: &str) -> Vec<PathBuf> {
         "/sys/fs/cgroup/memory",
         "/sys/fs/cgroup/pids",
         "/sys/fs/cgroup/cpu",
+        "/sys/fs/cgroup/devices",
     ] {
         let p = Path::new(base).join("barge").join(id);
         if p.exists() {
