@@ -28,6 +28,9 @@ _barge() {
             barge,create)
                 cmd="barge__subcmd__create"
                 ;;
+            barge,exec)
+                cmd="barge__subcmd__exec"
+                ;;
             barge,history)
                 cmd="barge__subcmd__history"
                 ;;
@@ -197,7 +200,7 @@ _barge() {
 
     case "${cmd}" in
         barge)
-            opts="-h -V --root --debug --help --version import load run create start stop kill restart rm ps logs wait rename top container images image rmi tag inspect history save volume system oci __supervise __generate"
+            opts="-h -V --root --debug --help --version import load run create start stop kill restart rm ps exec logs wait rename top container images image rmi tag inspect history save volume system oci __supervise __generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -499,6 +502,48 @@ _barge() {
                     ;;
                 --sig-proxy)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        barge__subcmd__exec)
+            opts="-d -i -t -e -u -w -h -V --detach --interactive --tty --env --user --workdir --root --debug --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --workdir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --root)

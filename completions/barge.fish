@@ -38,6 +38,7 @@ complete -c barge -n "__fish_barge_needs_command" -f -a "kill" -d 'Send a signal
 complete -c barge -n "__fish_barge_needs_command" -f -a "restart" -d 'Restart containers'
 complete -c barge -n "__fish_barge_needs_command" -f -a "rm" -d 'Remove containers'
 complete -c barge -n "__fish_barge_needs_command" -f -a "ps" -d 'List containers'
+complete -c barge -n "__fish_barge_needs_command" -f -a "exec" -d 'Run a command in a running container'
 complete -c barge -n "__fish_barge_needs_command" -f -a "logs" -d 'Show a container\'s output'
 complete -c barge -n "__fish_barge_needs_command" -f -a "wait" -d 'Wait for containers to stop, then print their exit codes'
 complete -c barge -n "__fish_barge_needs_command" -f -a "rename" -d 'Rename a container'
@@ -192,6 +193,16 @@ complete -c barge -n "__fish_barge_using_subcommand ps" -l no-trunc -d 'Don\'t t
 complete -c barge -n "__fish_barge_using_subcommand ps" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand ps" -s h -l help -d 'Print help'
 complete -c barge -n "__fish_barge_using_subcommand ps" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand exec" -s e -l env -d 'Set environment variables' -r
+complete -c barge -n "__fish_barge_using_subcommand exec" -s u -l user -d 'Username or UID (format: name|uid[:group|gid])' -r
+complete -c barge -n "__fish_barge_using_subcommand exec" -s w -l workdir -d 'Working directory inside the container' -r
+complete -c barge -n "__fish_barge_using_subcommand exec" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand exec" -s d -l detach -d 'Detached: start the command and return'
+complete -c barge -n "__fish_barge_using_subcommand exec" -s i -l interactive -d 'Keep STDIN open'
+complete -c barge -n "__fish_barge_using_subcommand exec" -s t -l tty -d 'Allocate a pseudo-TTY'
+complete -c barge -n "__fish_barge_using_subcommand exec" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand exec" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand exec" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand logs" -s n -l tail -d 'Number of lines from the end ("all" for everything)' -r
 complete -c barge -n "__fish_barge_using_subcommand logs" -l since -d 'Only lines since a time (RFC 3339) or a duration ago (10m, 1h)' -r
 complete -c barge -n "__fish_barge_using_subcommand logs" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F

@@ -301,3 +301,60 @@ fn create_then_start_and_many_at_once() {
     b.ok(&args);
     assert!(b.ok(&["ps", "-a", "-q"]).is_empty());
 }
+
+#[test]
+fn exec_runs_in_the_container_with_exit_codes() {
+    let Some(b) = setup() else { return };
+    b.ok(&["run", "-d", "--name", "box", "bb:1", "sleep", "60"]);
+    let o = b.run(&["exec", "box", "ps", "-o", "pid,args"]);
+    let ps = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        ps.contains("1 sleep 60"),
+        "exec joins the pid namespace: {ps}"
+    );
+    assert!(
+        o.stderr.is_empty(),
+        "no extra output: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(b.run(&["exec", "box", "true"]).status.code(), Some(0));
+    assert_eq!(
+        b.run(&["exec", "box", "sh", "-c", "exit 5"]).status.code(),
+        Some(5)
+    );
+    let o = b.run(&["exec", "box", "nosuch"]);
+    assert_eq!(o.status.code(), Some(127));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not found"));
+    assert_eq!(
+        b.run(&["exec", "box", "/etc/passwd"]).status.code(),
+        Some(126)
+    );
+    assert_eq!(
+        b.ok(&[
+            "exec",
+            "-u",
+            "daemon",
+            "-w",
+            "/tmp",
+            "-e",
+            "X=7",
+            "box",
+            "sh",
+            "-c",
+            "id -u; pwd; echo $X"
+        ]),
+        "1\n/tmp\n7\n"
+    );
+    let status = b.ok(&["exec", "box", "cat", "/proc/self/status"]);
+    assert!(
+        status.contains("CapEff:\t00000000a80425fb") && status.contains("Seccomp:\t2"),
+        "{status}"
+    );
+    b.ok(&["stop", "-t", "0", "box"]);
+    let o = b.run(&["exec", "box", "true"]);
+    assert_eq!(
+        o.status.code(),
+        Some(125),
+        "exec into a stopped container fails"
+    );
+}

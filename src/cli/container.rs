@@ -855,3 +855,126 @@ pub fn supervise(paths: &Paths, a: SuperviseArgs) -> Result<ExitStatus> {
         backoff = (backoff * 2).min(Duration::from_secs(10));
     }
 }
+
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    pub container: String,
+    /// Command and arguments
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+    /// Detached: start the command and return
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Keep STDIN open
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Set environment variables
+    #[arg(short, long = "env")]
+    pub env: Vec<String>,
+    /// Username or UID (format: name|uid[:group|gid])
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Working directory inside the container
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+}
+
+/// `exec`: run a command in a running container, with the container's namespaces,
+/// cgroup, capabilities, seccomp and limits; exit with its code.
+pub fn exec(paths: &Paths, a: ExecArgs) -> Result<ExitStatus> {
+    use crate::runtime::{Console, ExecOptions};
+    let store = Store::open(&paths.root)?;
+    let c = container::find(&store, &a.container)?;
+    if !container::supervised(&c) {
+        return Err(Error::Conflict(format!(
+            "container {} is not running",
+            c.name
+        )));
+    }
+    let dir = container::container_dir(&store, &c.id);
+    let (_, settings) = container::load_bundle(&dir)?;
+    drop(store);
+    let user = match &a.user {
+        None => None,
+        Some(u) => {
+            // The container's own files first (a user added at run time), then the image's.
+            let mut layers = vec![dir.join("upper")];
+            layers.extend(settings.lowerdirs.iter().cloned());
+            let (uid, gid, extra) = crate::container::spec::resolve_user(&layers, u, &[])?;
+            Some(
+                oci_spec::runtime::UserBuilder::default()
+                    .uid(uid)
+                    .gid(gid)
+                    .additional_gids(extra)
+                    .build()
+                    .map_err(|e| Error::Other(e.to_string()))?,
+            )
+        }
+    };
+    let env = a
+        .env
+        .iter()
+        .filter_map(|kv| {
+            if kv.contains('=') {
+                Some(kv.clone())
+            } else {
+                std::env::var(kv).ok().map(|v| format!("{kv}={v}"))
+            }
+        })
+        .collect();
+    if a.tty && a.interactive && !std::io::IsTerminal::is_terminal(&io::stdin()) {
+        return Err(Error::InvalidArgument(
+            "the input device is not a TTY: drop -t, or run from a terminal".into(),
+        ));
+    }
+    let opts = ExecOptions {
+        args: a.command.clone(),
+        env,
+        cwd: a.workdir.as_ref().map(std::path::PathBuf::from),
+        user,
+        tty: a.tty,
+        console: if a.tty {
+            Console::Parent
+        } else {
+            Console::Inherit
+        },
+        die_with_parent: !a.detach,
+    };
+    let root = container::state_root(paths);
+    let fail = |e: crate::runtime::RuntimeError| -> Result<ExitStatus> {
+        match e {
+            e @ crate::runtime::RuntimeError::Exec { .. } => {
+                ui::error(&e.to_string(), None);
+                Ok(e.exit_code())
+            }
+            e => Err(Error::Other(format!("container {}: {e}", c.name))),
+        }
+    };
+    if a.detach {
+        return match crate::runtime::exec_spawn(&root, &c.id, opts) {
+            Ok(_) => Ok(0),
+            Err(e) => fail(e),
+        };
+    }
+    if a.tty {
+        let mut p = match crate::runtime::exec_spawn(&root, &c.id, opts) {
+            Ok(p) => p,
+            Err(e) => return fail(e),
+        };
+        let master = p
+            .take_pty()
+            .ok_or_else(|| Error::Other("exec: no terminal was created".into()))?;
+        return match supervisor::foreground::relay_terminal(p.pid(), master, a.interactive) {
+            Ok(crate::runtime::ExitStatus::Code(c)) => Ok(c),
+            Ok(crate::runtime::ExitStatus::Signal(s)) => Ok(128 + s),
+            Err(e) => fail(e),
+        };
+    }
+    match crate::runtime::exec(&root, &c.id, opts) {
+        Ok(o) => Ok(o.code()),
+        Err(e) => fail(e),
+    }
+}

@@ -62,6 +62,8 @@ pub enum Command {
     Rm(container::RmArgs),
     /// List containers
     Ps(container::PsArgs),
+    /// Run a command in a running container
+    Exec(container::ExecArgs),
     /// Show a container's output
     Logs(container::LogsArgs),
     /// Wait for containers to stop, then print their exit codes
@@ -176,6 +178,7 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
             container::ps(&paths, a)
         }
         Command::Logs(a) => container::logs(&paths, a),
+        Command::Exec(a) => container::exec(&paths, a),
         Command::Wait(a) => container::wait(&paths, a),
         Command::Rename(a) => container::rename(&paths, a),
         Command::Top(a) => container::top(&paths, a),

@@ -48,6 +48,49 @@ pub fn run_foreground(opts: RunOptions) -> Result<ExitOutcome, RuntimeError> {
     r
 }
 
+/// What the relay loops need of a process: its pid (a container's init, or an exec'd
+/// process), which must be a child of this process.
+trait Pid {
+    fn pid(&self) -> i32;
+}
+
+impl Pid for Container {
+    fn pid(&self) -> i32 {
+        Container::pid(self)
+    }
+}
+
+struct Child(i32);
+
+impl Pid for Child {
+    fn pid(&self) -> i32 {
+        self.0
+    }
+}
+
+/// Relay a terminal between barge's own and `master` for the child `pid` (an exec'd
+/// process) until it exits, forwarding signals; restores the terminal. Returns its status.
+pub fn relay_terminal(
+    pid: i32,
+    master: OwnedFd,
+    attach_stdin: bool,
+) -> Result<ExitStatus, RuntimeError> {
+    let mut mask = SigSet::empty();
+    for s in FORWARDED {
+        mask.add(*s);
+    }
+    mask.add(Signal::SIGCHLD);
+    mask.add(Signal::SIGWINCH);
+    let mut old = SigSet::empty();
+    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old))
+        .map_err(|e| RuntimeError::sys("sigprocmask", e))?;
+    let r = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+        .map_err(|e| RuntimeError::sys("signalfd", e))
+        .and_then(|sfd| relay_pty(&Child(pid), &sfd, master, attach_stdin, true));
+    let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&old), None);
+    r
+}
+
 fn supervise(opts: RunOptions, mask: &SigSet) -> Result<ExitOutcome, RuntimeError> {
     let sfd = SignalFd::with_flags(mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
         .map_err(|e| RuntimeError::sys("signalfd", e))?;
@@ -97,7 +140,7 @@ fn supervise(opts: RunOptions, mask: &SigSet) -> Result<ExitOutcome, RuntimeErro
 /// they would any program that does not handle them; since a foreground container cannot
 /// outlive barge, it is killed first and the status reported is that of barge's signal.
 fn drain_signals(
-    c: &Container,
+    c: &dyn Pid,
     sfd: &SignalFd,
     proxy: bool,
 ) -> Result<Option<ExitStatus>, RuntimeError> {
@@ -130,18 +173,18 @@ fn drain_signals(
 
 /// A pidfd becomes readable when init exits. Unlike SIGCHLD it cannot be consumed by
 /// another thread of this process, which a signalfd would miss.
-fn exit_fd(c: &Container) -> Result<OwnedFd, RuntimeError> {
+fn exit_fd(c: &dyn Pid) -> Result<OwnedFd, RuntimeError> {
     let pid = rustix::process::Pid::from_raw(c.pid())
         .ok_or_else(|| RuntimeError::Init("bad pid".into()))?;
     rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())
         .map_err(|e| RuntimeError::sys("pidfd_open", e))
 }
 
-fn reap_if_exited(c: &Container) -> Result<Option<ExitStatus>, RuntimeError> {
+fn reap_if_exited(c: &dyn Pid) -> Result<Option<ExitStatus>, RuntimeError> {
     wait_status(c.pid(), true).map_err(|e| RuntimeError::sys("waitpid", e))
 }
 
-fn forward_signals(c: &Container, sfd: &SignalFd, proxy: bool) -> Result<ExitStatus, RuntimeError> {
+fn forward_signals(c: &dyn Pid, sfd: &SignalFd, proxy: bool) -> Result<ExitStatus, RuntimeError> {
     let pidfd = exit_fd(c)?;
     loop {
         if let Some(s) = reap_if_exited(c)? {
@@ -215,7 +258,7 @@ fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) -> io::Result<()> {
 }
 
 fn relay_pty(
-    c: &Container,
+    c: &dyn Pid,
     sfd: &SignalFd,
     master: OwnedFd,
     attach_stdin: bool,
