@@ -25,11 +25,17 @@ _barge() {
             barge,container)
                 cmd="barge__subcmd__container"
                 ;;
+            barge,cp)
+                cmd="barge__subcmd__cp"
+                ;;
             barge,create)
                 cmd="barge__subcmd__create"
                 ;;
             barge,exec)
                 cmd="barge__subcmd__exec"
+                ;;
+            barge,export)
+                cmd="barge__subcmd__export"
                 ;;
             barge,history)
                 cmd="barge__subcmd__history"
@@ -200,7 +206,7 @@ _barge() {
 
     case "${cmd}" in
         barge)
-            opts="-h -V --root --debug --help --version import load run create start stop kill restart rm ps exec logs wait rename top container images image rmi tag inspect history save volume system oci __supervise __generate"
+            opts="-h -V --root --debug --help --version import load run create start stop kill restart rm ps exec cp export logs wait rename top container images image rmi tag inspect history save volume system oci __supervise __generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -346,6 +352,24 @@ _barge() {
         barge__subcmd__container__subcmd__prune)
             opts="-f -h -V --force --root --debug --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        barge__subcmd__cp)
+            opts="-h -V --root --debug --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -543,6 +567,32 @@ _barge() {
                     return 0
                     ;;
                 -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        barge__subcmd__export)
+            opts="-o -h -V --output --root --debug --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -39,6 +39,8 @@ complete -c barge -n "__fish_barge_needs_command" -f -a "restart" -d 'Restart co
 complete -c barge -n "__fish_barge_needs_command" -f -a "rm" -d 'Remove containers'
 complete -c barge -n "__fish_barge_needs_command" -f -a "ps" -d 'List containers'
 complete -c barge -n "__fish_barge_needs_command" -f -a "exec" -d 'Run a command in a running container'
+complete -c barge -n "__fish_barge_needs_command" -f -a "cp" -d 'Copy files between a container and the host'
+complete -c barge -n "__fish_barge_needs_command" -f -a "export" -d 'Write a container\'s filesystem as a tar archive'
 complete -c barge -n "__fish_barge_needs_command" -f -a "logs" -d 'Show a container\'s output'
 complete -c barge -n "__fish_barge_needs_command" -f -a "wait" -d 'Wait for containers to stop, then print their exit codes'
 complete -c barge -n "__fish_barge_needs_command" -f -a "rename" -d 'Rename a container'
@@ -203,6 +205,15 @@ complete -c barge -n "__fish_barge_using_subcommand exec" -s t -l tty -d 'Alloca
 complete -c barge -n "__fish_barge_using_subcommand exec" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c barge -n "__fish_barge_using_subcommand exec" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand cp" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand cp" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand cp" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand cp" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand export" -s o -l output -d 'Write to FILE instead of standard output' -r
+complete -c barge -n "__fish_barge_using_subcommand export" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand export" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand export" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand export" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand logs" -s n -l tail -d 'Number of lines from the end ("all" for everything)' -r
 complete -c barge -n "__fish_barge_using_subcommand logs" -l since -d 'Only lines since a time (RFC 3339) or a duration ago (10m, 1h)' -r
 complete -c barge -n "__fish_barge_using_subcommand logs" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F

@@ -358,3 +358,67 @@ fn exec_runs_in_the_container_with_exit_codes() {
         "exec into a stopped container fails"
     );
 }
+
+#[test]
+fn cp_and_export_stay_inside_the_container() {
+    let Some(b) = setup() else { return };
+    let canary = b.dir.path().join("canary");
+    std::fs::create_dir(&canary).unwrap();
+    let canary_s = canary.display().to_string();
+    let script = format!(
+        "mkdir -p /data {canary_s}; echo inside > /data/x; ln -s {canary_s} /data/out; ln -s ../../../../.. /data/up; sleep 60"
+    );
+    b.ok(&["run", "-d", "--name", "cpx", "bb:1", "sh", "-c", &script]);
+    std::thread::sleep(Duration::from_millis(300));
+    // Out of a running container.
+    let dest = b.dir.path().join("got");
+    b.ok(&["cp", "cpx:/data", dest.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(dest.join("x")).unwrap(), "inside\n");
+    assert!(
+        std::fs::symlink_metadata(dest.join("out"))
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "symlinks stay links"
+    );
+    // In, through symlinks that point outside: everything lands inside the container.
+    let src = b.dir.path().join("payload");
+    std::fs::write(&src, b"payload").unwrap();
+    b.ok(&["cp", src.to_str().unwrap(), "cpx:/data/out/"]);
+    b.ok(&["cp", src.to_str().unwrap(), "cpx:/data/up/tmp/"]);
+    b.fails(&["cp", src.to_str().unwrap(), "cpx:/nonexistent/dir/"]);
+    assert_eq!(
+        std::fs::read_dir(&canary).unwrap().count(),
+        0,
+        "nothing written outside"
+    );
+    assert_eq!(
+        b.ok(&["exec", "cpx", "cat", &format!("{canary_s}/payload")]),
+        "payload"
+    );
+    assert_eq!(b.ok(&["exec", "cpx", "cat", "/tmp/payload"]), "payload");
+    // A stopped container too.
+    b.ok(&["stop", "-t", "0", "cpx"]);
+    let x2 = b.dir.path().join("x2");
+    b.ok(&["cp", "cpx:/data/x", x2.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&x2).unwrap(), "inside\n");
+    b.ok(&["cp", src.to_str().unwrap(), "cpx:/root/p"]);
+    let o = b.cmd().args(["export", "cpx"]).output().unwrap();
+    assert!(o.status.success());
+    let names: Vec<String> = tar::Archive::new(o.stdout.as_slice())
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    assert!(names.iter().any(|n| n == "bin/busybox"), "{names:?}");
+    assert!(
+        names.iter().any(|n| n == "root/p"),
+        "copied-in file is exported"
+    );
+    assert!(names.iter().any(|n| n == "data/x"));
+    let mnt = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(
+        !mnt.contains(b.root().to_str().unwrap()),
+        "no mount left on the host"
+    );
+}

@@ -978,3 +978,114 @@ pub fn exec(paths: &Paths, a: ExecArgs) -> Result<ExitStatus> {
         Err(e) => fail(e),
     }
 }
+
+#[derive(Args, Debug)]
+pub struct CpArgs {
+    /// CONTAINER:SRC_PATH or a host path
+    pub src: String,
+    /// CONTAINER:DEST_PATH or a host path ("-" writes a tar to stdout)
+    pub dest: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    pub container: String,
+    /// Write to FILE instead of standard output
+    #[arg(short, long)]
+    pub output: Option<String>,
+}
+
+fn split_container_path(s: &str) -> Option<(&str, &str)> {
+    // `name:/path`; a host path with a colon must start with / or . (as Docker requires).
+    if s.starts_with('/') || s.starts_with('.') {
+        return None;
+    }
+    s.split_once(':')
+}
+
+/// Run `work` on the container's root filesystem (see runtime::with_rootfs).
+fn with_container_root(
+    paths: &Paths,
+    key: &str,
+    work: &mut dyn FnMut(std::os::fd::BorrowedFd<'_>) -> std::result::Result<(), String>,
+) -> Result<()> {
+    let store = Store::open(&paths.root)?;
+    let c = container::find(&store, key)?;
+    let dir = container::container_dir(&store, &c.id);
+    let (_, settings) = container::load_bundle(&dir)?;
+    let running = container::supervised(&c);
+    drop(store);
+    let state_root = container::state_root(paths);
+    crate::runtime::with_rootfs(
+        running.then_some((state_root.as_path(), c.id.as_str())),
+        &settings.rootfs_mount(&dir),
+        &dir.join("rootfs"),
+        work,
+    )
+    .map_err(|e| Error::Other(format!("container {}: {e}", c.name)))
+}
+
+pub fn cp(paths: &Paths, a: CpArgs) -> Result<ExitStatus> {
+    match (split_container_path(&a.src), split_container_path(&a.dest)) {
+        (Some((ctr, src)), None) => {
+            let src = std::path::PathBuf::from(src);
+            if a.dest == "-" {
+                let mut out = io::BufWriter::new(io::stdout().lock());
+                with_container_root(paths, ctr, &mut |root| {
+                    crate::container::fs::tar_out(root, &src, &mut out).map_err(|e| format!("{}: {e}", src.display()))
+                })?;
+                out.flush().at("stdout")?;
+            } else {
+                let dest = std::path::PathBuf::from(&a.dest);
+                with_container_root(paths, ctr, &mut |root| {
+                    crate::container::fs::copy_out(root, &src, &dest).map_err(|e| format!("{}: {e}", src.display()))
+                })?;
+            }
+            Ok(0)
+        }
+        (None, Some((ctr, dest))) => {
+            let src = std::path::PathBuf::from(&a.src);
+            let dest = std::path::PathBuf::from(dest);
+            if !src.exists() {
+                return Err(Error::InvalidArgument(format!("no such file or directory: {}", src.display())));
+            }
+            with_container_root(paths, ctr, &mut |root| crate::container::fs::copy_in(root, &src, &dest))?;
+            Ok(0)
+        }
+        _ => Err(Error::InvalidArgument(
+            "cp needs exactly one side as CONTAINER:PATH (copying between containers is not supported)".into(),
+        )),
+    }
+}
+
+pub fn export(paths: &Paths, a: ExportArgs) -> Result<ExitStatus> {
+    let write = |out: &mut dyn Write| -> Result<()> {
+        with_container_root(paths, &a.container, &mut |root| {
+            crate::container::fs::tar_out(root, std::path::Path::new("/"), out)
+                .map_err(|e| e.to_string())
+        })
+    };
+    match a.output.as_deref() {
+        None | Some("-") => {
+            if std::io::IsTerminal::is_terminal(&io::stdout()) {
+                return Err(Error::InvalidArgument(
+                    "refusing to write an archive to a terminal: use -o FILE or redirect".into(),
+                ));
+            }
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            write(&mut out)?;
+            out.flush().at("stdout")?;
+        }
+        Some(path) => {
+            let tmp = format!("{path}.barge-tmp-{}", std::process::id());
+            let mut f = io::BufWriter::new(std::fs::File::create(&tmp).at(&tmp)?);
+            let r = write(&mut f).and_then(|_| f.flush().at(&tmp));
+            if r.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            r?;
+            std::fs::rename(&tmp, path).at(path)?;
+        }
+    }
+    Ok(0)
+}

@@ -64,6 +64,10 @@ pub enum Command {
     Ps(container::PsArgs),
     /// Run a command in a running container
     Exec(container::ExecArgs),
+    /// Copy files between a container and the host
+    Cp(container::CpArgs),
+    /// Write a container's filesystem as a tar archive
+    Export(container::ExportArgs),
     /// Show a container's output
     Logs(container::LogsArgs),
     /// Wait for containers to stop, then print their exit codes
@@ -179,6 +183,8 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         }
         Command::Logs(a) => container::logs(&paths, a),
         Command::Exec(a) => container::exec(&paths, a),
+        Command::Cp(a) => container::cp(&paths, a),
+        Command::Export(a) => container::export(&paths, a),
         Command::Wait(a) => container::wait(&paths, a),
         Command::Rename(a) => container::rename(&paths, a),
         Command::Top(a) => container::top(&paths, a),

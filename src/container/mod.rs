@@ -6,6 +6,7 @@
 //! state (the init's pid, cgroup) lives in `<run>/containers/<id>/`, owned by runtime/.
 
 pub mod defaults;
+pub mod fs;
 pub mod spec;
 
 use std::path::{Path, PathBuf};

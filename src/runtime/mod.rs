@@ -34,6 +34,7 @@
 //! Exit codes follow Docker: the container's own code, 128+N when killed by signal N,
 //! 126/127 (as [`RuntimeError::Exec`]) when the program cannot be executed or found.
 
+mod access;
 mod cgroups;
 mod container;
 mod devices;
@@ -49,6 +50,7 @@ mod sys;
 
 use std::path::PathBuf;
 
+pub use access::with_rootfs;
 pub use cgroups::{Cgroup, CgroupVersion, host_version as cgroup_version};
 pub use container::{
     Console, Container, SpawnOptions, create, delete, kill, list, start, state, wait_status,

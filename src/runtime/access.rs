@@ -1,0 +1,125 @@
+//! Reach a container's root filesystem from the host, for `cp` and `export`.
+//!
+//! A running container's root is reached through `/proc/<init>/root` (its mounts as the
+//! container sees them). A stopped container's overlay is mounted in a private mount
+//! namespace of a forked child, which runs the work and exits: the mount never appears on
+//! the host and cannot leak. Either way the work gets a directory fd of the root, and must
+//! resolve every path below it with `openat2(RESOLVE_IN_ROOT)` so that symlinks inside the
+//! container cannot lead outside it.
+
+use std::io::{Read, Write};
+use std::os::fd::{BorrowedFd, OwnedFd};
+use std::path::Path;
+
+use rustix::fs::{Mode, OFlags};
+
+use super::RootfsMount;
+use super::error::{Result, RuntimeError};
+use super::state::Status;
+
+/// Run `work` with a directory fd of the container's root. `running`: the runtime state
+/// root and id of the container when it runs; otherwise `mount` is mounted on
+/// `mountpoint` in a private mount namespace first. Must be called from a single-threaded
+/// process (it may fork).
+pub fn with_rootfs(
+    running: Option<(&Path, &str)>,
+    mount: &RootfsMount,
+    mountpoint: &Path,
+    work: &mut dyn FnMut(BorrowedFd<'_>) -> std::result::Result<(), String>,
+) -> Result<()> {
+    if let Some((root, id)) = running
+        && let Ok((dir, rec)) = super::container::load(root, id)
+        && rec.status(&dir) != Status::Stopped
+    {
+        let proc_root = format!("/proc/{}/root", rec.pid);
+        let fd = rustix::fs::open(
+            &proc_root,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| RuntimeError::sys(format!("open {proc_root}"), e))?;
+        return work(std::os::fd::AsFd::as_fd(&fd)).map_err(RuntimeError::Init);
+    }
+    let (mut rd, wr) = std::io::pipe().map_err(|e| RuntimeError::sys("pipe", e))?;
+    // SAFETY: the caller guarantees a single-threaded process, so the child may run
+    // arbitrary code after fork.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(RuntimeError::sys("fork", std::io::Error::last_os_error()));
+    }
+    if pid == 0 {
+        drop(rd);
+        let mut wr = wr;
+        let msg = match in_private_mount(mount, mountpoint, work) {
+            Ok(()) => String::new(),
+            Err(e) => e,
+        };
+        let _ = wr.write_all(msg.as_bytes());
+        drop(wr);
+        // SAFETY: leave the forked child without running the parent's destructors.
+        unsafe { libc::_exit(if msg.is_empty() { 0 } else { 1 }) };
+    }
+    drop(wr);
+    let mut msg = String::new();
+    let _ = rd.read_to_string(&mut msg);
+    let status =
+        super::container::wait_status(pid, false).map_err(|e| RuntimeError::sys("waitpid", e))?;
+    match status {
+        Some(super::ExitStatus::Code(0)) if msg.is_empty() => Ok(()),
+        _ if !msg.is_empty() => Err(RuntimeError::Init(msg)),
+        other => Err(RuntimeError::Init(format!(
+            "the helper process ended with {other:?}"
+        ))),
+    }
+}
+
+fn in_private_mount(
+    mount: &RootfsMount,
+    mountpoint: &Path,
+    work: &mut dyn FnMut(BorrowedFd<'_>) -> std::result::Result<(), String>,
+) -> std::result::Result<(), String> {
+    // SAFETY: this forked child is single-threaded, so unsharing the mount namespace
+    // affects no other thread.
+    unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNS) }
+        .map_err(|e| format!("unshare: {e}"))?;
+    // Keep our mount from propagating back to the host.
+    rustix::mount::mount_change(
+        "/",
+        rustix::mount::MountPropagationFlags::DOWNSTREAM
+            | rustix::mount::MountPropagationFlags::REC,
+    )
+    .map_err(|e| format!("make / rslave: {e}"))?;
+    let lower: Vec<String> = mount
+        .lowerdirs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let mut data = format!("lowerdir={}", lower.join(":"));
+    if let (Some(u), Some(w)) = (&mount.upperdir, &mount.workdir) {
+        data.push_str(&format!(
+            ",upperdir={},workdir={}",
+            u.display(),
+            w.display()
+        ));
+    }
+    for o in &mount.options {
+        data.push(',');
+        data.push_str(o);
+    }
+    let data = std::ffi::CString::new(data).map_err(|_| "NUL in mount options".to_string())?;
+    rustix::mount::mount(
+        &mount.fstype,
+        mountpoint,
+        &mount.fstype,
+        rustix::mount::MountFlags::empty(),
+        Some(data.as_c_str()),
+    )
+    .map_err(|e| format!("mount {} on {}: {e}", mount.fstype, mountpoint.display()))?;
+    let fd: OwnedFd = rustix::fs::open(
+        mountpoint,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| format!("open {}: {e}", mountpoint.display()))?;
+    work(std::os::fd::AsFd::as_fd(&fd))
+}
