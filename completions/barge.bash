@@ -64,6 +64,9 @@ _barge() {
             barge,oci)
                 cmd="barge__subcmd__oci"
                 ;;
+            barge,pause)
+                cmd="barge__subcmd__pause"
+                ;;
             barge,ps)
                 cmd="barge__subcmd__ps"
                 ;;
@@ -88,6 +91,9 @@ _barge() {
             barge,start)
                 cmd="barge__subcmd__start"
                 ;;
+            barge,stats)
+                cmd="barge__subcmd__stats"
+                ;;
             barge,stop)
                 cmd="barge__subcmd__stop"
                 ;;
@@ -99,6 +105,9 @@ _barge() {
                 ;;
             barge,top)
                 cmd="barge__subcmd__top"
+                ;;
+            barge,unpause)
+                cmd="barge__subcmd__unpause"
                 ;;
             barge,volume)
                 cmd="barge__subcmd__volume"
@@ -206,7 +215,7 @@ _barge() {
 
     case "${cmd}" in
         barge)
-            opts="-h -V --root --debug --help --version import load run create start stop kill restart rm ps exec cp export logs wait rename top container images image rmi tag inspect history save volume system oci __supervise __generate"
+            opts="-h -V --root --debug --help --version import load run create start stop kill restart rm ps exec cp export pause unpause stats logs wait rename top container images image rmi tag inspect history save volume system oci __supervise __generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1373,6 +1382,24 @@ _barge() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        barge__subcmd__pause)
+            opts="-h -V --root --debug --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         barge__subcmd__ps)
             opts="-a -q -n -l -f -h -V --all --quiet --last --latest --no-trunc --filter --format --root --debug --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1697,6 +1724,28 @@ _barge() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        barge__subcmd__stats)
+            opts="-h -V --no-stream --format --root --debug --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         barge__subcmd__stop)
             opts="-t -s -h -V --time --signal --root --debug --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1790,6 +1839,24 @@ _barge() {
             return 0
             ;;
         barge__subcmd__top)
+            opts="-h -V --root --debug --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        barge__subcmd__unpause)
             opts="-h -V --root --debug --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

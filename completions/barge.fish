@@ -41,6 +41,9 @@ complete -c barge -n "__fish_barge_needs_command" -f -a "ps" -d 'List containers
 complete -c barge -n "__fish_barge_needs_command" -f -a "exec" -d 'Run a command in a running container'
 complete -c barge -n "__fish_barge_needs_command" -f -a "cp" -d 'Copy files between a container and the host'
 complete -c barge -n "__fish_barge_needs_command" -f -a "export" -d 'Write a container\'s filesystem as a tar archive'
+complete -c barge -n "__fish_barge_needs_command" -f -a "pause" -d 'Pause all processes of containers (cgroup freezer)'
+complete -c barge -n "__fish_barge_needs_command" -f -a "unpause" -d 'Unpause containers'
+complete -c barge -n "__fish_barge_needs_command" -f -a "stats" -d 'Show CPU, memory and pids use of running containers'
 complete -c barge -n "__fish_barge_needs_command" -f -a "logs" -d 'Show a container\'s output'
 complete -c barge -n "__fish_barge_needs_command" -f -a "wait" -d 'Wait for containers to stop, then print their exit codes'
 complete -c barge -n "__fish_barge_needs_command" -f -a "rename" -d 'Rename a container'
@@ -214,6 +217,20 @@ complete -c barge -n "__fish_barge_using_subcommand export" -l root -d 'Store ro
 complete -c barge -n "__fish_barge_using_subcommand export" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand export" -s h -l help -d 'Print help'
 complete -c barge -n "__fish_barge_using_subcommand export" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand pause" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand pause" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand pause" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand pause" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand unpause" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand unpause" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand unpause" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand unpause" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand stats" -l format -d 'Output: table, json or a Go template' -r
+complete -c barge -n "__fish_barge_using_subcommand stats" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand stats" -l no-stream -d 'Print one sample and exit (barge always does; the flag is accepted for Docker\'s sake)'
+complete -c barge -n "__fish_barge_using_subcommand stats" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand stats" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand stats" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand logs" -s n -l tail -d 'Number of lines from the end ("all" for everything)' -r
 complete -c barge -n "__fish_barge_using_subcommand logs" -l since -d 'Only lines since a time (RFC 3339) or a duration ago (10m, 1h)' -r
 complete -c barge -n "__fish_barge_using_subcommand logs" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F

@@ -422,3 +422,39 @@ fn cp_and_export_stay_inside_the_container() {
         "no mount left on the host"
     );
 }
+
+#[test]
+fn pause_unpause_and_stats() {
+    let Some(b) = setup() else { return };
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "spin",
+        "-m",
+        "64m",
+        "bb:1",
+        "sh",
+        "-c",
+        "while true; do :; done",
+    ]);
+    std::thread::sleep(Duration::from_millis(300));
+    let s = b.ok(&[
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{.Name}} {{.MemUsage}} {{.PIDs}}",
+    ]);
+    assert!(
+        s.starts_with("spin ") && s.contains("/ 64MiB") && s.trim().ends_with(" 1"),
+        "{s}"
+    );
+    b.ok(&["pause", "spin"]);
+    assert_eq!(b.ok(&["ps", "--format", "{{.State}}"]).trim(), "paused");
+    let cpu = b.ok(&["stats", "--no-stream", "--format", "{{.CPUPerc}}"]);
+    assert_eq!(cpu.trim(), "0.00%", "a frozen container uses no CPU");
+    b.fails(&["pause", "spin"]);
+    b.ok(&["unpause", "spin"]);
+    assert_eq!(b.ok(&["ps", "--format", "{{.State}}"]).trim(), "running");
+    b.ok(&["rm", "-f", "spin"]);
+}

@@ -385,8 +385,12 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
                 "Ports": "",
                 "RunningFor": created_since(c.created),
                 "Size": "N/A",
-                "State": container::effective_state(c),
-                "Status": container::status_text(c),
+                "State": if is_paused(paths, c) { "paused" } else { container::effective_state(c) },
+                "Status": if is_paused(paths, c) {
+                    format!("{} (Paused)", container::status_text(c))
+                } else {
+                    container::status_text(c)
+                },
             })
         })
         .collect();
@@ -1087,5 +1091,143 @@ pub fn export(paths: &Paths, a: ExportArgs) -> Result<ExitStatus> {
             std::fs::rename(&tmp, path).at(path)?;
         }
     }
+    Ok(0)
+}
+
+#[derive(Args, Debug)]
+pub struct PauseArgs {
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    /// Containers (default: all running)
+    pub containers: Vec<String>,
+    /// Print one sample and exit (barge always does; the flag is accepted for Docker's sake)
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Output: table, json or a Go template
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+fn set_frozen(paths: &Paths, a: PauseArgs, frozen: bool) -> Result<ExitStatus> {
+    let mut store = Store::open(&paths.root)?;
+    each(&mut store, &a.containers, |_, c| {
+        if !container::supervised(c) {
+            return Err(Error::Conflict(format!(
+                "container {} is not running",
+                c.name
+            )));
+        }
+        let cg = crate::runtime::cgroup(&container::state_root(paths), &c.id)
+            .map_err(|e| Error::Other(format!("container {}: {e}", c.name)))?;
+        if cg.frozen() == frozen {
+            return Err(Error::Conflict(format!(
+                "container {} is {}paused",
+                c.name,
+                if frozen { "already " } else { "not " }
+            )));
+        }
+        cg.freeze(frozen)
+            .map_err(|e| Error::Other(format!("container {}: {e}", c.name)))
+    })
+}
+
+pub fn pause(paths: &Paths, a: PauseArgs) -> Result<ExitStatus> {
+    set_frozen(paths, a, true)
+}
+
+pub fn unpause(paths: &Paths, a: PauseArgs) -> Result<ExitStatus> {
+    set_frozen(paths, a, false)
+}
+
+/// Whether a running container is frozen by `pause`.
+pub fn is_paused(paths: &Paths, c: &ContainerRecord) -> bool {
+    container::supervised(c)
+        && crate::runtime::cgroup(&container::state_root(paths), &c.id).is_ok_and(|cg| cg.frozen())
+}
+
+pub fn stats(paths: &Paths, a: StatsArgs) -> Result<ExitStatus> {
+    let store = Store::open(&paths.root)?;
+    let targets: Vec<ContainerRecord> = if a.containers.is_empty() {
+        store
+            .containers()?
+            .into_iter()
+            .filter(container::supervised)
+            .collect()
+    } else {
+        a.containers
+            .iter()
+            .map(|n| container::find(&store, n))
+            .collect::<Result<_>>()?
+    };
+    let root = container::state_root(paths);
+    let sample = |c: &ContainerRecord| {
+        crate::runtime::cgroup(&root, &c.id)
+            .ok()
+            .map(|cg| cg.usage())
+    };
+    let first: Vec<_> = targets.iter().map(sample).collect();
+    let t0 = std::time::Instant::now();
+    std::thread::sleep(Duration::from_millis(200));
+    let dt = t0.elapsed().as_nanos() as f64;
+    let ncpu = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1) as f64;
+    let total_mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0);
+    let mut rows = Vec::new();
+    for (c, before) in targets.iter().zip(first) {
+        let (mem, limit, cpu, pids) = sample(c).unwrap_or((0, None, 0, 0));
+        let cpu_pct = match before {
+            Some((_, _, cpu0, _)) if cpu >= cpu0 => (cpu - cpu0) as f64 / dt * 100.0,
+            _ => 0.0,
+        };
+        let limit = limit.unwrap_or(total_mem);
+        let mem_pct = if limit > 0 {
+            mem as f64 / limit as f64 * 100.0
+        } else {
+            0.0
+        };
+        let _ = ncpu;
+        rows.push(json!({
+            "BlockIO": "--",
+            "CPUPerc": format!("{cpu_pct:.2}%"),
+            "Container": &c.id[..12],
+            "ID": &c.id[..12],
+            "MemPerc": format!("{mem_pct:.2}%"),
+            "MemUsage": format!("{} / {}", ui::human_size_binary(mem), ui::human_size_binary(limit)),
+            "Name": c.name,
+            "NetIO": "--",
+            "PIDs": pids.to_string(),
+        }));
+    }
+    let columns = [
+        ("CONTAINER ID", "ID"),
+        ("NAME", "Name"),
+        ("CPU %", "CPUPerc"),
+        ("MEM USAGE / LIMIT", "MemUsage"),
+        ("MEM %", "MemPerc"),
+        ("NET I/O", "NetIO"),
+        ("BLOCK I/O", "BlockIO"),
+        ("PIDS", "PIDs"),
+    ];
+    ui::print_rows(
+        &mut out(),
+        &Format::parse(a.format.as_deref()),
+        &columns,
+        &rows,
+    )
+    .at("stdout")?;
     Ok(0)
 }

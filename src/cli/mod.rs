@@ -68,6 +68,12 @@ pub enum Command {
     Cp(container::CpArgs),
     /// Write a container's filesystem as a tar archive
     Export(container::ExportArgs),
+    /// Pause all processes of containers (cgroup freezer)
+    Pause(container::PauseArgs),
+    /// Unpause containers
+    Unpause(container::PauseArgs),
+    /// Show CPU, memory and pids use of running containers
+    Stats(container::StatsArgs),
     /// Show a container's output
     Logs(container::LogsArgs),
     /// Wait for containers to stop, then print their exit codes
@@ -183,6 +189,9 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         }
         Command::Logs(a) => container::logs(&paths, a),
         Command::Exec(a) => container::exec(&paths, a),
+        Command::Pause(a) => container::pause(&paths, a),
+        Command::Unpause(a) => container::unpause(&paths, a),
+        Command::Stats(a) => container::stats(&paths, a),
         Command::Cp(a) => container::cp(&paths, a),
         Command::Export(a) => container::export(&paths, a),
         Command::Wait(a) => container::wait(&paths, a),

@@ -86,7 +86,7 @@ pub struct Cgroup {
 
 /// The v1 controllers barge sets limits through. Others are left to the parent's group, which
 /// saves a mkdir+rmdir per hierarchy on every run.
-const V1_CONTROLLERS: &[&str] = &["memory", "cpu", "pids", "cpuacct"];
+const V1_CONTROLLERS: &[&str] = &["memory", "cpu", "pids", "cpuacct", "freezer"];
 
 /// Turns spec.linux.cgroupsPath (or `/barge/<id>`) into a path relative to a hierarchy root.
 /// A systemd-style `slice:prefix:name` is mapped to `slice/prefix-name.scope`: barge does
@@ -176,6 +176,79 @@ impl Cgroup {
     /// The `cgroup.procs` files a process writes "0" into to join this group.
     pub fn procs_files(&self) -> Vec<PathBuf> {
         self.dirs.iter().map(|d| d.join("cgroup.procs")).collect()
+    }
+
+    /// Freeze (`pause`) or thaw (`unpause`) every process of the group.
+    pub fn freeze(&self, frozen: bool) -> Result<()> {
+        match self.version {
+            CgroupVersion::V2 => self.set("cgroup.freeze", if frozen { "1" } else { "0" }),
+            CgroupVersion::V1 => {
+                self.set("freezer.state", if frozen { "FROZEN" } else { "THAWED" })?;
+                // The kernel freezes asynchronously: wait until it is done.
+                for _ in 0..500 {
+                    let now = self
+                        .find("freezer.state")
+                        .and_then(|p| fs::read_to_string(p).ok())
+                        .unwrap_or_default();
+                    if now.trim() == if frozen { "FROZEN" } else { "THAWED" } {
+                        return Ok(());
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                Err(RuntimeError::Init("the freezer did not settle".into()))
+            }
+        }
+    }
+
+    /// Whether the group is frozen.
+    pub fn frozen(&self) -> bool {
+        match self.version {
+            CgroupVersion::V2 => self
+                .find("cgroup.freeze")
+                .and_then(|p| fs::read_to_string(p).ok())
+                .is_some_and(|t| t.trim() == "1"),
+            CgroupVersion::V1 => self
+                .find("freezer.state")
+                .and_then(|p| fs::read_to_string(p).ok())
+                .is_some_and(|t| t.trim() == "FROZEN"),
+        }
+    }
+
+    /// Usage figures for `stats`: (memory bytes, memory limit, cpu nanoseconds, pids).
+    pub fn usage(&self) -> (u64, Option<u64>, u64, u64) {
+        let read = |f: &str| {
+            self.find(f)
+                .and_then(|p| fs::read_to_string(p).ok())
+                .unwrap_or_default()
+        };
+        let num = |t: String| t.trim().parse::<u64>().ok();
+        match self.version {
+            CgroupVersion::V2 => {
+                let cpu = read("cpu.stat")
+                    .lines()
+                    .find_map(|l| {
+                        l.strip_prefix("usage_usec ")
+                            .and_then(|v| v.trim().parse::<u64>().ok())
+                    })
+                    .unwrap_or(0)
+                    * 1000;
+                (
+                    num(read("memory.current")).unwrap_or(0),
+                    num(read("memory.max")),
+                    cpu,
+                    num(read("pids.current")).unwrap_or(0),
+                )
+            }
+            CgroupVersion::V1 => {
+                let limit = num(read("memory.limit_in_bytes")).filter(|l| *l < (1 << 62));
+                (
+                    num(read("memory.usage_in_bytes")).unwrap_or(0),
+                    limit,
+                    num(read("cpuacct.usage")).unwrap_or(0),
+                    num(read("pids.current")).unwrap_or(0),
+                )
+            }
+        }
     }
 
     fn find(&self, file: &str) -> Option<PathBuf> {

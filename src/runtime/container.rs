@@ -489,6 +489,19 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
 }
 
 /// `state`: runc's view of the container.
+/// The cgroup of a running container (for pause, unpause and stats).
+pub fn cgroup(root: &Path, id: &str) -> Result<Cgroup> {
+    let (dir, rec) = load(root, id)?;
+    if rec.status(&dir) == Status::Stopped {
+        return Err(RuntimeError::BadState {
+            id: id.to_owned(),
+            status: "stopped".into(),
+            hint: "start it first".into(),
+        });
+    }
+    Ok(rec.cgroup)
+}
+
 pub fn state(root: &Path, id: &str) -> Result<State> {
     let (dir, rec) = load(root, id)?;
     Ok(rec.to_state(&dir))

@@ -53,7 +53,7 @@ use std::path::PathBuf;
 pub use access::with_rootfs;
 pub use cgroups::{Cgroup, CgroupVersion, host_version as cgroup_version};
 pub use container::{
-    Console, Container, SpawnOptions, create, delete, kill, list, start, state, wait_status,
+    Console, Container, SpawnOptions, cgroup, create, delete, kill, list, start, state, wait_status,
 };
 pub use error::RuntimeError;
 pub use exec::{ExecOptions, ExecProcess, exec, exec_spawn};

@@ -20,6 +20,18 @@ pub fn human_size(size: u64) -> String {
     format!("{}{}", fmt_g3(s), UNITS[i])
 }
 
+/// Docker's `units.BytesSize` (binary units, as `stats` shows memory): `1.5MiB`.
+pub fn human_size_binary(size: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut s = size as f64;
+    let mut i = 0;
+    while s >= 1024.0 && i < UNITS.len() - 1 {
+        s /= 1024.0;
+        i += 1;
+    }
+    format!("{}{}", fmt_g3(s), UNITS[i])
+}
+
 /// `%.3g` as Go prints it (no trailing zeros, no exponent for the values sizes take).
 fn fmt_g3(v: f64) -> String {
     if v == 0.0 {
