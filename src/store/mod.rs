@@ -185,7 +185,8 @@ impl Store {
         )
         .map_err(dberr)?;
         // Closing the last connection would checkpoint the WAL and fsync: a cost on every
-        // short command. Checkpoints happen anyway as the WAL grows (every 1000 pages).
+        // short command. Instead `Drop` checkpoints only once the WAL has grown (a long WAL
+        // costs every later command a recovery pass that reads it whole).
         db.set_db_config(
             rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
             true,
@@ -782,6 +783,19 @@ fn migrate(db: &mut Connection) -> rusqlite::Result<()> {
     }
     tx.execute_batch("PRAGMA user_version=3")?;
     tx.commit()
+}
+
+/// Above this, the closing command folds the WAL back into the database.
+const WAL_CHECKPOINT_BYTES: u64 = 256 << 10;
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let wal = self.db_path.with_extension("db-wal");
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_CHECKPOINT_BYTES) {
+            // Best effort: a busy database is checkpointed by a later command.
+            let _ = self.db.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+        }
+    }
 }
 
 fn opt_digest(s: Option<String>) -> Option<Digest> {
