@@ -55,6 +55,12 @@ impl Error {
         }
     }
 
+    /// Docker's exit code for this error: every failure of barge itself is 125 (the
+    /// container's own codes, 126 and 127 are outcomes, not errors).
+    pub fn exit_code(&self) -> i32 {
+        125
+    }
+
     /// True when the root cause is a full disk (or quota), so callers can say so plainly.
     pub fn is_no_space(&self) -> bool {
         match self {

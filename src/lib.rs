@@ -15,6 +15,7 @@
 
 pub mod archive;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod container;
 pub mod content;
