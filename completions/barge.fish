@@ -555,7 +555,7 @@ complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcomm
 complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -l console-socket -d 'Unix socket to send the terminal\'s master to' -r -F
 complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -l cwd -d 'Working directory inside the container' -r -F
 complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -s e -l env -d 'Set an environment variable (KEY=VALUE), on top of the container\'s' -r
-complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -s u -l user -d 'User to run as: UID[:GID] (GID 0 when not given)' -r
+complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -s u -l user -d 'User to run as: `UID[:GID]` (GID 0 when not given)' -r
 complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -s g -l additional-gids -d 'Additional group ids (with --user)' -r
 complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -s p -l process -d 'A process.json (args, env, cwd, user, terminal) instead of the command line' -r -F
 complete -c barge -n "__fish_barge_using_subcommand oci; and __fish_seen_subcommand_from exec" -l pid-file -d 'Write the process\'s pid to this file' -r -F

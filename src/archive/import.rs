@@ -72,7 +72,7 @@ impl ImportObserver for Silent {}
 pub struct ImportOptions {
     /// Which image of a multi-platform index to take; the host's by default.
     pub platform: Option<Platform>,
-    /// Extra tags (`--tag`, and the positional REPO[:TAG] of a rootfs import).
+    /// Extra tags (`--tag`, and the positional `REPO[:TAG]` of a rootfs import).
     pub tags: Vec<Reference>,
     /// History comment for a rootfs import (`--message`).
     pub message: Option<String>,

@@ -106,7 +106,7 @@ pub enum OciCommand {
         /// Set an environment variable (KEY=VALUE), on top of the container's
         #[arg(long, short = 'e')]
         env: Vec<String>,
-        /// User to run as: UID[:GID] (GID 0 when not given)
+        /// User to run as: `UID[:GID]` (GID 0 when not given)
         #[arg(long, short = 'u')]
         user: Option<String>,
         /// Additional group ids (with --user)
