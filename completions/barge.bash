@@ -22,6 +22,9 @@ _barge() {
             barge,__supervise)
                 cmd="barge__subcmd____supervise"
                 ;;
+            barge,attach)
+                cmd="barge__subcmd__attach"
+                ;;
             barge,container)
                 cmd="barge__subcmd__container"
                 ;;
@@ -215,7 +218,7 @@ _barge() {
 
     case "${cmd}" in
         barge)
-            opts="-h -V --root --debug --help --version import load run create start stop kill restart rm ps exec cp export pause unpause stats logs wait rename top container images image rmi tag inspect history save volume system oci __supervise __generate"
+            opts="-h -V --root --debug --help --version import load run create start stop kill restart rm ps exec attach cp export pause unpause stats logs wait rename top container images image rmi tag inspect history save volume system oci __supervise __generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -265,6 +268,28 @@ _barge() {
                 return 0
             fi
             case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        barge__subcmd__attach)
+            opts="-h -V --no-stdin --detach-keys --root --debug --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --detach-keys)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

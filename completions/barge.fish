@@ -39,6 +39,7 @@ complete -c barge -n "__fish_barge_needs_command" -f -a "restart" -d 'Restart co
 complete -c barge -n "__fish_barge_needs_command" -f -a "rm" -d 'Remove containers'
 complete -c barge -n "__fish_barge_needs_command" -f -a "ps" -d 'List containers'
 complete -c barge -n "__fish_barge_needs_command" -f -a "exec" -d 'Run a command in a running container'
+complete -c barge -n "__fish_barge_needs_command" -f -a "attach" -d 'Attach to a running container\'s output (and input, when run with -i)'
 complete -c barge -n "__fish_barge_needs_command" -f -a "cp" -d 'Copy files between a container and the host'
 complete -c barge -n "__fish_barge_needs_command" -f -a "export" -d 'Write a container\'s filesystem as a tar archive'
 complete -c barge -n "__fish_barge_needs_command" -f -a "pause" -d 'Pause all processes of containers (cgroup freezer)'
@@ -208,6 +209,12 @@ complete -c barge -n "__fish_barge_using_subcommand exec" -s t -l tty -d 'Alloca
 complete -c barge -n "__fish_barge_using_subcommand exec" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c barge -n "__fish_barge_using_subcommand exec" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand attach" -l detach-keys -d 'Key sequence that detaches (only the default ctrl-p,ctrl-q is supported)' -r
+complete -c barge -n "__fish_barge_using_subcommand attach" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand attach" -l no-stdin -d 'Do not attach STDIN'
+complete -c barge -n "__fish_barge_using_subcommand attach" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand attach" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand attach" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand cp" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
 complete -c barge -n "__fish_barge_using_subcommand cp" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand cp" -s h -l help -d 'Print help'

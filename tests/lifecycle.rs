@@ -458,3 +458,23 @@ fn pause_unpause_and_stats() {
     assert_eq!(b.ok(&["ps", "--format", "{{.State}}"]).trim(), "running");
     b.ok(&["rm", "-f", "spin"]);
 }
+
+#[test]
+fn attach_streams_output_and_returns_the_exit_code() {
+    let Some(b) = setup() else { return };
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "talk",
+        "bb:1",
+        "sh",
+        "-c",
+        "sleep 0.7; echo out; echo err >&2; exit 6",
+    ]);
+    let o = b.run(&["attach", "talk"]);
+    assert_eq!(o.status.code(), Some(6));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "out\n");
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "err\n");
+    b.fails(&["attach", "talk"]);
+}

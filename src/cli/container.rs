@@ -807,6 +807,7 @@ pub fn supervise(paths: &Paths, a: SuperviseArgs) -> Result<ExitStatus> {
             log_max_size: settings.log_max_size,
             log_max_files: settings.log_max_files,
             init: settings.init,
+            attach_dir: Some(dir.clone()),
         };
         let me = container::self_identity();
         let mut start_err = None;
@@ -1230,4 +1231,126 @@ pub fn stats(paths: &Paths, a: StatsArgs) -> Result<ExitStatus> {
     )
     .at("stdout")?;
     Ok(0)
+}
+
+#[derive(Args, Debug)]
+pub struct AttachArgs {
+    pub container: String,
+    /// Do not attach STDIN
+    #[arg(long)]
+    pub no_stdin: bool,
+    /// Key sequence that detaches (only the default ctrl-p,ctrl-q is supported)
+    #[arg(long, default_value = "ctrl-p,ctrl-q")]
+    pub detach_keys: String,
+}
+
+/// `attach`: the container's live output here, our input to its stdin (when it was run
+/// with -i); ctrl-p ctrl-q detaches. Exits with the container's code when it ends.
+pub fn attach(paths: &Paths, a: AttachArgs) -> Result<ExitStatus> {
+    use std::io::Read;
+    use std::os::fd::AsFd;
+    use supervisor::detached::{ATTACH_STDERR, attach_socket};
+    if a.detach_keys != "ctrl-p,ctrl-q" {
+        return Err(Error::InvalidArgument(
+            "only --detach-keys ctrl-p,ctrl-q is supported".into(),
+        ));
+    }
+    let store = Store::open(&paths.root)?;
+    let c = container::find(&store, &a.container)?;
+    if !container::supervised(&c) {
+        return Err(Error::Conflict(format!(
+            "you cannot attach to a stopped container {}; start it first",
+            c.name
+        )));
+    }
+    let dir = container::container_dir(&store, &c.id);
+    let (_, settings) = container::load_bundle(&dir)?;
+    let dirf = std::fs::File::open(&dir).at(&dir)?;
+    let mut sock = std::os::unix::net::UnixStream::connect(attach_socket(&dirf))
+        .map_err(|e| Error::Other(format!("container {}: cannot attach: {e}", c.name)))?;
+    let mut stdin_open = settings.stdin_open && !a.no_stdin;
+    let _raw = if settings.tty && stdin_open {
+        ui::RawMode::enter()
+    } else {
+        None
+    };
+    let stdin = io::stdin();
+    let stdin_fd = stdin.as_fd();
+    let mut frame: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 32 << 10];
+    let mut prev_ctrl_p = false;
+    loop {
+        let mut fds = vec![rustix::event::PollFd::new(
+            &sock,
+            rustix::event::PollFlags::IN,
+        )];
+        if stdin_open {
+            fds.push(rustix::event::PollFd::new(
+                &stdin_fd,
+                rustix::event::PollFlags::IN,
+            ));
+        }
+        match rustix::event::poll(&mut fds, None) {
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(Error::Other(format!("poll: {e}"))),
+        }
+        let sock_ready = !fds[0].revents().is_empty();
+        let stdin_ready = stdin_open && !fds[1].revents().is_empty();
+        drop(fds);
+        if sock_ready {
+            let n = sock.read(&mut buf).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            frame.extend_from_slice(&buf[..n]);
+            while frame.len() >= 5 {
+                let len = u32::from_be_bytes([frame[1], frame[2], frame[3], frame[4]]) as usize;
+                if frame.len() < 5 + len {
+                    break;
+                }
+                let data = frame[5..5 + len].to_vec();
+                if frame[0] == ATTACH_STDERR {
+                    io::stderr().write_all(&data).at("stderr")?;
+                } else {
+                    let mut o = out();
+                    o.write_all(&data).at("stdout")?;
+                    o.flush().at("stdout")?;
+                }
+                frame.drain(..5 + len);
+            }
+        }
+        if stdin_ready {
+            let n = rustix::io::read(stdin_fd, &mut buf).unwrap_or(0);
+            if n == 0 {
+                stdin_open = false;
+                continue;
+            }
+            // ctrl-p ctrl-q detaches; a lone ctrl-p is passed on with what follows it.
+            let mut sendable = Vec::with_capacity(n + 1);
+            for &b in &buf[..n] {
+                if prev_ctrl_p {
+                    prev_ctrl_p = false;
+                    if b == 0x11 {
+                        return Ok(0);
+                    }
+                    sendable.push(0x10);
+                }
+                if b == 0x10 {
+                    prev_ctrl_p = true;
+                } else {
+                    sendable.push(b);
+                }
+            }
+            if sock.write_all(&sendable).is_err() {
+                break;
+            }
+        }
+    }
+    drop(_raw);
+    container::wait_stopped(&store, &c.id, Duration::from_secs(30))?;
+    Ok(container::find(&store, &c.id)
+        .ok()
+        .and_then(|c| c.exit_code)
+        .unwrap_or(0) as i32)
 }

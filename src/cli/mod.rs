@@ -64,6 +64,8 @@ pub enum Command {
     Ps(container::PsArgs),
     /// Run a command in a running container
     Exec(container::ExecArgs),
+    /// Attach to a running container's output (and input, when run with -i)
+    Attach(container::AttachArgs),
     /// Copy files between a container and the host
     Cp(container::CpArgs),
     /// Write a container's filesystem as a tar archive
@@ -193,6 +195,7 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         Command::Unpause(a) => container::unpause(&paths, a),
         Command::Stats(a) => container::stats(&paths, a),
         Command::Cp(a) => container::cp(&paths, a),
+        Command::Attach(a) => container::attach(&paths, a),
         Command::Export(a) => container::export(&paths, a),
         Command::Wait(a) => container::wait(&paths, a),
         Command::Rename(a) => container::rename(&paths, a),

@@ -37,6 +37,19 @@ pub struct DetachedOptions {
     pub log_max_files: u32,
     /// Run barge's built-in init as PID 1 (`--init`).
     pub init: bool,
+    /// A directory whose `attach.sock` serves `barge attach` (the container's directory).
+    pub attach_dir: Option<PathBuf>,
+}
+
+/// Stream ids of the attach protocol: each message is `[id, len (u32, big endian), data]`,
+/// as Docker's stdcopy frames it; a terminal's output is all stdout.
+pub const ATTACH_STDOUT: u8 = 1;
+pub const ATTACH_STDERR: u8 = 2;
+
+/// The attach socket of a container directory, reached through a directory fd so the path
+/// stays short (a socket path is limited to 108 bytes; store roots can be long).
+pub fn attach_socket(dir: &std::fs::File) -> PathBuf {
+    PathBuf::from(format!("/proc/self/fd/{}/attach.sock", dir.as_raw_fd()))
 }
 
 /// What happened, for the caller to record.
@@ -144,6 +157,26 @@ pub fn supervise(
         rustix::process::PidfdFlags::empty(),
     )
     .map_err(|e| RuntimeError::sys("pidfd_open", e))?;
+    // `barge attach` clients: output goes to them as it comes, their input to stdin.
+    let attach_dir = match &opts.attach_dir {
+        Some(d) => File::open(d).ok(),
+        None => None,
+    };
+    let listener = attach_dir.as_ref().and_then(|d| {
+        let path = attach_socket(d);
+        let _ = std::fs::remove_file(&path);
+        let l = std::os::unix::net::UnixListener::bind(&path).ok()?;
+        l.set_nonblocking(true).ok()?;
+        Some(l)
+    });
+    // Slots go None when a client leaves; the list is compacted before each poll so poll
+    // slots and indices agree within one round.
+    let mut clients: Vec<Option<std::os::unix::net::UnixStream>> = Vec::new();
+    let stdin_target: Option<OwnedFd> = match (&stdin_keep, opts.tty) {
+        (Some(w), _) => w.try_clone().ok(),
+        (None, true) => pipes.first().and_then(|(m, _)| m.try_clone().ok()),
+        _ => None,
+    };
     let mut partial: Vec<Vec<u8>> = vec![Vec::new(); pipes.len()];
     let mut open: Vec<bool> = vec![true; pipes.len()];
     let mut exited: Option<ExitStatus> = None;
@@ -157,6 +190,7 @@ pub fn supervise(
         if exited.is_some() && !open.iter().any(|o| *o) {
             break;
         }
+        clients.retain(Option::is_some);
         let mut fds: Vec<rustix::event::PollFd<'_>> = Vec::new();
         let mut which: Vec<usize> = Vec::new();
         for (i, (fd, _)) in pipes.iter().enumerate() {
@@ -176,6 +210,14 @@ pub fn supervise(
                 &pidfd,
                 rustix::event::PollFlags::IN,
             ));
+        }
+        let listen_slot = fds.len();
+        if let Some(l) = &listener {
+            fds.push(rustix::event::PollFd::new(l, rustix::event::PollFlags::IN));
+        }
+        let client_slot = fds.len();
+        for cl in clients.iter().flatten() {
+            fds.push(rustix::event::PollFd::new(cl, rustix::event::PollFlags::IN));
         }
         // After init exits, give stragglers holding the pipes a moment, then stop.
         let timeout = if exited.is_some() {
@@ -211,6 +253,31 @@ pub fn supervise(
                 }
             } else if slot == pid_slot && exited.is_none() {
                 exited = wait_status(c.pid(), true).map_err(|e| RuntimeError::sys("waitpid", e))?;
+            } else if listener.is_some() && slot == listen_slot {
+                if let Some(l) = &listener {
+                    while let Ok((cl, _)) = l.accept() {
+                        let _ = cl.set_nonblocking(true);
+                        clients.push(Some(cl));
+                    }
+                }
+            } else if slot >= client_slot {
+                let k = slot - client_slot;
+                let mut gone = false;
+                if let Some(Some(cl)) = clients.get_mut(k) {
+                    match std::io::Read::read(cl, &mut buf) {
+                        Ok(0) => gone = true,
+                        Ok(n) => {
+                            if let Some(t) = &stdin_target {
+                                let _ = rustix::io::write(t, &buf[..n]);
+                            }
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(_) => gone = true,
+                    }
+                }
+                if gone && k < clients.len() {
+                    clients[k] = None;
+                }
             } else if slot < sig_slot {
                 let i = which[slot];
                 let (fd, stream) = &pipes[i];
@@ -222,6 +289,26 @@ pub fn supervise(
                         }
                     }
                     Ok(n) => {
+                        if !clients.is_empty() {
+                            let id = if *stream == "stderr" {
+                                ATTACH_STDERR
+                            } else {
+                                ATTACH_STDOUT
+                            };
+                            let mut frame = Vec::with_capacity(n + 5);
+                            frame.push(id);
+                            frame.extend_from_slice(&(n as u32).to_be_bytes());
+                            frame.extend_from_slice(&buf[..n]);
+                            // A client that cannot keep up is dropped rather than allowed
+                            // to stall the container's output.
+                            for slot in clients.iter_mut() {
+                                if let Some(cl) = slot
+                                    && !write_all_nonblocking(cl, &frame)
+                                {
+                                    *slot = None;
+                                }
+                            }
+                        }
                         partial[i].extend_from_slice(&buf[..n]);
                         while let Some(pos) = partial[i].iter().position(|b| *b == b'\n') {
                             let rest = partial[i].split_off(pos + 1);
@@ -240,8 +327,29 @@ pub fn supervise(
         }
     }
     drop(stdin_keep);
+    drop(clients);
+    if let (Some(d), Some(_)) = (&attach_dir, &listener) {
+        let _ = std::fs::remove_file(attach_socket(d));
+    }
     let status = exited.unwrap_or(ExitStatus::Code(0));
     Ok(c.finish(status))
+}
+
+fn write_all_nonblocking(cl: &mut std::os::unix::net::UnixStream, data: &[u8]) -> bool {
+    let mut off = 0;
+    let mut spins = 0;
+    while off < data.len() {
+        match cl.write(&data[off..]) {
+            Ok(0) => return false,
+            Ok(n) => off += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && spins < 100 => {
+                spins += 1;
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            Err(_) => return false,
+        }
+    }
+    true
 }
 
 /// The supervisor lives as long as its container, so its footprint matters (conmon's is
