@@ -268,6 +268,34 @@ pub fn warn(msg: &str) {
     let _ = writeln!(io::stderr().lock(), "barge: warning: {msg}");
 }
 
+/// The terminal in raw mode for as long as this lives (`attach` to a container with a
+/// tty): keys go to the container as typed; the old mode comes back on drop.
+pub struct RawMode {
+    saved: nix::sys::termios::Termios,
+}
+
+impl RawMode {
+    /// None when stdin is not a terminal.
+    pub fn enter() -> Option<RawMode> {
+        let stdin = io::stdin();
+        let saved = nix::sys::termios::tcgetattr(&stdin).ok()?;
+        let mut raw = saved.clone();
+        nix::sys::termios::cfmakeraw(&mut raw);
+        nix::sys::termios::tcsetattr(&stdin, nix::sys::termios::SetArg::TCSANOW, &raw).ok()?;
+        Some(RawMode { saved })
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = nix::sys::termios::tcsetattr(
+            io::stdin(),
+            nix::sys::termios::SetArg::TCSANOW,
+            &self.saved,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,33 +328,5 @@ mod tests {
         )
         .unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "A      BB\nxxxx   y\n");
-    }
-}
-
-/// The terminal in raw mode for as long as this lives (`attach` to a container with a
-/// tty): keys go to the container as typed; the old mode comes back on drop.
-pub struct RawMode {
-    saved: nix::sys::termios::Termios,
-}
-
-impl RawMode {
-    /// None when stdin is not a terminal.
-    pub fn enter() -> Option<RawMode> {
-        let stdin = io::stdin();
-        let saved = nix::sys::termios::tcgetattr(&stdin).ok()?;
-        let mut raw = saved.clone();
-        nix::sys::termios::cfmakeraw(&mut raw);
-        nix::sys::termios::tcsetattr(&stdin, nix::sys::termios::SetArg::TCSANOW, &raw).ok()?;
-        Some(RawMode { saved })
-    }
-}
-
-impl Drop for RawMode {
-    fn drop(&mut self) {
-        let _ = nix::sys::termios::tcsetattr(
-            io::stdin(),
-            nix::sys::termios::SetArg::TCSANOW,
-            &self.saved,
-        );
     }
 }
