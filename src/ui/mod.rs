@@ -243,6 +243,33 @@ impl Progress {
     }
 }
 
+/// Set up the terminal side once, first thing: honour `NO_COLOR` (https://no-color.org):
+/// any non-empty value turns colours off in everything that draws (progress bars, prompts).
+pub fn init() {
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        console::set_colors_enabled(false);
+        console::set_colors_enabled_stderr(false);
+    }
+}
+
+/// The error and every cause under it, one per line (`--debug`), then its debug form,
+/// which names the variant and the OS error code.
+pub fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(&format!("\n  caused by: {c}"));
+        cur = c.source();
+    }
+    s.push_str(&format!("\n  debug: {e:?}"));
+    s
+}
+
+/// A `--debug` line on stderr.
+pub fn debug(msg: &str) {
+    let _ = writeln!(io::stderr().lock(), "barge: debug: {msg}");
+}
+
 /// Print an error the house way: `barge: error: ...`, then a hint line if there is one.
 pub fn error(msg: &str, hint: Option<&str>) {
     let mut e = io::stderr().lock();
@@ -250,6 +277,11 @@ pub fn error(msg: &str, hint: Option<&str>) {
     if let Some(h) = hint {
         let _ = writeln!(e, "hint: {h}");
     }
+}
+
+/// A message for people (not data): stderr.
+pub fn info(msg: &str) {
+    let _ = writeln!(io::stderr().lock(), "{msg}");
 }
 
 pub fn warn(msg: &str) {
