@@ -171,11 +171,13 @@ impl Config {
 
     /// Parse one file's text; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        let c: Config = toml::from_str(text).map_err(|e| Error::Other(format!(
-            "config file {}: {}",
-            path.display(),
-            e.to_string().trim_end().replace('\n', " ")
-        )))?;
+        let c: Config = toml::from_str(text).map_err(|e| {
+            Error::Other(format!(
+                "config file {}: {}",
+                path.display(),
+                e.to_string().trim_end().replace('\n', " ")
+            ))
+        })?;
         if let Some(n) = &c.default_network
             && !matches!(n.as_str(), "none" | "host")
         {
@@ -304,7 +306,13 @@ insecure = false
     #[test]
     fn later_files_override_earlier_ones() {
         let mut a = Config::parse(EXAMPLE, Path::new("a")).unwrap();
-        a.merge(Config::parse("default-network = \"none\"\n[log-opts]\nmax-file = 5", Path::new("b")).unwrap());
+        a.merge(
+            Config::parse(
+                "default-network = \"none\"\n[log-opts]\nmax-file = 5",
+                Path::new("b"),
+            )
+            .unwrap(),
+        );
         assert_eq!(a.default_network.as_deref(), Some("none"));
         assert_eq!(a.root.as_deref(), Some(Path::new("/srv/barge")));
         assert_eq!(a.log_opt_args(), ["max-size=10m", "max-file=5"]);

@@ -214,7 +214,11 @@ pub fn df(paths: &Paths, a: DfArgs) -> Result<ExitStatus> {
     ui::print_rows(
         &mut out,
         &Format::Table,
-        &[("VOLUME NAME", "Name"), ("LINKS", "Links"), ("SIZE", "Size")],
+        &[
+            ("VOLUME NAME", "Name"),
+            ("LINKS", "Links"),
+            ("SIZE", "Size"),
+        ],
         &v_rows,
     )
     .at("stdout")?;
@@ -421,7 +425,10 @@ fn find_problems(store: &Store, stale_scratch: Vec<PathBuf>) -> Result<Vec<Findi
         })
         .collect();
     let layers = store.all_layers()?;
-    let known: HashSet<String> = layers.iter().map(|l| l.chain_id.hex().to_string()).collect();
+    let known: HashSet<String> = layers
+        .iter()
+        .map(|l| l.chain_id.hex().to_string())
+        .collect();
     let layers_dir = store.root.join("layers");
     if let Ok(rd) = std::fs::read_dir(&layers_dir) {
         let mut names: Vec<_> = rd.flatten().map(|e| e.file_name()).collect();
@@ -453,7 +460,10 @@ fn find_problems(store: &Store, stale_scratch: Vec<PathBuf>) -> Result<Vec<Findi
     for d in store.content.list()? {
         if !referenced.contains(d.as_str()) {
             found.push(Finding {
-                what: format!("blob without a reference: {}", store.content.path(&d).display()),
+                what: format!(
+                    "blob without a reference: {}",
+                    store.content.path(&d).display()
+                ),
                 fix: Fix::RemoveBlob(d),
             });
         }
@@ -506,7 +516,11 @@ fn find_problems(store: &Store, stale_scratch: Vec<PathBuf>) -> Result<Vec<Findi
             .collect();
         groups.sort();
         for g in groups {
-            let name = g.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            let name = g
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
             let old = std::fs::metadata(&g)
                 .and_then(|m| m.modified())
                 .ok()
@@ -514,7 +528,10 @@ fn find_problems(store: &Store, stale_scratch: Vec<PathBuf>) -> Result<Vec<Findi
                 .is_some_and(|age| age.as_secs() >= 60);
             if !live.contains(name.as_str()) && old && cgroup_is_empty(&g) {
                 found.push(Finding {
-                    what: format!("empty cgroup of a container that no longer runs: {}", g.display()),
+                    what: format!(
+                        "empty cgroup of a container that no longer runs: {}",
+                        g.display()
+                    ),
                     fix: Fix::RemoveCgroup(g),
                 });
             }
@@ -558,38 +575,57 @@ pub fn check(paths: &Paths, a: CheckArgs) -> Result<ExitStatus> {
             "an import or prune is running: run `barge system check` when it is done".into(),
         ));
     }
-    let found = find_problems(&store, scratch)?;
+    let mut found = find_problems(&store, scratch)?;
+    let clean = found.is_empty();
     let mut o = out();
     let mut unrepaired = 0;
     let mut reaped = false;
-    for f in &found {
-        if !a.repair {
-            writeln!(o, "{}", f.what).at("stdout")?;
-            unrepaired += 1;
-            continue;
-        }
-        let r: Result<()> = match &f.fix {
-            Fix::RemoveDir(p) => std::fs::remove_dir_all(p).at(p),
-            Fix::RemoveFile(p) => std::fs::remove_file(p).at(p),
-            Fix::RemoveBlob(d) => store.content.remove(d),
-            Fix::DropImagesOf(chain) => drop_images_of(&mut store, chain),
-            Fix::ReapContainers if reaped => Ok(()),
-            Fix::ReapContainers => {
-                reaped = true;
-                container::reap_dead(&mut store, paths)
-            }
-            Fix::RemoveCgroup(p) => remove_cgroup(p).at(p),
-        };
-        match r {
-            Ok(()) => writeln!(o, "repaired: {}", f.what).at("stdout")?,
-            Err(e) => {
-                writeln!(o, "not repaired: {}: {e}", f.what).at("stdout")?;
+    // Dropping an image whose layer is missing leaves its other layers and blobs without
+    // references: a repair takes a second look for what it made into garbage.
+    for pass in 0..2 {
+        let mut dropped_images = false;
+        let mut failed: HashSet<String> = HashSet::new();
+        for f in &found {
+            if !a.repair {
+                writeln!(o, "{}", f.what).at("stdout")?;
                 unrepaired += 1;
+                continue;
+            }
+            let r: Result<()> = match &f.fix {
+                Fix::RemoveDir(p) => std::fs::remove_dir_all(p).at(p),
+                Fix::RemoveFile(p) => std::fs::remove_file(p).at(p),
+                Fix::RemoveBlob(d) => store.content.remove(d),
+                Fix::DropImagesOf(chain) => {
+                    dropped_images = true;
+                    drop_images_of(&mut store, chain)
+                }
+                Fix::ReapContainers if reaped => Ok(()),
+                Fix::ReapContainers => {
+                    reaped = true;
+                    container::reap_dead(&mut store, paths)
+                }
+                Fix::RemoveCgroup(p) => remove_cgroup(p).at(p),
+            };
+            match r {
+                Ok(()) => writeln!(o, "repaired: {}", f.what).at("stdout")?,
+                Err(e) => {
+                    writeln!(o, "not repaired: {}: {e}", f.what).at("stdout")?;
+                    failed.insert(f.what.clone());
+                    unrepaired += 1;
+                }
             }
         }
+        if !a.repair || !dropped_images || pass == 1 {
+            break;
+        }
+        // Only what is new: a finding that could not be repaired is not tried twice.
+        found = find_problems(&store, Vec::new())?
+            .into_iter()
+            .filter(|f| !failed.contains(&f.what))
+            .collect();
     }
     drop(lock);
-    if found.is_empty() {
+    if clean {
         ui::info("the store is consistent");
     }
     Ok(if unrepaired > 0 { 1 } else { 0 })
@@ -597,7 +633,11 @@ pub fn check(paths: &Paths, a: CheckArgs) -> Result<ExitStatus> {
 
 fn drop_images_of(store: &mut Store, chain: &Digest) -> Result<()> {
     for i in store.images()? {
-        if store.image_layers(&i.id)?.iter().any(|l| &l.chain_id == chain) {
+        if store
+            .image_layers(&i.id)?
+            .iter()
+            .any(|l| &l.chain_id == chain)
+        {
             for t in i.tags.iter().chain(&i.repo_digests) {
                 store.untag(t)?;
             }
@@ -619,13 +659,18 @@ fn info_doc(paths: &Paths) -> Result<Value> {
         }
         Err(e) => return Err(e),
     };
-    let running = containers.iter().filter(|c| container::supervised(c)).count();
+    let running = containers
+        .iter()
+        .filter(|c| container::supervised(c))
+        .count();
     let cgroup = match crate::runtime::cgroup_version() {
         crate::runtime::CgroupVersion::V1 => "1",
         crate::runtime::CgroupVersion::V2 => "2",
     };
     let filesystems = std::fs::read_to_string("/proc/filesystems").unwrap_or_default();
-    let overlay = filesystems.lines().any(|l| l.split_whitespace().last() == Some("overlay"));
+    let overlay = filesystems
+        .lines()
+        .any(|l| l.split_whitespace().last() == Some("overlay"));
     let seccomp_kernel = std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()
         .lines()
@@ -637,14 +682,23 @@ fn info_doc(paths: &Paths) -> Result<Value> {
         .ok()
         .and_then(|s| s.trim().parse::<u64>().ok())
         .unwrap_or(0);
-    let programs: serde_json::Map<String, Value> =
-        ["newuidmap", "newgidmap", "pasta", "slirp4netns", "iptables", "ip"]
-            .iter()
-            .map(|p| {
-                let found = which(p).map(|p| p.display().to_string());
-                (p.to_string(), found.map(Value::String).unwrap_or(Value::Null))
-            })
-            .collect();
+    let programs: serde_json::Map<String, Value> = [
+        "newuidmap",
+        "newgidmap",
+        "pasta",
+        "slirp4netns",
+        "iptables",
+        "ip",
+    ]
+    .iter()
+    .map(|p| {
+        let found = which(p).map(|p| p.display().to_string());
+        (
+            p.to_string(),
+            found.map(Value::String).unwrap_or(Value::Null),
+        )
+    })
+    .collect();
     let mut security = Vec::new();
     if seccomp_kernel {
         security.push("name=seccomp,profile=builtin".to_string());
@@ -727,7 +781,13 @@ pub fn info(paths: &Paths, a: InfoArgs) -> Result<ExitStatus> {
     let doc = info_doc(paths)?;
     print_doc(&doc, a.format.as_deref(), |o, d| {
         let s = |k: &str| ui::template::text(&d[k]);
-        let yes = |b: &Value| if b.as_bool() == Some(true) { "yes" } else { "no" };
+        let yes = |b: &Value| {
+            if b.as_bool() == Some(true) {
+                "yes"
+            } else {
+                "no"
+            }
+        };
         writeln!(o, "Client: barge {} (daemonless)", s("ServerVersion"))?;
         writeln!(o, " Containers: {}", s("Containers"))?;
         writeln!(o, "  Running: {}", s("ContainersRunning"))?;
@@ -739,7 +799,11 @@ pub fn info(paths: &Paths, a: InfoArgs) -> Result<ExitStatus> {
         writeln!(o, " Run Dir: {}", s("RunRoot"))?;
         let files = d["ConfigFiles"].as_array().cloned().unwrap_or_default();
         let files: Vec<String> = files.iter().map(ui::template::text).collect();
-        let files = if files.is_empty() { "(none)".to_string() } else { files.join(", ") };
+        let files = if files.is_empty() {
+            "(none)".to_string()
+        } else {
+            files.join(", ")
+        };
         writeln!(o, " Config Files: {files}")?;
         writeln!(o, " Cgroup Driver: cgroupfs")?;
         writeln!(o, " Cgroup Version: {}", s("CgroupVersion"))?;
@@ -751,7 +815,11 @@ pub fn info(paths: &Paths, a: InfoArgs) -> Result<ExitStatus> {
             yes(&d["Features"]["Seccomp"]),
             d["Features"]["Libseccomp"].as_str().unwrap_or("?")
         )?;
-        writeln!(o, " User Namespaces: {}", yes(&d["Features"]["UserNamespaces"]))?;
+        writeln!(
+            o,
+            " User Namespaces: {}",
+            yes(&d["Features"]["UserNamespaces"])
+        )?;
         writeln!(o, " Networks: none host")?;
         writeln!(o, " Kernel Version: {}", s("KernelVersion"))?;
         writeln!(o, " Operating System: {}", s("OperatingSystem"))?;
@@ -792,7 +860,15 @@ pub fn version(a: InfoArgs) -> Result<ExitStatus> {
         writeln!(o, "Client: barge")?;
         writeln!(o, " Version:      {}", s("Version"))?;
         let commit = s("GitCommit");
-        writeln!(o, " Git commit:   {}", if commit.is_empty() { "unknown" } else { &commit })?;
+        writeln!(
+            o,
+            " Git commit:   {}",
+            if commit.is_empty() {
+                "unknown"
+            } else {
+                &commit
+            }
+        )?;
         writeln!(o, " Rust version: {}", s("RustVersion"))?;
         writeln!(o, " OS/Arch:      {}/{}", s("Os"), s("Arch"))?;
         writeln!(o, " Daemon:       none (barge is daemonless)")

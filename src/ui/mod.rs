@@ -153,8 +153,12 @@ pub fn print_rows(
     }
 }
 
-/// Columns padded like Go's tabwriter as Docker configures it (3 spaces of padding).
+/// Columns padded like Go's tabwriter as Docker configures it
+/// (`tabwriter.NewWriter(out, 10, 1, 3, ' ', 0)`): 3 spaces of padding, and a column is at
+/// least 10 wide padding included, which is why Docker prints `TAG       IMAGE ID`.
 pub fn write_table(out: &mut dyn Write, header: &[String], rows: &[Vec<String>]) -> io::Result<()> {
+    const MIN_WIDTH: usize = 10;
+    const PADDING: usize = 3;
     let n = header.len();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in rows {
@@ -162,12 +166,18 @@ pub fn write_table(out: &mut dyn Write, header: &[String], rows: &[Vec<String>])
             widths[i] = widths[i].max(c.chars().count());
         }
     }
+    for w in &mut widths {
+        *w = (*w + PADDING).max(MIN_WIDTH) - PADDING;
+    }
     let mut line = |cells: &[String]| -> io::Result<()> {
         let mut s = String::new();
         for (i, c) in cells.iter().enumerate() {
             if i + 1 < cells.len().min(n) {
                 s.push_str(c);
-                s.extend(std::iter::repeat_n(' ', widths[i] - c.chars().count() + 3));
+                s.extend(std::iter::repeat_n(
+                    ' ',
+                    widths[i] - c.chars().count() + PADDING,
+                ));
             } else {
                 s.push_str(c);
             }
@@ -311,7 +321,7 @@ mod tests {
     }
 
     #[test]
-    fn table_pads_with_three_spaces() {
+    fn table_pads_like_docker() {
         let mut out = Vec::new();
         write_table(
             &mut out,
@@ -319,6 +329,21 @@ mod tests {
             &[vec!["xxxx".into(), "y".into()]],
         )
         .unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "A      BB\nxxxx   y\n");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "A         BB\nxxxx      y\n"
+        );
+        let mut out = Vec::new();
+        let long = "x".repeat(12);
+        write_table(
+            &mut out,
+            &["A".into(), "B".into()],
+            &[vec![long.clone(), "y".into()]],
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("A{}B\n{long}   y\n", " ".repeat(14))
+        );
     }
 }
