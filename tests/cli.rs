@@ -739,6 +739,64 @@ fn generated_completions_and_man_pages_are_up_to_date() {
     );
 }
 
+fn have(prog: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {prog}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The committed scripts parse in their shells (bash always; zsh and fish when installed,
+/// as .ci/run does), and fish, run for real, offers names from the store.
+#[test]
+fn completion_scripts_parse_and_fish_completes_names() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
+    let checks: [(&str, &[&str], &str); 3] = [
+        ("bash", &["-n"], "barge.bash"),
+        ("zsh", &["-n"], "_barge"),
+        ("fish", &["--no-execute"], "barge.fish"),
+    ];
+    for (shell, flags, file) in checks {
+        if !have(shell) {
+            eprintln!("{shell} not installed: not checked");
+            continue;
+        }
+        let o = Command::new(shell)
+            .args(flags)
+            .arg(dir.join(file))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{file}: {}", stderr(&o));
+    }
+    if have("fish") {
+        let b = Barge::new();
+        b.ok(&["volume", "create", "fishvol"]);
+        // The script runs `barge` from PATH.
+        let bindir = b.dir.path().join("bin");
+        std::fs::create_dir_all(&bindir).unwrap();
+        std::os::unix::fs::symlink(bin(), bindir.join("barge")).unwrap();
+        let path = format!(
+            "{}:{}",
+            bindir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let o = Command::new("fish")
+            .arg("-c")
+            .arg(format!(
+                "source '{}'; complete -C 'barge volume rm f'",
+                dir.join("barge.fish").display()
+            ))
+            .env("PATH", path)
+            .env("BARGE_ROOT", b.root())
+            .env("BARGE_CONFIG", "/nonexistent")
+            .output()
+            .unwrap();
+        assert_eq!(stdout(&o).trim(), "fishvol", "{}", stderr(&o));
+    }
+}
+
 /// What the bash script asks barge for at a TAB after `words`.
 fn complete(b: Option<&Barge>, words: &[&str]) -> Vec<String> {
     let mut c = Command::new(bin());
