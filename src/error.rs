@@ -43,6 +43,9 @@ pub enum Error {
     },
     #[error("store {path}: {msg}")]
     Store { path: PathBuf, msg: String },
+    /// A command that asks before deleting things, run with no terminal and no `--force`.
+    #[error("{0} asks for confirmation, and stdin is not a terminal")]
+    NeedsConfirmation(String),
     #[error("{0}")]
     Other(String),
 }

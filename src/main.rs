@@ -1,42 +1,81 @@
 //! The `barge` binary: parse, dispatch, map errors to exit codes. Nothing else.
 
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
+    let started = Instant::now();
+    // A shell asking for completions (`_BARGE_COMPLETE=bash barge -- ...`) is answered
+    // here and the process exits: nothing else runs, nothing is written.
+    barge::cli::complete::complete_if_asked();
+    barge::ui::init();
     let cli = match barge::cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            // Docker exits 125 on a bad flag; --help and --version are not errors.
+            // Docker exits 125 on a bad flag or an unknown command; --help and --version
+            // are not errors.
             let code = if e.use_stderr() { 125 } else { 0 };
             let _ = e.print();
             return ExitCode::from(code);
         }
     };
     let debug = cli.debug;
-    match barge::cli::run(cli) {
+    let result = barge::cli::run(cli);
+    let code = match result {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        // `barge images | head -1` is not an error.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            if is_broken_pipe(&e) {
-                // `barge images | head -1` is not an error.
-                return ExitCode::SUCCESS;
-            }
-            let hint = if e.is_no_space() {
-                Some("the store's file system is full: free space, or run `barge image prune`")
-            } else if matches!(e, barge::Error::NoSuchImage(_)) {
-                Some("see `barge images` for what is here, or `barge import` an archive")
-            } else {
-                None
-            };
             let msg = if debug {
-                format!("{e:?}")
+                barge::ui::cause_chain(&e)
             } else {
                 e.to_string()
             };
-            barge::ui::error(&msg, hint);
-            ExitCode::from(125)
+            barge::ui::error(&msg, hint(&e));
+            ExitCode::from(exit_code(&e))
         }
+    };
+    if debug {
+        barge::ui::debug(&format!("took {:.3}s", started.elapsed().as_secs_f64()));
+    }
+    code
+}
+
+/// Docker's contract: 125 when barge itself fails, whatever the class (bad flag, unknown
+/// command, no such image or container, conflicts, store and archive errors). The container's
+/// own codes (126, 127, 128+N) are outcomes that commands return as `Ok`.
+fn exit_code(e: &barge::Error) -> u8 {
+    match e {
+        barge::Error::NoSuchImage(_)
+        | barge::Error::NoSuchContainer(_)
+        | barge::Error::InvalidArgument(_)
+        | barge::Error::Conflict(_)
+        | barge::Error::NeedsConfirmation(_)
+        | barge::Error::Io { .. }
+        | barge::Error::Archive { .. }
+        | barge::Error::Layer { .. }
+        | barge::Error::DigestMismatch { .. }
+        | barge::Error::Db { .. }
+        | barge::Error::Store { .. }
+        | barge::Error::Other(_) => 125,
+    }
+}
+
+fn hint(e: &barge::Error) -> Option<&'static str> {
+    match e {
+        _ if e.is_no_space() => {
+            Some("the store's file system is full: free space, or run `barge system prune`")
+        }
+        barge::Error::NoSuchImage(_) => {
+            Some("see `barge images` for what is here, or `barge import` an archive")
+        }
+        barge::Error::NoSuchContainer(_) => Some("see `barge ps -a` for the containers there are"),
+        barge::Error::NeedsConfirmation(_) => {
+            Some("pass -f/--force to run it without asking (from a script, for example)")
+        }
+        _ => None,
     }
 }
 

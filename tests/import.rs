@@ -507,40 +507,7 @@ fn disk_full_is_reported_and_leaves_the_store_unchanged() {
     );
 }
 
-#[test]
-fn generated_completions_and_man_pages_are_up_to_date() {
-    let dir = tempfile::tempdir().unwrap();
-    let comp = dir.path().join("completions");
-    let man = dir.path().join("man");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_barge"))
-        .args([
-            "__generate",
-            "--completions",
-            comp.to_str().unwrap(),
-            "--man",
-            man.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    for f in ["barge.bash", "_barge", "barge.fish"] {
-        assert_eq!(
-            std::fs::read(comp.join(f)).unwrap(),
-            std::fs::read(repo.join("completions").join(f)).unwrap_or_default(),
-            "completions/{f} is stale: run `cargo run -- __generate`"
-        );
-    }
-    for e in std::fs::read_dir(man.join("man1")).unwrap() {
-        let e = e.unwrap();
-        assert_eq!(
-            std::fs::read(e.path()).unwrap(),
-            std::fs::read(repo.join("man/man1").join(e.file_name())).unwrap_or_default(),
-            "man/man1/{:?} is stale: run `cargo run -- __generate`",
-            e.file_name()
-        );
-    }
-}
+// The staleness test of completions/ and man/ lives in tests/cli.rs.
 
 #[test]
 fn podman_load_accepts_barge_save() {

@@ -29,7 +29,7 @@ pub enum ContainerCommand {
 
 #[derive(Args, Debug)]
 pub struct StartArgs {
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::container())]
     pub containers: Vec<String>,
     /// Attach: print the container's output and wait for it to end (exit with its code)
     #[arg(short, long)]
@@ -38,7 +38,7 @@ pub struct StartArgs {
 
 #[derive(Args, Debug)]
 pub struct StopArgs {
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::container())]
     pub containers: Vec<String>,
     /// Seconds to wait before killing the container
     #[arg(short = 't', long = "time")]
@@ -50,7 +50,7 @@ pub struct StopArgs {
 
 #[derive(Args, Debug)]
 pub struct KillArgs {
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::container())]
     pub containers: Vec<String>,
     /// Signal to send
     #[arg(short, long, default_value = "KILL")]
@@ -59,7 +59,7 @@ pub struct KillArgs {
 
 #[derive(Args, Debug)]
 pub struct RmArgs {
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::container())]
     pub containers: Vec<String>,
     /// Kill and remove a running container
     #[arg(short, long)]
@@ -96,6 +96,7 @@ pub struct PsArgs {
 
 #[derive(Args, Debug)]
 pub struct LogsArgs {
+    #[arg(add = crate::cli::complete::container())]
     pub container: String,
     /// Follow the output
     #[arg(short, long)]
@@ -113,18 +114,20 @@ pub struct LogsArgs {
 
 #[derive(Args, Debug)]
 pub struct WaitArgs {
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::container())]
     pub containers: Vec<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct RenameArgs {
+    #[arg(add = crate::cli::complete::container())]
     pub container: String,
     pub new_name: String,
 }
 
 #[derive(Args, Debug)]
 pub struct TopArgs {
+    #[arg(add = crate::cli::complete::container())]
     pub container: String,
 }
 
@@ -137,7 +140,7 @@ pub struct PruneArgs {
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::container())]
     pub containers: Vec<String>,
     /// Go template applied to each object
     #[arg(short, long)]
@@ -663,9 +666,7 @@ pub fn prune(paths: &Paths, a: PruneArgs) -> Result<ExitStatus> {
             Some(true) => {}
             Some(false) => return Ok(0),
             None => {
-                return Err(Error::InvalidArgument(
-                    "container prune asks for confirmation: pass -f/--force when stdin is not a terminal".into(),
-                ));
+                return Err(Error::NeedsConfirmation("container prune".into()));
             }
         }
     }
@@ -863,6 +864,7 @@ pub fn supervise(paths: &Paths, a: SuperviseArgs) -> Result<ExitStatus> {
 
 #[derive(Args, Debug)]
 pub struct ExecArgs {
+    #[arg(add = crate::cli::complete::container())]
     pub container: String,
     /// Command and arguments
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]

@@ -72,7 +72,12 @@ pub fn import(paths: &Paths, a: ImportArgs) -> Result<ExitStatus> {
         }
         tags.push(r);
     }
-    let platform = a.platform.as_deref().map(Platform::parse).transpose()?;
+    let platform = a
+        .platform
+        .as_deref()
+        .or(paths.config.default_platform.as_deref())
+        .map(Platform::parse)
+        .transpose()?;
     let (input, total, name): (Box<dyn Read + Send>, Option<u64>, String) = if file == "-" {
         if io::stdin().is_terminal() {
             return Err(Error::InvalidArgument(
@@ -207,7 +212,7 @@ pub fn images(paths: &Paths, a: ImagesArgs) -> Result<ExitStatus> {
 #[derive(Args, Debug)]
 pub struct RmiArgs {
     /// Images to remove (name[:tag], ID or ID prefix)
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::image())]
     pub images: Vec<String>,
     /// Remove an image with several tags by ID, without asking
     #[arg(short, long)]
@@ -261,6 +266,7 @@ pub fn rmi(paths: &Paths, a: RmiArgs) -> Result<ExitStatus> {
 #[derive(Args, Debug)]
 pub struct TagArgs {
     /// Existing image (name[:tag] or ID)
+    #[arg(add = crate::cli::complete::image())]
     pub source: String,
     /// New name[:tag]
     pub target: String,
@@ -275,7 +281,7 @@ pub fn tag(paths: &Paths, a: TagArgs) -> Result<ExitStatus> {
 #[derive(Args, Debug)]
 pub struct InspectArgs {
     /// Containers or images (name, ID or ID prefix)
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::object())]
     pub names: Vec<String>,
     /// Go template applied to each object, e.g. '{{.Id}}' or '{{json .Config}}'
     #[arg(short, long)]
@@ -354,6 +360,7 @@ pub fn print_docs(docs: &[Value], format: Option<&str>) -> Result<()> {
 
 #[derive(Args, Debug)]
 pub struct HistoryArgs {
+    #[arg(add = crate::cli::complete::image())]
     pub image: String,
     /// Print sizes and dates in human readable form
     #[arg(short = 'H', long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
@@ -422,7 +429,7 @@ pub fn history(paths: &Paths, a: HistoryArgs) -> Result<ExitStatus> {
 #[derive(Args, Debug)]
 pub struct SaveArgs {
     /// Images to save (name[:tag] or ID)
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::image())]
     pub images: Vec<String>,
     /// Write to FILE ("-" for standard output) instead of standard output
     #[arg(short, long, value_name = "FILE")]
@@ -516,9 +523,7 @@ pub fn prune(paths: &Paths, a: PruneArgs) -> Result<ExitStatus> {
             Some(true) => {}
             Some(false) => return Ok(0),
             None => {
-                return Err(Error::InvalidArgument(
-                    "image prune asks for confirmation: pass -f/--force when stdin is not a terminal".into(),
-                ));
+                return Err(Error::NeedsConfirmation("image prune".into()));
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and dispatch: parse -> call the library -> print via ui/.
 //! One small file per command group.
 
+pub mod complete;
 mod container;
 mod image;
 pub mod oci;
@@ -33,7 +34,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "BARGE_ROOT", value_name = "DIR")]
     pub root: Option<PathBuf>,
 
-    /// Show the whole error chain
+    /// Show the whole error chain and how long the command took (on stderr)
     #[arg(long, global = true)]
     pub debug: bool,
 
@@ -44,9 +45,10 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Import an image archive (docker save, OCI layout) or a root filesystem tarball
-    #[command(visible_alias = "load")]
+    #[command(visible_alias = "load", after_long_help = EXAMPLES_IMPORT)]
     Import(image::ImportArgs),
     /// Create and run a container from an image, in the foreground
+    #[command(after_long_help = EXAMPLES_RUN)]
     Run(Box<run::RunArgs>),
     /// Create a container (stopped) from an image; prints its ID
     Create(Box<run::RunArgs>),
@@ -61,6 +63,7 @@ pub enum Command {
     /// Remove containers
     Rm(container::RmArgs),
     /// List containers
+    #[command(after_long_help = EXAMPLES_PS)]
     Ps(container::PsArgs),
     /// Run a command in a running container
     Exec(container::ExecArgs),
@@ -88,6 +91,7 @@ pub enum Command {
     #[command(subcommand)]
     Container(container::ContainerCommand),
     /// List images
+    #[command(after_long_help = EXAMPLES_IMAGES)]
     Images(image::ImagesArgs),
     /// Manage images
     #[command(subcommand)]
@@ -101,6 +105,7 @@ pub enum Command {
     /// Show the history of an image
     History(image::HistoryArgs),
     /// Save images to a docker save archive (tar)
+    #[command(after_long_help = EXAMPLES_SAVE)]
     Save(image::SaveArgs),
     /// Manage named volumes
     #[command(subcommand)]
@@ -108,6 +113,13 @@ pub enum Command {
     /// Manage barge itself
     #[command(subcommand)]
     System(SystemCommand),
+    /// Show how barge is set up on this host: store, storage driver, cgroups, security
+    Info(system::InfoArgs),
+    /// Show barge's version, git commit, Rust version and platform
+    Version(system::InfoArgs),
+    /// Print the completion script for a shell (bash, zsh, fish, elvish, powershell)
+    #[command(after_long_help = EXAMPLES_COMPLETION)]
+    Completion(CompletionArgs),
     /// Low-level, runc-compatible runtime commands (for podman --runtime and the OCI tests)
     Oci(oci::OciArgs),
     /// Watch a detached container (started by barge itself)
@@ -145,20 +157,84 @@ pub enum ImageCommand {
 pub enum SystemCommand {
     /// Show disk usage
     Df(system::DfArgs),
+    /// Remove stopped containers, dangling images, unreferenced layers and blobs
+    Prune(system::PruneArgs),
+    /// Check the store for leftovers and inconsistencies, and optionally repair them
+    #[command(
+        long_about = "Check the store for leftovers and inconsistencies: layer directories \
+                      without records, records whose layer directory is missing, blobs no image \
+                      refers to, scratch and downloads of dead processes, containers marked \
+                      running whose supervisor is gone, and cgroups under /barge of containers \
+                      that no longer exist. One line per finding on stdout. Exit status: 0 when \
+                      the store is consistent (or everything was repaired), 1 when problems \
+                      remain."
+    )]
+    Check(system::CheckArgs),
+    /// Show how barge is set up on this host
+    Info(system::InfoArgs),
 }
+
+#[derive(Args, Debug)]
+pub struct CompletionArgs {
+    /// The shell to print the script for
+    #[arg(value_parser = complete::SHELLS.map(|s| s.0))]
+    pub shell: String,
+}
+
+const EXAMPLES_RUN: &str = "Examples:
+  barge run --rm -it alpine sh                   an interactive shell, removed on exit
+  barge run -d --name web -v data:/srv busybox httpd -f -h /srv
+                                                 a detached container with a named volume
+  barge run --rm --network host -e MODE=ci app:1 ./test.sh
+  barge run --rm -m 256m --cpus 0.5 --read-only alpine echo hi";
+
+const EXAMPLES_IMAGES: &str = "Examples:
+  barge images                                   the table
+  barge images 'myorg/*'                         images of one repository pattern
+  barge images -q                                IDs only, for scripts
+  barge images --format json                     one JSON object per line (Docker's fields)
+  barge images --format '{{.Repository}}:{{.Tag}}\t{{.Size}}'";
+
+const EXAMPLES_PS: &str = "Examples:
+  barge ps                                       running containers
+  barge ps -a -q                                 every container's ID
+  barge ps --filter status=exited --format json
+  barge ps -a --format 'table {{.Names}}\t{{.Status}}'";
+
+const EXAMPLES_IMPORT: &str = "Examples:
+  barge import alpine.tar                        a `docker save` or OCI archive
+  docker save alpine | barge import -            from stdin
+  barge load -i multi.tar --platform linux/arm64 one platform of a multi-platform archive
+  barge import rootfs.tar.zst myimage:1          a root filesystem tarball, tagged";
+
+const EXAMPLES_SAVE: &str = "Examples:
+  barge save alpine:3 -o alpine.tar
+  barge save app:1 app:2 > apps.tar
+  barge save alpine | docker load                into Docker (or podman load)";
+
+const EXAMPLES_COMPLETION: &str = "Examples:
+  barge completion bash > /etc/bash_completion.d/barge
+  barge completion zsh > /usr/local/share/zsh/site-functions/_barge
+  barge completion fish > ~/.config/fish/completions/barge.fish
+  echo 'eval (barge completion elvish | slurp)' >> ~/.config/elvish/rc.elv
+  barge completion powershell >> $PROFILE
+
+The scripts ask barge itself for candidates (names of images, containers and volumes
+included), so they never go stale.";
 
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
     /// Directory for completions/
     #[arg(long, default_value = "completions")]
     pub completions: PathBuf,
-    /// Directory for man pages (man1)
+    /// Directory for man pages (man1 and man5)
     #[arg(long, default_value = "man")]
     pub man: PathBuf,
 }
 
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
+    use crate::error::IoContext;
     let paths = Paths::resolve(cli.root.clone());
     match cli.command {
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => image::import(&paths, a),
@@ -174,6 +250,20 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => image::save(&paths, a),
         Command::Image(ImageCommand::Prune(a)) => image::prune(&paths, a),
         Command::System(SystemCommand::Df(a)) => system::df(&paths, a),
+        Command::System(SystemCommand::Prune(a)) => system::prune(&paths, a),
+        Command::System(SystemCommand::Check(a)) => system::check(&paths, a),
+        Command::System(SystemCommand::Info(a)) | Command::Info(a) => system::info(&paths, a),
+        Command::Version(a) => system::version(a),
+        Command::Completion(a) => {
+            use std::io::Write as _;
+            let script = complete::script(&a.shell).ok_or_else(|| {
+                crate::Error::InvalidArgument(format!("unknown shell {:?}", a.shell))
+            })?;
+            let mut out = std::io::stdout().lock();
+            out.write_all(&script).at("stdout")?;
+            out.flush().at("stdout")?;
+            Ok(0)
+        }
         Command::Run(a) => run::run(&paths, *a),
         Command::Create(a) => {
             let mut store = crate::store::Store::open(&paths.root)?;
@@ -211,24 +301,29 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
     }
 }
 
-/// Completions for bash, zsh and fish, and one man page per command.
+/// The hand-written barge-config(5), kept in the source so `__generate` writes every
+/// file under man/ and one test checks them all.
+const CONFIG_MAN: &str = include_str!("barge-config.5");
+
+/// Completion scripts for every shell, one man page per command, and barge-config(5).
 fn generate(a: GenerateArgs) -> crate::Result<ExitStatus> {
     use crate::error::IoContext;
     use clap::CommandFactory;
-    let mut cmd = Cli::command().disable_help_subcommand(true);
+    let cmd = Cli::command().disable_help_subcommand(true);
     std::fs::create_dir_all(&a.completions).at(&a.completions)?;
-    for (shell, file) in [
-        (clap_complete::Shell::Bash, "barge.bash"),
-        (clap_complete::Shell::Zsh, "_barge"),
-        (clap_complete::Shell::Fish, "barge.fish"),
-    ] {
+    for (shell, file) in complete::SHELLS {
         let path = a.completions.join(file);
-        let mut f = std::fs::File::create(&path).at(&path)?;
-        clap_complete::generate(shell, &mut cmd, "barge", &mut f);
+        let script = complete::script(shell)
+            .ok_or_else(|| crate::Error::Other(format!("no completion support for {shell}")))?;
+        std::fs::write(&path, script).at(&path)?;
     }
     let man1 = a.man.join("man1");
     std::fs::create_dir_all(&man1).at(&man1)?;
     write_man(&cmd, "barge", &man1)?;
+    let man5 = a.man.join("man5");
+    std::fs::create_dir_all(&man5).at(&man5)?;
+    let path = man5.join("barge-config.5");
+    std::fs::write(&path, CONFIG_MAN).at(&path)?;
     Ok(0)
 }
 

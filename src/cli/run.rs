@@ -21,6 +21,7 @@ pub struct RunArgs {
     #[arg(long, action = clap::ArgAction::Help)]
     pub help: Option<bool>,
     /// Image to run (name[:tag], name@digest or ID)
+    #[arg(add = crate::cli::complete::image())]
     pub image: String,
     /// Command and arguments (replace the image's CMD)
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -437,7 +438,11 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
     for d in &a.device {
         rc.devices.push(parse_device(d)?);
     }
-    rc.network = match a.network.as_deref() {
+    let network = a
+        .network
+        .as_deref()
+        .or(paths.config.default_network.as_deref());
+    rc.network = match network {
         None | Some("none") => Some(Network::None),
         Some("host") => Some(Network::Host),
         Some("bridge" | "default") => {
@@ -466,6 +471,7 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
 
 /// The settings kept beside the spec for `start`, restarts and the supervisor.
 fn run_settings(
+    paths: &Paths,
     a: &RunArgs,
     image_config: &serde_json::Value,
     lowerdirs: Vec<PathBuf>,
@@ -499,7 +505,15 @@ fn run_settings(
     }
     let mut log_max_size = None;
     let mut log_max_files = 1;
-    for o in &a.log_opt {
+    // `[log-opts]` of the config file stand in for a missing `--log-opt`, as Docker's
+    // daemon.json does.
+    let config_opts = paths.config.log_opt_args();
+    let log_opts = if a.log_opt.is_empty() {
+        &config_opts
+    } else {
+        &a.log_opt
+    };
+    for o in log_opts {
         match o.split_once('=') {
             Some(("max-size", v)) => log_max_size = Some(parse_bytes(v)? as u64),
             Some(("max-file", v)) => {
@@ -584,6 +598,7 @@ pub fn create(paths: &Paths, a: &RunArgs, store: &mut Store) -> Result<container
     let prepared = container::prepare(store, &img, &a.image, a.name.as_deref(), &rc, a.rm, None)?;
     let (config, _) = image::config(store, &img)?;
     let saved = run_settings(
+        paths,
         a,
         &config.config.unwrap_or_default(),
         prepared.rootfs_mount.lowerdirs.clone(),
@@ -626,6 +641,7 @@ pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
         // Kept so that `start` can run it again.
         let (config, _) = image::config(&store, &img)?;
         let settings = run_settings(
+            paths,
             &a,
             &config.config.unwrap_or_default(),
             prepared.rootfs_mount.lowerdirs.clone(),

@@ -44,7 +44,7 @@ pub struct LsArgs {
 
 #[derive(Args, Debug)]
 pub struct RmArgs {
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::volume())]
     pub names: Vec<String>,
     /// Accepted for Docker compatibility
     #[arg(short, long)]
@@ -53,7 +53,7 @@ pub struct RmArgs {
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::volume())]
     pub names: Vec<String>,
     /// Go template applied to each volume
     #[arg(short, long)]

@@ -207,6 +207,35 @@ impl Store {
         })
     }
 
+    /// Names for shell completion: image tags and container names, read without creating,
+    /// migrating or locking anything. Completion runs on every TAB, so it must never block
+    /// or write: read-only, a 100 ms busy timeout, and nothing at all when there is no store.
+    pub fn completion_names(root: &Path) -> (Vec<String>, Vec<String>) {
+        let db_path = root.join("barge.db");
+        if !db_path.is_file() {
+            return (Vec::new(), Vec::new());
+        }
+        let read = || -> rusqlite::Result<(Vec<String>, Vec<String>)> {
+            let db = Connection::open_with_flags(
+                &db_path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            db.busy_timeout(Duration::from_millis(100))?;
+            let column = |sql: &str| -> rusqlite::Result<Vec<String>> {
+                let mut stmt = db.prepare(sql)?;
+                let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                // A table missing (an old schema) just gives no names.
+                Ok(rows.filter_map(|r| r.ok()).collect())
+            };
+            let images = column("SELECT name FROM tags ORDER BY name").unwrap_or_default();
+            let containers =
+                column("SELECT name FROM containers ORDER BY name").unwrap_or_default();
+            Ok((images, containers))
+        };
+        read().unwrap_or_default()
+    }
+
     fn dberr(&self, e: rusqlite::Error) -> Error {
         Error::Db {
             path: self.db_path.clone(),

@@ -165,8 +165,12 @@ pub fn print_rows(
     }
 }
 
-/// Columns padded like Go's tabwriter as Docker configures it (3 spaces of padding).
+/// Columns padded like Go's tabwriter as Docker configures it
+/// (`tabwriter.NewWriter(out, 10, 1, 3, ' ', 0)`): 3 spaces of padding, and a column is at
+/// least 10 wide padding included, which is why Docker prints `TAG       IMAGE ID`.
 pub fn write_table(out: &mut dyn Write, header: &[String], rows: &[Vec<String>]) -> io::Result<()> {
+    const MIN_WIDTH: usize = 10;
+    const PADDING: usize = 3;
     let n = header.len();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in rows {
@@ -174,12 +178,18 @@ pub fn write_table(out: &mut dyn Write, header: &[String], rows: &[Vec<String>])
             widths[i] = widths[i].max(c.chars().count());
         }
     }
+    for w in &mut widths {
+        *w = (*w + PADDING).max(MIN_WIDTH) - PADDING;
+    }
     let mut line = |cells: &[String]| -> io::Result<()> {
         let mut s = String::new();
         for (i, c) in cells.iter().enumerate() {
             if i + 1 < cells.len().min(n) {
                 s.push_str(c);
-                s.extend(std::iter::repeat_n(' ', widths[i] - c.chars().count() + 3));
+                s.extend(std::iter::repeat_n(
+                    ' ',
+                    widths[i] - c.chars().count() + PADDING,
+                ));
             } else {
                 s.push_str(c);
             }
@@ -255,6 +265,33 @@ impl Progress {
     }
 }
 
+/// Set up the terminal side once, first thing: honour `NO_COLOR` (https://no-color.org):
+/// any non-empty value turns colours off in everything that draws (progress bars, prompts).
+pub fn init() {
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        console::set_colors_enabled(false);
+        console::set_colors_enabled_stderr(false);
+    }
+}
+
+/// The error and every cause under it, one per line (`--debug`), then its debug form,
+/// which names the variant and the OS error code.
+pub fn cause_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(&format!("\n  caused by: {c}"));
+        cur = c.source();
+    }
+    s.push_str(&format!("\n  debug: {e:?}"));
+    s
+}
+
+/// A `--debug` line on stderr.
+pub fn debug(msg: &str) {
+    let _ = writeln!(io::stderr().lock(), "barge: debug: {msg}");
+}
+
 /// Print an error the house way: `barge: error: ...`, then a hint line if there is one.
 pub fn error(msg: &str, hint: Option<&str>) {
     let mut e = io::stderr().lock();
@@ -262,6 +299,11 @@ pub fn error(msg: &str, hint: Option<&str>) {
     if let Some(h) = hint {
         let _ = writeln!(e, "hint: {h}");
     }
+}
+
+/// A message for people (not data): stderr.
+pub fn info(msg: &str) {
+    let _ = writeln!(io::stderr().lock(), "{msg}");
 }
 
 pub fn warn(msg: &str) {
@@ -319,7 +361,7 @@ mod tests {
     }
 
     #[test]
-    fn table_pads_with_three_spaces() {
+    fn table_pads_like_docker() {
         let mut out = Vec::new();
         write_table(
             &mut out,
@@ -327,6 +369,21 @@ mod tests {
             &[vec!["xxxx".into(), "y".into()]],
         )
         .unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "A      BB\nxxxx   y\n");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "A         BB\nxxxx      y\n"
+        );
+        let mut out = Vec::new();
+        let long = "x".repeat(12);
+        write_table(
+            &mut out,
+            &["A".into(), "B".into()],
+            &[vec![long.clone(), "y".into()]],
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("A{}B\n{long}   y\n", " ".repeat(14))
+        );
     }
 }

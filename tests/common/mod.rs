@@ -433,6 +433,8 @@ impl Barge {
         let mut c = Command::new(env!("CARGO_BIN_EXE_barge"));
         c.arg("--root").arg(self.root());
         c.env("BARGE_NO_SYNC", "1");
+        // The host's /etc/barge and ~/.config/barge must not change what tests see.
+        c.env("BARGE_CONFIG", self.dir.path().join("config.toml"));
         c.stdin(Stdio::null());
         c
     }
