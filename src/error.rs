@@ -41,6 +41,15 @@ pub enum Error {
     },
     #[error("store {path}: {msg}")]
     Store { path: PathBuf, msg: String },
+    /// A registry failed or refused a request (network, protocol, bad content).
+    #[error("registry {registry}: {msg}")]
+    Registry { registry: String, msg: String },
+    /// A registry wants credentials, or refused the ones given.
+    #[error("registry {registry}: {msg}")]
+    Unauthorized { registry: String, msg: String },
+    /// The registry has no such tag or digest (Docker's "manifest unknown").
+    #[error("{0}: manifest unknown")]
+    ManifestUnknown(String),
     #[error("{0}")]
     Other(String),
 }

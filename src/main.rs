@@ -23,9 +23,14 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let hint = if e.is_no_space() {
-                Some("the store's file system is full: free space, or run `barge image prune`")
+                Some(
+                    "the store's file system is full: free space, or run `barge image prune`"
+                        .to_string(),
+                )
+            } else if let barge::Error::Unauthorized { registry, .. } = &e {
+                Some(format!("log in with `barge login {registry}`"))
             } else if matches!(e, barge::Error::NoSuchImage(_)) {
-                Some("see `barge images` for what is here, or `barge import` an archive")
+                Some("see `barge images` for what is here, `barge pull` it, or `barge import` an archive".to_string())
             } else {
                 None
             };
@@ -34,7 +39,7 @@ fn main() -> ExitCode {
             } else {
                 e.to_string()
             };
-            barge::ui::error(&msg, hint);
+            barge::ui::error(&msg, hint.as_deref());
             ExitCode::from(125)
         }
     }

@@ -551,9 +551,18 @@ fn podman_load_accepts_barge_save() {
     let img = Img::new("peer/check:1", vec![busybox_layer()]);
     let mut img2 = Img::new("peer/check:2", vec![layer(&[E::File("x", b"x")])]).compressed(gzip);
     img2.cmd = vec!["true".into()];
-    b.ok(&["import", &b.file("in.tar", &docker_archive(&[img.clone(), img2.clone()]))]);
+    b.ok(&[
+        "import",
+        &b.file("in.tar", &docker_archive(&[img.clone(), img2.clone()])),
+    ]);
     let out = b.dir.path().join("out.tar");
-    b.ok(&["save", "-o", out.to_str().unwrap(), "peer/check:1", "peer/check:2"]);
+    b.ok(&[
+        "save",
+        "-o",
+        out.to_str().unwrap(),
+        "peer/check:1",
+        "peer/check:2",
+    ]);
     let proot = b.dir.path().join("podman");
     let o = std::process::Command::new(&podman)
         .arg("--root")
@@ -564,7 +573,11 @@ fn podman_load_accepts_barge_save() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(o.status.success(), "podman load: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "podman load: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let o = std::process::Command::new(&podman)
         .arg("--root")
         .arg(proot.join("root"))
@@ -574,12 +587,19 @@ fn podman_load_accepts_barge_save() {
         .output()
         .unwrap();
     let ids = String::from_utf8_lossy(&o.stdout);
-    assert!(ids.contains(hexof(&img.id())), "podman keeps the image ID: {ids}");
+    assert!(
+        ids.contains(hexof(&img.id())),
+        "podman keeps the image ID: {ids}"
+    );
     assert!(ids.contains(hexof(&img2.id())), "{ids}");
 }
 
 fn which(name: &str) -> Result<std::path::PathBuf, ()> {
     std::env::var_os("PATH")
-        .and_then(|p| std::env::split_paths(&p).map(|d| d.join(name)).find(|p| p.is_file()))
+        .and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        })
         .ok_or(())
 }

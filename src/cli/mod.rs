@@ -3,6 +3,7 @@
 
 mod image;
 pub mod oci;
+pub mod registry;
 mod run;
 mod system;
 mod volume;
@@ -45,6 +46,14 @@ pub enum Command {
     /// Import an image archive (docker save, OCI layout) or a root filesystem tarball
     #[command(visible_alias = "load")]
     Import(image::ImportArgs),
+    /// Download an image from a registry
+    Pull(registry::PullArgs),
+    /// Upload an image to a registry
+    Push(registry::PushArgs),
+    /// Log in to a registry (credentials go to ~/.docker/config.json, as docker's)
+    Login(registry::LoginArgs),
+    /// Log out from a registry
+    Logout(registry::LogoutArgs),
     /// Create and run a container from an image, in the foreground
     Run(Box<run::RunArgs>),
     /// List images
@@ -94,6 +103,10 @@ pub enum ImageCommand {
     /// Import an image archive or a root filesystem tarball
     #[command(visible_alias = "load")]
     Import(image::ImportArgs),
+    /// Download an image from a registry
+    Pull(registry::PullArgs),
+    /// Upload an image to a registry
+    Push(registry::PushArgs),
     /// Remove dangling images and unreferenced layers and blobs
     Prune(image::PruneArgs),
 }
@@ -127,6 +140,10 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => image::save(&paths, a),
         Command::Image(ImageCommand::Prune(a)) => image::prune(&paths, a),
         Command::System(SystemCommand::Df(a)) => system::df(&paths, a),
+        Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => registry::pull(&paths, a),
+        Command::Push(a) | Command::Image(ImageCommand::Push(a)) => registry::push(&paths, a),
+        Command::Login(a) => registry::login(a),
+        Command::Logout(a) => registry::logout(a),
         Command::Run(a) => run::run(&paths, *a),
         Command::Volume(c) => volume::run(&paths, c),
         Command::Oci(a) => oci::run(a).map_err(|e| crate::Error::Other(format!("{e:#}"))),

@@ -1,6 +1,7 @@
 //! Image operations on the store: resolve a name, list, inspect, tag, remove, history,
 //! prune and disk usage. Nothing here prints; the CLI renders what these return.
 
+pub mod commit;
 pub mod model;
 
 use std::collections::HashSet;
