@@ -80,19 +80,20 @@ pub fn pull_image(
     let reference = Reference::parse(name)?;
     let platform = platform.map(Platform::parse).transpose()?;
     let opts = PullOptions { platform, ..opts };
-    if !quiet {
-        let mut e = std::io::stderr().lock();
-        if !name.contains(':') && !name.contains('@') {
-            let _ = writeln!(e, "Using default tag: latest");
-        }
-        let shown = match (&reference.tag, &reference.digest) {
-            (Some(t), _) => t.clone(),
-            (None, Some(d)) => d.to_string(),
-            _ => String::new(),
-        };
-        let _ = writeln!(e, "{shown}: Pulling from {}", reference.familiar_name());
+    let last = name.rsplit('/').next().unwrap_or(name);
+    if !quiet && !last.contains(':') && !name.contains('@') {
+        eprintln!("Using default tag: latest");
     }
-    let progress = Transfer::pull(quiet);
+    let shown = match (&reference.tag, &reference.digest) {
+        (Some(t), _) => t.clone(),
+        (None, Some(d)) => d.to_string(),
+        _ => String::new(),
+    };
+    // Printed once the manifest is resolved, as Docker does: an unknown image is one line.
+    let progress = Transfer::pull(quiet).with_header(format!(
+        "{shown}: Pulling from {}",
+        reference.familiar_name()
+    ));
     let r = registry::pull(store, &reference, &opts, &progress);
     progress.finish();
     let report = r?;

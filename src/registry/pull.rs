@@ -481,7 +481,7 @@ async fn fetch_manifest(
             format!("{r}: manifest {actual} is not the size its index says"),
         ));
     }
-    let schema1 = ct.contains("manifest.v1")
+    let schema1 = ct.starts_with("application/vnd.docker.distribution.manifest.v1")
         || serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
             .is_some_and(|v| v["schemaVersion"] == 1);

@@ -18,6 +18,7 @@ pub struct Transfer {
     exists_word: &'static str,
     bars: Option<Bars>,
     plain_done: Mutex<HashMap<Digest, ()>>,
+    header: Option<String>,
 }
 
 struct Bars {
@@ -58,7 +59,14 @@ impl Transfer {
             exists_word,
             bars,
             plain_done: Mutex::new(HashMap::new()),
+            header: None,
         }
+    }
+
+    /// A line printed when the list of layers is known (`latest: Pulling from alpine`).
+    pub fn with_header(mut self, line: String) -> Transfer {
+        self.header = Some(line);
+        self
     }
 
     /// Clear the bars (before the final lines are printed).
@@ -98,6 +106,11 @@ impl Transfer {
 
 impl PullObserver for Transfer {
     fn layers(&self, layers: &[(Digest, u64)]) {
+        if let Some(h) = &self.header
+            && !self.quiet
+        {
+            let _ = writeln!(std::io::stderr().lock(), "{h}");
+        }
         let Some(b) = &self.bars else { return };
         let style = ProgressStyle::with_template("{prefix:12} {bar:30} {bytes}/{total_bytes}")
             .unwrap_or_else(|_| ProgressStyle::default_bar());
