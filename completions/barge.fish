@@ -30,6 +30,10 @@ complete -c barge -n "__fish_barge_needs_command" -s h -l help -d 'Print help (s
 complete -c barge -n "__fish_barge_needs_command" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_needs_command" -f -a "import" -d 'Import an image archive (docker save, OCI layout) or a root filesystem tarball'
 complete -c barge -n "__fish_barge_needs_command" -f -a "load" -d 'Import an image archive (docker save, OCI layout) or a root filesystem tarball'
+complete -c barge -n "__fish_barge_needs_command" -f -a "pull" -d 'Download an image from a registry'
+complete -c barge -n "__fish_barge_needs_command" -f -a "push" -d 'Upload an image to a registry'
+complete -c barge -n "__fish_barge_needs_command" -f -a "login" -d 'Log in to a registry (credentials go to ~/.docker/config.json, as docker\'s)'
+complete -c barge -n "__fish_barge_needs_command" -f -a "logout" -d 'Log out from a registry'
 complete -c barge -n "__fish_barge_needs_command" -f -a "run" -d 'Create and run a container from an image, in the foreground'
 complete -c barge -n "__fish_barge_needs_command" -f -a "images" -d 'List images'
 complete -c barge -n "__fish_barge_needs_command" -f -a "image" -d 'Manage images'
@@ -60,6 +64,35 @@ complete -c barge -n "__fish_barge_using_subcommand load" -s q -l quiet -d 'No p
 complete -c barge -n "__fish_barge_using_subcommand load" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand load" -s h -l help -d 'Print help'
 complete -c barge -n "__fish_barge_using_subcommand load" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand pull" -l platform -d 'Platform to pull from a multi-platform image, os/arch[/variant] (default: this host)' -r
+complete -c barge -n "__fish_barge_using_subcommand pull" -l max-concurrent-downloads -d 'How many layers to download at once' -r
+complete -c barge -n "__fish_barge_using_subcommand pull" -l tls-verify -d 'Verify the registry\'s TLS certificate; false also allows plain HTTP' -r -f -a "true\t''
+false\t''"
+complete -c barge -n "__fish_barge_using_subcommand pull" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand pull" -s q -l quiet -d 'Print only the image reference'
+complete -c barge -n "__fish_barge_using_subcommand pull" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand pull" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand pull" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand push" -l tls-verify -d 'Verify the registry\'s TLS certificate; false also allows plain HTTP' -r -f -a "true\t''
+false\t''"
+complete -c barge -n "__fish_barge_using_subcommand push" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand push" -s q -l quiet -d 'Print only the pushed digest'
+complete -c barge -n "__fish_barge_using_subcommand push" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand push" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand push" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand login" -s u -l username -d 'User name' -r
+complete -c barge -n "__fish_barge_using_subcommand login" -s p -l password -d 'Password (prefer --password-stdin: arguments are visible to other users)' -r
+complete -c barge -n "__fish_barge_using_subcommand login" -l tls-verify -d 'Verify the registry\'s TLS certificate; false also allows plain HTTP' -r -f -a "true\t''
+false\t''"
+complete -c barge -n "__fish_barge_using_subcommand login" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand login" -l password-stdin -d 'Read the password from standard input'
+complete -c barge -n "__fish_barge_using_subcommand login" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand login" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand login" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand logout" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand logout" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand logout" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand logout" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand run" -l name -d 'Assign a name to the container' -r
 complete -c barge -n "__fish_barge_using_subcommand run" -s e -l env -d 'Set environment variables (KEY=VALUE, or KEY to take it from barge\'s environment)' -r
 complete -c barge -n "__fish_barge_using_subcommand run" -l env-file -d 'Read environment variables from a file (KEY=VALUE lines)' -r -F
@@ -103,21 +136,23 @@ complete -c barge -n "__fish_barge_using_subcommand images" -l no-trunc -d 'Don\
 complete -c barge -n "__fish_barge_using_subcommand images" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand images" -s h -l help -d 'Print help'
 complete -c barge -n "__fish_barge_using_subcommand images" -s V -l version -d 'Print version'
-complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
-complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -l debug -d 'Show the whole error chain'
-complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -s h -l help -d 'Print help'
-complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -s V -l version -d 'Print version'
-complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "ls" -d 'List images'
-complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "list" -d 'List images'
-complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "rm" -d 'Remove one or more images'
-complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "remove" -d 'Remove one or more images'
-complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "inspect" -d 'Show low-level information on images, as JSON'
-complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "tag" -d 'Create a tag TARGET that refers to SOURCE'
-complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "history" -d 'Show the history of an image'
-complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "save" -d 'Save images to a docker save archive (tar)'
-complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "import" -d 'Import an image archive or a root filesystem tarball'
-complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "load" -d 'Import an image archive or a root filesystem tarball'
-complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load prune" -f -a "prune" -d 'Remove dangling images and unreferenced layers and blobs'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load pull push prune" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load pull push prune" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load pull push prune" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load pull push prune" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load pull push prune" -f -a "ls" -d 'List images'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load pull push prune" -f -a "list" -d 'List images'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load pull push prune" -f -a "rm" -d 'Remove one or more images'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load pull push prune" -f -a "remove" -d 'Remove one or more images'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load pull push prune" -f -a "inspect" -d 'Show low-level information on images, as JSON'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load pull push prune" -f -a "tag" -d 'Create a tag TARGET that refers to SOURCE'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load pull push prune" -f -a "history" -d 'Show the history of an image'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load pull push prune" -f -a "save" -d 'Save images to a docker save archive (tar)'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load pull push prune" -f -a "import" -d 'Import an image archive or a root filesystem tarball'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load pull push prune" -f -a "load" -d 'Import an image archive or a root filesystem tarball'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load pull push prune" -f -a "pull" -d 'Download an image from a registry'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load pull push prune" -f -a "push" -d 'Upload an image to a registry'
+complete -c barge -n "__fish_barge_using_subcommand image; and not __fish_seen_subcommand_from ls list rm remove inspect tag history save import load pull push prune" -f -a "prune" -d 'Remove dangling images and unreferenced layers and blobs'
 complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from ls" -l format -d 'Output: table, json (one object per line) or a Go template' -r
 complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from ls" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
 complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from ls" -s a -l all -d 'Show all images (barge keeps no intermediate images, so this is the default list)'
@@ -190,6 +225,22 @@ complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subco
 complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from load" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from load" -s h -l help -d 'Print help'
 complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from load" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from pull" -l platform -d 'Platform to pull from a multi-platform image, os/arch[/variant] (default: this host)' -r
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from pull" -l max-concurrent-downloads -d 'How many layers to download at once' -r
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from pull" -l tls-verify -d 'Verify the registry\'s TLS certificate; false also allows plain HTTP' -r -f -a "true\t''
+false\t''"
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from pull" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from pull" -s q -l quiet -d 'Print only the image reference'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from pull" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from pull" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from pull" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from push" -l tls-verify -d 'Verify the registry\'s TLS certificate; false also allows plain HTTP' -r -f -a "true\t''
+false\t''"
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from push" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from push" -s q -l quiet -d 'Print only the pushed digest'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from push" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from push" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from push" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from prune" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
 complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from prune" -s a -l all -d 'Remove all unused images, not just dangling ones'
 complete -c barge -n "__fish_barge_using_subcommand image; and __fish_seen_subcommand_from prune" -s f -l force -d 'Do not ask for confirmation'

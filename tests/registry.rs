@@ -27,11 +27,9 @@ impl T {
     /// Another store sharing this one's logins.
     fn sibling(&self) -> T {
         let t = T::new();
-        for f in ["config.json"] {
-            let p = self.docker_config.path().join(f);
-            if p.exists() {
-                std::fs::copy(&p, t.docker_config.path().join(f)).unwrap();
-            }
+        let p = self.docker_config.path().join("config.json");
+        if p.exists() {
+            std::fs::copy(&p, t.docker_config.path().join("config.json")).unwrap();
         }
         t
     }
@@ -687,4 +685,46 @@ fn run_pulls_a_missing_image() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "pulled and ran");
     assert!(String::from_utf8_lossy(&o.stderr).contains("Unable to find image"));
+}
+
+#[test]
+fn redirects_to_another_host_never_carry_credentials() {
+    let reg = Fake::start();
+    let storage = Fake::start();
+    let img = sample("", "redir.txt", b"from blob storage");
+    reg.image("private/img", "1", &img);
+    storage.image("private/img", "1", &img);
+    let (b, _) = &img.layers[1];
+    let path = format!("/v2/private/img/blobs/{}", sha256(b));
+    reg.route(
+        &path,
+        "",
+        Vec::new(),
+        Some(Behavior::Redirect(format!(
+            "http://{}{path}",
+            storage.host()
+        ))),
+    );
+    let basic = "Basic YmFyZ2U6czNjcmV0"; // barge:s3cret
+    reg.state.lock().unwrap().require_auth = Some(basic.to_string());
+    let t = T::new();
+    std::fs::write(
+        t.docker_config.path().join("config.json"),
+        format!(
+            r#"{{"auths":{{"{}":{{"auth":"YmFyZ2U6czNjcmV0"}}}}}}"#,
+            reg.host()
+        ),
+    )
+    .unwrap();
+    t.ok(&["pull", &format!("{}/private/img:1", reg.host())]);
+    assert_eq!(t.layer_file("redir.txt").unwrap(), b"from blob storage");
+    let seen = storage.state.lock().unwrap().auth_log.clone();
+    assert!(!seen.is_empty(), "the blob came from the storage host");
+    assert!(
+        seen.iter().all(|(_, a)| a.is_none()),
+        "credentials leaked: {seen:?}"
+    );
+    // The registry itself got them.
+    let reg_seen = reg.state.lock().unwrap().auth_log.clone();
+    assert!(reg_seen.iter().any(|(_, a)| a.as_deref() == Some(basic)));
 }

@@ -483,14 +483,21 @@ pub fn registry_err(ep: &Endpoint, msg: String) -> Error {
 }
 
 pub fn net_err(ep: &Endpoint, e: &reqwest::Error) -> Error {
-    // reqwest's Display stops at "error sending request"; the cause says why.
-    let mut msg = e.to_string();
+    // reqwest's Display stops at "error sending request for url (...)"; the innermost
+    // cause ("Connection refused", "failed to lookup address information") says why.
+    let mut inner = e.to_string();
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {
-        msg = format!("{msg}: {s}");
+        inner = s.to_string();
         src = s.source();
     }
-    let msg = msg.replace(&ep.base, "").replace(" for url ()", "");
+    let msg = if e.is_connect() {
+        format!("cannot connect to {}: {inner}", ep.base)
+    } else if e.is_timeout() {
+        format!("{}: timed out", ep.base)
+    } else {
+        format!("{}: {inner}", ep.base)
+    };
     registry_err(ep, msg)
 }
 

@@ -56,7 +56,7 @@ impl Registry {
         }
         let cfg_path = dir.path().join("config.yml");
         std::fs::write(&cfg_path, cfg).unwrap();
-        let child = Command::new("docker-registry")
+        let mut child = Command::new("docker-registry")
             .arg("serve")
             .arg(&cfg_path)
             .stdout(Stdio::null())
@@ -69,6 +69,8 @@ impl Registry {
             }
             std::thread::sleep(Duration::from_millis(25));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("docker-registry did not start on port {port}");
     }
 
@@ -217,6 +219,8 @@ pub enum Behavior {
     Slow,
     /// Answer with this status (and `Retry-After: 0`) the first `n` times.
     Fail(u16, usize),
+    /// Redirect (307) to this URL.
+    Redirect(String),
 }
 
 #[derive(Clone, Default)]
@@ -224,6 +228,11 @@ pub struct FakeState {
     pub routes: HashMap<String, (String, Vec<u8>, Option<Behavior>)>,
     /// (method, path, Range header) of every request.
     pub log: Vec<(String, String, Option<String>)>,
+    /// (path, Authorization header) of every request.
+    pub auth_log: Vec<(String, Option<String>)>,
+    /// When set, every request must carry exactly this Authorization header (else 401
+    /// with a Basic challenge).
+    pub require_auth: Option<String>,
 }
 
 /// A fake registry on a free port; every request is answered from `state`.
@@ -308,6 +317,7 @@ fn serve(conn: TcpStream, st: Arc<Mutex<FakeState>>) {
         let method = parts.next().unwrap_or("").to_string();
         let path = parts.next().unwrap_or("").to_string();
         let mut range = None;
+        let mut auth = None;
         loop {
             let mut l = String::new();
             if r.read_line(&mut l).unwrap_or(0) == 0 {
@@ -322,10 +332,17 @@ fn serve(conn: TcpStream, st: Arc<Mutex<FakeState>>) {
             {
                 range = Some(v.trim().to_string());
             }
+            if let Some((k, v)) = l.split_once(':')
+                && k.eq_ignore_ascii_case("authorization")
+            {
+                auth = Some(v.trim().to_string());
+            }
         }
-        let route = {
+        let (route, denied) = {
             let mut s = st.lock().unwrap();
             s.log.push((method.clone(), path.clone(), range.clone()));
+            s.auth_log.push((path.clone(), auth.clone()));
+            let denied = s.require_auth.is_some() && s.require_auth != auth;
             let route = s.routes.get(&path).cloned();
             // Count down a cut: it happens only the first n times.
             if let Some((ct, body, Some(Behavior::CutAt(at, n)))) = &route
@@ -350,8 +367,12 @@ fn serve(conn: TcpStream, st: Arc<Mutex<FakeState>>) {
                 s.routes
                     .insert(path.clone(), (ct.clone(), body.clone(), next));
             }
-            route
+            (route, denied)
         };
+        if denied {
+            let _ = w.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"fake\"\r\nContent-Length: 0\r\n\r\n");
+            continue;
+        }
         if path == "/v2/" {
             let _ = w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
             continue;
@@ -372,6 +393,13 @@ fn serve(conn: TcpStream, st: Arc<Mutex<FakeState>>) {
             let _ = write!(
                 w,
                 "HTTP/1.1 {code} Oops\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n"
+            );
+            continue;
+        }
+        if let Some(Behavior::Redirect(to)) = &behavior {
+            let _ = write!(
+                w,
+                "HTTP/1.1 307 Temporary Redirect\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n"
             );
             continue;
         }
