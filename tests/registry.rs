@@ -728,3 +728,103 @@ fn redirects_to_another_host_never_carry_credentials() {
     let reg_seen = reg.state.lock().unwrap().auth_log.clone();
     assert!(reg_seen.iter().any(|(_, a)| a.as_deref() == Some(basic)));
 }
+
+#[test]
+fn bearer_tokens_from_the_challenge() {
+    let reg = Fake::start();
+    let img = sample("", "token.txt", b"with a token");
+    reg.image("tok/img", "1", &img);
+    reg.route(
+        "/token",
+        "application/json",
+        br#"{"token":"t0k3n"}"#.to_vec(),
+        None,
+    );
+    {
+        let mut st = reg.state.lock().unwrap();
+        st.require_auth = Some("Bearer t0k3n".into());
+        st.challenge = Some(format!(
+            r#"Bearer realm="http://{}/token",service="fake",scope="repository:tok/img:pull""#,
+            reg.host()
+        ));
+    }
+    // Anonymous: the token request carries no credentials.
+    let t = T::new();
+    t.ok(&["pull", &format!("{}/tok/img:1", reg.host())]);
+    assert_eq!(t.layer_file("token.txt").unwrap(), b"with a token");
+    let log = reg.state.lock().unwrap().auth_log.clone();
+    let token_reqs: Vec<_> = log
+        .iter()
+        .filter(|(p, _)| p.starts_with("/token"))
+        .collect();
+    assert_eq!(token_reqs.len(), 1, "one token per scope: {log:?}");
+    assert!(token_reqs[0].0.contains("service=fake"), "{token_reqs:?}");
+    assert!(
+        token_reqs[0]
+            .0
+            .contains("scope=repository%3Atok%2Fimg%3Apull"),
+        "{token_reqs:?}"
+    );
+    assert_eq!(token_reqs[0].1, None);
+}
+
+#[test]
+fn credential_helpers_store_and_get() {
+    let reg = Registry::start(Some(("helper", "pa55")));
+    let host = reg.host();
+    let t = T::new();
+    // A docker-credential-* helper that keeps one secret in a file.
+    let bin = t.docker_config.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let store = t.docker_config.path().join("helper-store.json");
+    let script = format!(
+        "#!/bin/sh\ncase $1 in\nstore) cat >{s} ;;\nget) read server; if [ -f {s} ]; then sed 's/ServerURL/Server/' {s}; else echo 'credentials not found in native keychain'; exit 1; fi ;;\nerase) rm -f {s} ;;\nesac\n",
+        s = store.display()
+    );
+    let helper = bin.join("docker-credential-fake");
+    std::fs::write(&helper, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(
+        t.docker_config.path().join("config.json"),
+        r#"{"credsStore":"fake"}"#,
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+
+    let img = sample("app:1", "helper.txt", b"helper");
+    t.b.import_stdin(&docker_archive(std::slice::from_ref(&img)), &[]);
+    let mut c = t.cmd();
+    c.env("PATH", &path)
+        .args(["login", "-u", "helper", "--password-stdin", &host]);
+    let o = run_with_stdin(c, b"pa55");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let saved = std::fs::read_to_string(&store).unwrap();
+    assert!(saved.contains("\"Secret\":\"pa55\""), "{saved}");
+    let cfg = std::fs::read_to_string(t.docker_config.path().join("config.json")).unwrap();
+    assert!(
+        !cfg.contains("pa55"),
+        "the secret stays in the helper: {cfg}"
+    );
+
+    let dest = format!("{host}/helper/app:1");
+    let o = t
+        .cmd()
+        .env("PATH", &path)
+        .args(["push", "app:1", &dest])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = t
+        .cmd()
+        .env("PATH", &path)
+        .args(["logout", &host])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!store.exists());
+}

@@ -233,6 +233,8 @@ pub struct FakeState {
     /// When set, every request must carry exactly this Authorization header (else 401
     /// with a Basic challenge).
     pub require_auth: Option<String>,
+    /// The `WWW-Authenticate` sent with a 401 (default `Basic realm="fake"`).
+    pub challenge: Option<String>,
 }
 
 /// A fake registry on a free port; every request is answered from `state`.
@@ -342,8 +344,13 @@ fn serve(conn: TcpStream, st: Arc<Mutex<FakeState>>) {
             let mut s = st.lock().unwrap();
             s.log.push((method.clone(), path.clone(), range.clone()));
             s.auth_log.push((path.clone(), auth.clone()));
-            let denied = s.require_auth.is_some() && s.require_auth != auth;
-            let route = s.routes.get(&path).cloned();
+            let denied =
+                s.require_auth.is_some() && s.require_auth != auth && !path.starts_with("/token");
+            let challenge = s
+                .challenge
+                .clone()
+                .unwrap_or_else(|| "Basic realm=\"fake\"".into());
+            let route = s.routes.get(path.split('?').next().unwrap_or("")).cloned();
             // Count down a cut: it happens only the first n times.
             if let Some((ct, body, Some(Behavior::CutAt(at, n)))) = &route
                 && *n > 0
@@ -367,10 +374,13 @@ fn serve(conn: TcpStream, st: Arc<Mutex<FakeState>>) {
                 s.routes
                     .insert(path.clone(), (ct.clone(), body.clone(), next));
             }
-            (route, denied)
+            (route, denied.then_some(challenge))
         };
-        if denied {
-            let _ = w.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"fake\"\r\nContent-Length: 0\r\n\r\n");
+        if let Some(challenge) = denied {
+            let _ = write!(
+                w,
+                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: {challenge}\r\nContent-Length: 0\r\n\r\n"
+            );
             continue;
         }
         if path == "/v2/" {
