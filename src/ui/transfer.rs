@@ -23,7 +23,8 @@ pub struct Transfer {
 
 struct Bars {
     multi: MultiProgress,
-    total: ProgressBar,
+    /// Added once the layers are known, below their bars.
+    total: Mutex<Option<ProgressBar>>,
     layers: Mutex<HashMap<Digest, (ProgressBar, u64)>>,
 }
 
@@ -39,17 +40,9 @@ impl Transfer {
     fn new(quiet: bool, done_word: &'static str, exists_word: &'static str) -> Transfer {
         let bars = (!quiet && super::stderr_is_terminal()).then(|| {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-            let total = multi.add(ProgressBar::new(0));
-            total.set_style(
-                ProgressStyle::with_template(
-                    "{prefix:12} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            total.set_prefix("total");
             Bars {
                 multi,
-                total,
+                total: Mutex::new(None),
                 layers: Mutex::new(HashMap::new()),
             }
         });
@@ -75,7 +68,9 @@ impl Transfer {
             for (bar, _) in b.layers.lock().expect("bars").values() {
                 bar.finish_and_clear();
             }
-            b.total.finish_and_clear();
+            if let Some(t) = b.total.lock().expect("bars").as_ref() {
+                t.finish_and_clear();
+            }
             let _ = b.multi.clear();
         }
     }
@@ -109,24 +104,43 @@ impl PullObserver for Transfer {
         if let Some(h) = &self.header
             && !self.quiet
         {
-            let _ = writeln!(std::io::stderr().lock(), "{h}");
+            match &self.bars {
+                Some(b) => {
+                    let _ = b.multi.println(h);
+                }
+                None => {
+                    let _ = writeln!(std::io::stderr().lock(), "{h}");
+                }
+            }
         }
         let Some(b) = &self.bars else { return };
         let style = ProgressStyle::with_template("{prefix:12} {bar:30} {bytes}/{total_bytes}")
             .unwrap_or_else(|_| ProgressStyle::default_bar());
         let mut map = b.layers.lock().expect("bars");
-        let mut total = 0;
+        let mut total_bytes = 0;
+        let mut fresh = Vec::new();
         for (d, size) in layers {
-            if map.contains_key(d) {
+            if map.contains_key(d) || fresh.iter().any(|(f, _)| f == d) {
                 continue;
             }
-            total += size;
-            let bar = b.multi.insert_before(&b.total, ProgressBar::new(*size));
+            total_bytes += size;
+            fresh.push((d.clone(), *size));
+        }
+        for (d, size) in fresh {
+            let bar = b.multi.add(ProgressBar::new(size));
             bar.set_style(style.clone());
             bar.set_prefix(d.short().to_string());
-            map.insert(d.clone(), (bar, 0));
+            map.insert(d, (bar, 0));
         }
-        b.total.set_length(total);
+        let total = b.multi.add(ProgressBar::new(total_bytes));
+        total.set_style(
+            ProgressStyle::with_template(
+                "{prefix:12} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        total.set_prefix("total");
+        *b.total.lock().expect("bars") = Some(total);
     }
 
     fn layer(&self, digest: &Digest, event: LayerEvent) {
@@ -138,7 +152,9 @@ impl PullObserver for Transfer {
                     LayerEvent::Done { bytes } => *bytes,
                     LayerEvent::Exists => bar.length().unwrap_or(0),
                 };
-                b.total.inc(now.saturating_sub(*seen));
+                if let Some(t) = b.total.lock().expect("bars").as_ref() {
+                    t.inc(now.saturating_sub(*seen));
+                }
                 *seen = now.max(*seen);
                 bar.set_position(now);
                 if !matches!(event, LayerEvent::Progress { .. }) {
