@@ -201,16 +201,37 @@ pub fn pull(
         observer,
         unpacks: &unpacks,
     };
-    let result = rt.block_on(async {
-        futures_util::stream::iter(
-            unique
-                .iter()
-                .enumerate()
-                .map(|(i, j)| ctx.fetch_layer(i, j)),
-        )
-        .buffer_unordered(opts.max_concurrent_downloads.max(1))
-        .try_collect::<Vec<StagedBlob>>()
-        .await
+    // Write-behind: flush what the unpackers wrote while the download goes on, so the
+    // sync before publishing (crash safety) finds little left to write.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let flusher = crate::util::sync_enabled().then(|| {
+        let dir = scratch.dir.clone();
+        let stop = &stop;
+        move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(250));
+                let _ = crate::util::sync_fs(&dir);
+            }
+        }
+    });
+    let result = std::thread::scope(|sc| {
+        let h = flusher.map(|f| sc.spawn(f));
+        let r = rt.block_on(async {
+            futures_util::stream::iter(
+                unique
+                    .iter()
+                    .enumerate()
+                    .map(|(i, j)| ctx.fetch_layer(i, j)),
+            )
+            .buffer_unordered(opts.max_concurrent_downloads.max(1))
+            .try_collect::<Vec<StagedBlob>>()
+            .await
+        });
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(h) = h {
+            let _ = h.join();
+        }
+        r
     });
     drop(rt);
     // Join every unpack thread, whatever happened (no thread may outlive the command).
