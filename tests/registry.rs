@@ -193,7 +193,8 @@ fn push_then_pull_gives_the_same_digest_and_files() {
 
     // Push to another repository of the same registry: blobs are mounted, not uploaded.
     let dest2 = format!("{}/other/app:2", reg.host());
-    dst.ok(&["push", &dest, &dest2]);
+    let (_, err) = dst.ok(&["push", &dest, &dest2]);
+    assert!(err.contains("Mounted from test/app"), "{err}");
     let (_, err) = T::new().ok(&["pull", &dest2]);
     assert_eq!(digest_line(&err), pushed);
 }

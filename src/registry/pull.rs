@@ -70,8 +70,10 @@ pub enum LayerEvent {
     Exists,
     /// Bytes so far of `total` (a resumed download starts above zero).
     Progress { done: u64, total: u64 },
-    /// Fetched, verified and unpacked (pushing: uploaded, or mounted).
+    /// Fetched, verified and unpacked (pushing: uploaded).
     Done { bytes: u64 },
+    /// Pushing: mounted from another repository of the same registry.
+    Mounted { from: String },
 }
 
 /// Receives progress while a pull or push runs; the library never draws anything itself.

@@ -169,7 +169,12 @@ async fn push_blob(
         .await?;
     if resp.status() == StatusCode::CREATED {
         // Mounted from the other repository: nothing to upload.
-        observer.layer(digest, LayerEvent::Done { bytes: size });
+        observer.layer(
+            digest,
+            LayerEvent::Mounted {
+                from: mount_from.unwrap_or_default().to_string(),
+            },
+        );
         return Ok(());
     }
     if resp.status() != StatusCode::ACCEPTED {

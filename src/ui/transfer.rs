@@ -150,7 +150,7 @@ impl PullObserver for Transfer {
                 let now = match &event {
                     LayerEvent::Progress { done, .. } => *done,
                     LayerEvent::Done { bytes } => *bytes,
-                    LayerEvent::Exists => bar.length().unwrap_or(0),
+                    LayerEvent::Exists | LayerEvent::Mounted { .. } => bar.length().unwrap_or(0),
                 };
                 if let Some(t) = b.total.lock().expect("bars").as_ref() {
                     t.inc(now.saturating_sub(*seen));
@@ -165,6 +165,9 @@ impl PullObserver for Transfer {
         match event {
             LayerEvent::Exists => self.line(digest, self.exists_word, None),
             LayerEvent::Done { bytes } => self.line(digest, self.done_word, Some(bytes)),
+            LayerEvent::Mounted { from } => {
+                self.line(digest, &format!("Mounted from {from}"), None)
+            }
             LayerEvent::Progress { .. } => {}
         }
     }
