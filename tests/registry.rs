@@ -829,3 +829,33 @@ fn credential_helpers_store_and_get() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!store.exists());
 }
+
+#[test]
+fn prune_removes_interrupted_downloads() {
+    let fake = Fake::start();
+    let img = big_img("");
+    fake.image("cut/img", "1", &img);
+    let (b, _) = &img.layers[0];
+    let path = format!("/v2/cut/img/blobs/{}", sha256(b));
+    fake.route(
+        &path,
+        "application/octet-stream",
+        b.clone(),
+        Some(Behavior::CutAt(b.len() / 3, 1)),
+    );
+    let t = T::new();
+    let o = t
+        .cmd()
+        .env("BARGE_PULL_RETRIES", "0")
+        .args(["pull", &format!("{}/cut/img:1", fake.host())])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        t.ingest().iter().any(|n| n.ends_with(".partial")),
+        "{:?}",
+        t.ingest()
+    );
+    t.ok(&["image", "prune", "-f"]);
+    assert!(t.ingest().is_empty(), "{:?}", t.ingest());
+}

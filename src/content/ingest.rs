@@ -86,6 +86,39 @@ impl ContentStore {
     }
 }
 
+impl ContentStore {
+    /// Remove interrupted downloads (`ingest/*.partial`) that no process is writing, for
+    /// `image prune`. Returns the bytes freed.
+    pub fn clear_ingest(&self) -> Result<u64> {
+        let mut freed = 0;
+        let Ok(rd) = fs::read_dir(&self.ingest) else {
+            return Ok(0);
+        };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(hex) = name.strip_suffix(".partial") else {
+                continue;
+            };
+            let lock_path = self.ingest.join(format!("{hex}.lock"));
+            let lock = File::options()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)
+                .at(&lock_path)?;
+            // A download holds the lock: leave its file alone.
+            if lock.try_lock().is_err() {
+                continue;
+            }
+            freed += e.metadata().map(|m| m.len()).unwrap_or(0);
+            let p = e.path();
+            fs::remove_file(&p).at(&p)?;
+            let _ = fs::remove_file(&lock_path);
+        }
+        Ok(freed)
+    }
+}
+
 impl Ingest {
     /// Bytes written so far (after `replay`, where the download continues).
     pub fn offset(&self) -> u64 {
