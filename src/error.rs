@@ -46,6 +46,15 @@ pub enum Error {
     /// A command that asks before deleting things, run with no terminal and no `--force`.
     #[error("{0} asks for confirmation, and stdin is not a terminal")]
     NeedsConfirmation(String),
+    /// A registry failed or refused a request (network, protocol, bad content).
+    #[error("registry {registry}: {msg}")]
+    Registry { registry: String, msg: String },
+    /// A registry wants credentials, or refused the ones given.
+    #[error("registry {registry}: {msg}")]
+    Unauthorized { registry: String, msg: String },
+    /// The registry has no such tag or digest (Docker's "manifest unknown").
+    #[error("{0}: manifest unknown")]
+    ManifestUnknown(String),
     #[error("{0}")]
     Other(String),
 }

@@ -24,6 +24,7 @@ pub mod error;
 pub mod image;
 pub mod layer;
 pub mod reference;
+pub mod registry;
 pub mod runtime;
 pub mod store;
 pub mod supervisor;

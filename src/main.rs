@@ -33,7 +33,7 @@ fn main() -> ExitCode {
             } else {
                 e.to_string()
             };
-            barge::ui::error(&msg, hint(&e));
+            barge::ui::error(&msg, hint(&e).as_deref());
             ExitCode::from(exit_code(&e))
         }
     };
@@ -59,18 +59,28 @@ fn exit_code(e: &barge::Error) -> u8 {
         | barge::Error::DigestMismatch { .. }
         | barge::Error::Db { .. }
         | barge::Error::Store { .. }
+        | barge::Error::Registry { .. }
+        | barge::Error::Unauthorized { .. }
+        | barge::Error::ManifestUnknown(_)
         | barge::Error::Other(_) => 125,
     }
 }
 
-fn hint(e: &barge::Error) -> Option<&'static str> {
+fn hint(e: &barge::Error) -> Option<String> {
+    if let barge::Error::Unauthorized { registry, .. } = e {
+        return Some(format!("log in with `barge login {registry}`"));
+    }
+    static_hint(e).map(str::to_string)
+}
+
+fn static_hint(e: &barge::Error) -> Option<&'static str> {
     match e {
         _ if e.is_no_space() => {
             Some("the store's file system is full: free space, or run `barge system prune`")
         }
-        barge::Error::NoSuchImage(_) => {
-            Some("see `barge images` for what is here, or `barge import` an archive")
-        }
+        barge::Error::NoSuchImage(_) => Some(
+            "see `barge images` for what is here, `barge pull` it, or `barge import` an archive",
+        ),
         barge::Error::NoSuchContainer(_) => Some("see `barge ps -a` for the containers there are"),
         barge::Error::NeedsConfirmation(_) => {
             Some("pass -f/--force to run it without asking (from a script, for example)")

@@ -53,7 +53,8 @@ fn echo_and_exit_codes() {
     assert_eq!(code, Some(126), "{err}");
     // The image's CMD (sh) runs when no command is given; stdin is /dev/null here.
     assert_eq!(run(&b, &["bb:1"]).0, Some(0));
-    let (code, _, err) = run(&b, &["nosuch:image"]);
+    // --pull never: a missing image must not send the test to Docker Hub.
+    let (code, _, err) = run(&b, &["--pull", "never", "nosuch:image"]);
     assert_eq!(code, Some(125));
     assert!(err.contains("no such image: nosuch:image"), "{err}");
     let (code, _, err) = run(&b, &["--network", "bogus", "bb:1", "true"]);

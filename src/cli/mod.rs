@@ -5,6 +5,7 @@ pub mod complete;
 mod container;
 mod image;
 pub mod oci;
+pub mod registry;
 mod run;
 mod system;
 mod volume;
@@ -47,6 +48,14 @@ pub enum Command {
     /// Import an image archive (docker save, OCI layout) or a root filesystem tarball
     #[command(visible_alias = "load", after_long_help = EXAMPLES_IMPORT)]
     Import(image::ImportArgs),
+    /// Download an image from a registry
+    Pull(registry::PullArgs),
+    /// Upload an image to a registry
+    Push(registry::PushArgs),
+    /// Log in to a registry (credentials go to ~/.docker/config.json, as docker's)
+    Login(registry::LoginArgs),
+    /// Log out from a registry
+    Logout(registry::LogoutArgs),
     /// Create and run a container from an image, in the foreground
     #[command(after_long_help = EXAMPLES_RUN)]
     Run(Box<run::RunArgs>),
@@ -149,6 +158,10 @@ pub enum ImageCommand {
     /// Import an image archive or a root filesystem tarball
     #[command(visible_alias = "load")]
     Import(image::ImportArgs),
+    /// Download an image from a registry
+    Pull(registry::PullArgs),
+    /// Upload an image to a registry
+    Push(registry::PushArgs),
     /// Remove dangling images and unreferenced layers and blobs
     Prune(image::PruneArgs),
 }
@@ -264,6 +277,10 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
             out.flush().at("stdout")?;
             Ok(0)
         }
+        Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => registry::pull(&paths, a),
+        Command::Push(a) | Command::Image(ImageCommand::Push(a)) => registry::push(&paths, a),
+        Command::Login(a) => registry::login(a),
+        Command::Logout(a) => registry::logout(a),
         Command::Run(a) => run::run(&paths, *a),
         Command::Create(a) => {
             let mut store = crate::store::Store::open(&paths.root)?;

@@ -552,26 +552,46 @@ fn run_settings(
     })
 }
 
-/// Resolve the image as `run`/`create` do (`--pull`, `--platform`).
-pub fn image_for_run(store: &Store, a: &RunArgs) -> Result<crate::store::ImageRecord> {
-    let img = match image::resolve(store, &a.image) {
-        Ok(i) => i,
-        Err(Error::NoSuchImage(n)) => {
-            let why = match a.pull.as_str() {
-                "never" => "and --pull never was given".to_string(),
-                "missing" | "always" => {
-                    "and pulling from registries is not available yet: `barge import` an archive"
-                        .to_string()
-                }
-                other => {
-                    return Err(Error::InvalidArgument(format!(
-                        "invalid --pull {other:?}: missing, never or always"
-                    )));
-                }
-            };
-            return Err(Error::NoSuchImage(format!("{n} ({why})")));
+/// Resolve the image as `run`/`create` do: `--pull missing|always|never`, `--platform`.
+pub fn image_for_run(store: &mut Store, a: &RunArgs) -> Result<crate::store::ImageRecord> {
+    let pull_now = |store: &mut Store| -> Result<()> {
+        // The pull's runtime and threads are gone when it returns: a later fork is safe.
+        super::registry::pull_image(
+            store,
+            &a.image,
+            a.platform.as_deref(),
+            false,
+            crate::registry::PullOptions::default(),
+        )
+        .map(|_| ())
+    };
+    let img = match a.pull.as_str() {
+        "always" => {
+            pull_now(store)?;
+            image::resolve(store, &a.image)?
         }
-        Err(e) => return Err(e),
+        "missing" => match image::resolve(store, &a.image) {
+            Ok(i) => i,
+            Err(Error::NoSuchImage(_)) => {
+                eprintln!("Unable to find image '{}' locally", a.image);
+                pull_now(store)?;
+                image::resolve(store, &a.image)?
+            }
+            Err(e) => return Err(e),
+        },
+        "never" => match image::resolve(store, &a.image) {
+            Err(Error::NoSuchImage(n)) => {
+                return Err(Error::NoSuchImage(format!(
+                    "{n} (and --pull never was given)"
+                )));
+            }
+            r => r?,
+        },
+        other => {
+            return Err(Error::InvalidArgument(format!(
+                "invalid --pull {other:?}: missing, never or always"
+            )));
+        }
     };
     if let Some(p) = &a.platform {
         let want = Platform::parse(p)?;
@@ -627,7 +647,7 @@ pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
     let rc = run_config(paths, &a)?;
     let mut store = Store::open(&paths.root)?;
     container::reap_dead(&mut store, paths)?;
-    let img = image_for_run(&store, &a)?;
+    let img = image_for_run(&mut store, &a)?;
     let prepared = container::prepare(
         &mut store,
         &img,

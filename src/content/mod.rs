@@ -12,9 +12,14 @@ use std::path::{Path, PathBuf};
 use crate::digest::{Digest, HashWriter, Hasher};
 use crate::error::{Error, IoContext, Result};
 
+mod ingest;
+pub use ingest::Ingest;
+
 #[derive(Clone, Debug)]
 pub struct ContentStore {
     dir: PathBuf,
+    /// `root/ingest`: downloads in progress (`<hex>.partial`) and their locks.
+    ingest: PathBuf,
 }
 
 impl ContentStore {
@@ -22,7 +27,9 @@ impl ContentStore {
     pub fn new(root: &Path) -> Result<ContentStore> {
         let dir = root.join("blobs/sha256");
         fs::create_dir_all(&dir).at(&dir)?;
-        Ok(ContentStore { dir })
+        let ingest = root.join("ingest");
+        fs::create_dir_all(&ingest).at(&ingest)?;
+        Ok(ContentStore { dir, ingest })
     }
 
     pub fn path(&self, d: &Digest) -> PathBuf {

@@ -1,6 +1,7 @@
 //! Image operations on the store: resolve a name, list, inspect, tag, remove, history,
 //! prune and disk usage. Nothing here prints; the CLI renders what these return.
 
+pub mod commit;
 pub mod model;
 
 use std::collections::HashSet;
@@ -337,7 +338,7 @@ pub struct PruneReport {
 }
 
 /// Remove dangling images (all unused images with `all`), then every layer directory, layer
-/// row and blob no image refers to, and leftovers of killed processes.
+/// row and blob no image refers to, interrupted downloads, and leftovers of killed processes.
 pub fn prune(store: &mut Store, all: bool) -> Result<PruneReport> {
     let mut report = PruneReport::default();
     let sizes: std::collections::HashMap<String, u64> = store
@@ -377,6 +378,8 @@ pub fn prune(store: &mut Store, all: bool) -> Result<PruneReport> {
             }
         }
     }
+    // Interrupted downloads: no pull runs while the exclusive lock is held.
+    report.reclaimed += store.content.clear_ingest()?;
     let referenced = store.referenced_blobs()?;
     for d in store.content.list()? {
         if !referenced.contains(d.as_str()) {

@@ -180,10 +180,25 @@ impl Store {
         db.busy_timeout(Duration::from_secs(60)).map_err(dberr)?;
         // WAL lets readers run while a writer commits; NORMAL sync is durable at checkpoints
         // and never corrupts, which is the trade SQLite recommends for WAL.
-        db.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-        )
-        .map_err(dberr)?;
+        //
+        // Switching a new database to WAL takes a lock that SQLite does not wait for (the
+        // busy handler is not called), so two barge processes creating the same store at
+        // once (two pulls into a fresh root) would see "database is locked": retry.
+        let mut tries = 0;
+        loop {
+            match db.execute_batch(
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+            ) {
+                Ok(()) => break,
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy && tries < 500 =>
+                {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(e) => return Err(dberr(e)),
+            }
+        }
         // Closing the last connection would checkpoint the WAL and fsync: a cost on every
         // short command. Instead `Drop` checkpoints only once the WAL has grown (a long WAL
         // costs every later command a recovery pass that reads it whole).

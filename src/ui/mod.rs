@@ -3,6 +3,7 @@
 //! stdin is a terminal) and error rendering.
 
 pub mod template;
+pub mod transfer;
 
 use std::io::{self, IsTerminal, Write};
 
@@ -224,6 +225,22 @@ pub fn confirm(prompt: &str) -> Option<bool> {
         .default(false)
         .interact()
         .ok()
+}
+
+/// Ask for one line of text on the terminal (`login` without `--username`).
+pub fn prompt_line(prompt: &str) -> crate::Result<String> {
+    dialoguer::Input::<String>::new()
+        .with_prompt(prompt)
+        .interact_text()
+        .map_err(|e| crate::Error::Other(format!("{prompt}: {e}")))
+}
+
+/// Ask for a password on the terminal, without echo.
+pub fn prompt_password(prompt: &str) -> crate::Result<String> {
+    dialoguer::Password::new()
+        .with_prompt(prompt)
+        .interact()
+        .map_err(|e| crate::Error::Other(format!("{prompt}: {e}")))
 }
 
 /// A byte progress bar on stderr, or nothing when stderr is not a terminal or `quiet`.

@@ -4,6 +4,7 @@
 #![allow(dead_code, unused_imports)]
 
 mod bundle;
+pub mod registry;
 pub use bundle::*;
 
 use std::path::{Path, PathBuf};
