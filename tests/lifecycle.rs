@@ -164,7 +164,15 @@ fn restart_policy_on_failure() {
 #[test]
 fn supervisor_killed_then_ps_stop_rm_still_work() {
     let Some(b) = setup() else { return };
-    b.ok(&["run", "-d", "--name", "orphan", "bb:1", "sleep", "60"]);
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "orphan",
+        "bb:1",
+        "sleep",
+        &unique_sleep(),
+    ]);
     let out = std::process::Command::new("sh")
         .args([
             "-c",
@@ -194,7 +202,10 @@ fn supervisor_killed_then_ps_stop_rm_still_work() {
     b.ok(&["stop", "orphan"]);
     b.ok(&["rm", "orphan"]);
     let left = std::process::Command::new("sh")
-        .args(["-c", "ps -eo args | grep -c '[s]leep 60'"])
+        .args([
+            "-c",
+            &format!("ps -eo args | grep -c '[s]leep {}'", unique_sleep()),
+        ])
         .output()
         .unwrap();
     assert_eq!(
@@ -477,4 +488,9 @@ fn attach_streams_output_and_returns_the_exit_code() {
     assert_eq!(String::from_utf8_lossy(&o.stdout), "out\n");
     assert_eq!(String::from_utf8_lossy(&o.stderr), "err\n");
     b.fails(&["attach", "talk"]);
+}
+
+/// A sleep duration no other test or checkout uses, so `ps` finds only this test's process.
+fn unique_sleep() -> String {
+    format!("60.{}", std::process::id())
 }

@@ -315,7 +315,15 @@ fn kill_9_of_barge_kills_the_container_and_the_next_barge_cleans_up() {
     let Some(b) = setup() else { return };
     let mut child = b
         .cmd()
-        .args(["run", "--rm", "--name", "victim", "bb:1", "sleep", "60"])
+        .args([
+            "run",
+            "--rm",
+            "--name",
+            "victim",
+            "bb:1",
+            "sleep",
+            &unique_sleep(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -325,7 +333,10 @@ fn kill_9_of_barge_kills_the_container_and_the_next_barge_cleans_up() {
     child.wait().unwrap();
     std::thread::sleep(Duration::from_millis(200));
     let ps = std::process::Command::new("sh")
-        .args(["-c", "ps -eo args | grep -c '[s]leep 60'"])
+        .args([
+            "-c",
+            &format!("ps -eo args | grep -c '[s]leep {}'", unique_sleep()),
+        ])
         .output()
         .unwrap();
     assert_eq!(
@@ -589,4 +600,9 @@ fn sig_proxy_false_keeps_signals_from_the_container() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(143), "{o:?}");
     assert!(start.elapsed() < Duration::from_secs(10));
+}
+
+/// A sleep duration no other test or checkout uses, so `ps` finds only this test's process.
+fn unique_sleep() -> String {
+    format!("60.{}", std::process::id())
 }
