@@ -5,12 +5,17 @@
 store=$work/life-store
 "$repo/scripts/busybox-image.sh" "$work/busybox.tar" >/dev/null 2>&1
 "$barge" --root "$store" load -q -i "$work/busybox.tar" >/dev/null
-cycle_barge="sh -c 'id=\$($barge --root $store run -d busybox sleep 60) && $barge --root $store stop -t 0 \$id >/dev/null && $barge --root $store rm \$id >/dev/null'"
-cmds="\"$cycle_barge\""
+cat >"$work/cycle-barge.sh" <<SH
+id=\$($barge --root $store run -d busybox sleep 60) && $barge --root $store stop -t 0 \$id >/dev/null && $barge --root $store rm \$id >/dev/null
+SH
 P="podman --runtime runc --root $work/podman --runroot $work/podman-run"
+cmds="'sh $work/cycle-barge.sh'"
 if command -v podman >/dev/null; then
   $P load -q -i "$work/busybox.tar" >/dev/null 2>&1
-  cmds="$cmds \"sh -c 'id=\\\$($P run -d busybox sleep 60) && $P stop -t 0 \\\$id >/dev/null && $P rm \\\$id >/dev/null'\""
+  cat >"$work/cycle-podman.sh" <<SH
+id=\$($P run -d busybox sleep 60) && $P stop -t 0 \$id >/dev/null && $P rm \$id >/dev/null
+SH
+  cmds="$cmds 'sh $work/cycle-podman.sh'"
 fi
 command -v hyperfine >/dev/null || { echo "install hyperfine (../shared/testbed/peers.sh)" >&2; exit 1; }
 eval hyperfine -N --warmup 2 --runs "${RUNS:-10}" $cmds
