@@ -494,3 +494,28 @@ fn attach_streams_output_and_returns_the_exit_code() {
 fn unique_sleep() -> String {
     format!("60.{}", std::process::id())
 }
+
+#[test]
+fn start_interactive_feeds_stdin() {
+    use std::io::Write as _;
+    let Some(b) = setup() else { return };
+    let id = b.ok(&[
+        "create",
+        "-i",
+        "bb:1",
+        "sh",
+        "-c",
+        "read x; echo \"read $x\"; exit 2",
+    ]);
+    let mut child = b
+        .cmd()
+        .args(["start", "-i", id.trim()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"hello\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "read hello\n");
+}

@@ -34,6 +34,9 @@ pub struct StartArgs {
     /// Attach: print the container's output and wait for it to end (exit with its code)
     #[arg(short, long)]
     pub attach: bool,
+    /// Attach the container's STDIN (it must have been created with -i)
+    #[arg(short, long)]
+    pub interactive: bool,
 }
 
 #[derive(Args, Debug)]
@@ -227,6 +230,16 @@ pub fn start(paths: &Paths, a: StartArgs) -> Result<ExitStatus> {
         if code != 0 {
             failed = code;
             continue;
+        }
+        if a.interactive {
+            return attach(
+                paths,
+                AttachArgs {
+                    container: c.id.clone(),
+                    no_stdin: false,
+                    detach_keys: "ctrl-p,ctrl-q".into(),
+                },
+            );
         }
         if a.attach {
             follow_logs(&store, &c, None, false, true)?;
