@@ -82,6 +82,8 @@ pub enum Command {
     Rename(container::RenameArgs),
     /// Show the processes of a running container
     Top(container::TopArgs),
+    /// List a container's published ports, or the host address of one port
+    Port(container::PortArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(container::ContainerCommand),
@@ -197,6 +199,7 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         Command::Wait(a) => container::wait(&paths, a),
         Command::Rename(a) => container::rename(&paths, a),
         Command::Top(a) => container::top(&paths, a),
+        Command::Port(a) => container::port(&paths, a),
         Command::Container(container::ContainerCommand::Prune(a)) => container::prune(&paths, a),
         Command::Container(container::ContainerCommand::Inspect(a)) => {
             container::inspect(&paths, a)
