@@ -1,14 +1,16 @@
 //! Bridge networking (Docker's default `bridge` network) and published ports.
 //!
 //! Layout, as podman/netavark do it, but in-process:
-//! - one host bridge `barge0` with 10.88.0.1/16, created on first use;
+//! - one host bridge `barge0` with 10.87.0.1/16, created on first use (not podman's
+//!   10.88.0.0/16: podman's own bridge holds that subnet on many hosts, this one included,
+//!   and two bridges routing one subnet break both);
 //! - per container a network namespace made *before* the container is spawned: a short-lived
 //!   thread unshares CLONE_NEWNET and bind-mounts its `/proc/thread-self/ns/net` onto
 //!   `<run>/netns/<id>`; the spec's network namespace gets that `path` and the runtime joins
 //!   it with setns. A thread (not a fork) is enough because unshare(CLONE_NEWNET) changes only
 //!   the calling thread, and it is cheaper than a process.
 //! - a veth pair (`veth<id[..11]>` on the bridge, `eth0` in the namespace) created in one
-//!   netlink request, an address from the IPAM, a default route via 10.88.0.1;
+//!   netlink request, an address from the IPAM, a default route via 10.87.0.1;
 //! - nftables (`nft`, one table `ip barge`) for outbound masquerade and for published ports.
 //!
 //! Published ports are DNAT entries in two nft maps (`ports`: any host address,
@@ -47,9 +49,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 pub const BRIDGE: &str = "barge0";
-pub const GATEWAY: Ipv4Addr = Ipv4Addr::new(10, 88, 0, 1);
+pub const GATEWAY: Ipv4Addr = Ipv4Addr::new(10, 87, 0, 1);
 pub const PREFIX: u8 = 16;
-const SUBNET: &str = "10.88.0.0/16";
+const SUBNET: &str = "10.87.0.0/16";
 
 /// `-p` as given: the host port may be left to the kernel.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -428,6 +430,22 @@ pub fn attach(root: &Path, run: &Path, id: &str, ports: Vec<PortMapping>) -> Res
     let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
     let bridge = ensure_bridge(&host)?;
     let mut ipam = Ipam::open(root)?;
+    // A port published through DNAT is not bound on the host, so resolve_ports' bind check
+    // cannot see the other containers' ports: they are compared here, under the lock.
+    for p in &ports {
+        let clash = ipam.map.values().flat_map(|a| &a.ports).any(|q| {
+            q.host_port == p.host_port
+                && q.proto == p.proto
+                && (q.host_ip.is_none() || p.host_ip.is_none() || q.host_ip == p.host_ip)
+        });
+        if clash {
+            return Err(Error::Conflict(format!(
+                "Bind for {}/{} failed: port is already allocated",
+                p.host(),
+                p.proto
+            )));
+        }
+    }
     let ip = ipam.pick()?;
     let att = Attachment {
         ip,
@@ -485,6 +503,7 @@ fn configure(host: &netlink::Socket, bridge: u32, att: &Attachment) -> Result<()
     let inner = netlink::Socket::open().map_err(io_err("netlink socket"))?;
     inner.set_up(1).map_err(io_err("set lo up"))?;
     let eth0 = netlink::index("eth0").map_err(io_err("eth0"))?;
+    inner.set_up(eth0).map_err(io_err("set eth0 up"))?;
     inner
         .add_addr(eth0, att.ip, att.prefix)
         .map_err(io_err(format!("address {}", att.ip)))?;
@@ -496,13 +515,17 @@ fn configure(host: &netlink::Socket, bridge: u32, att: &Attachment) -> Result<()
 
 /// Undo an attachment, ignoring what is already gone.
 fn undo(host: &netlink::Socket, att: &Attachment, ports: bool) {
-    // Deleting the veth synchronously (the namespace's own teardown would do it later, in
-    // the kernel's cleanup worker) means `ip link` shows nothing once `rm` returns.
-    let _ = host.del_link(&att.veth);
+    // No RTM_DELLINK: deleting a veth waits for an RCU grace period (about 20 ms here,
+    // more than the whole rest of `run --rm`). Unmounting the namespace drops its last
+    // reference once the container is gone, and the kernel's cleanup worker destroys it and
+    // both veth ends in the background, a few milliseconds later. Without a mounted
+    // namespace (a crash before the mount) the deletion is tried anyway, as a cheap ENODEV.
+    if rustix::mount::unmount(&att.netns, rustix::mount::UnmountFlags::DETACH).is_err() {
+        let _ = host.del_link(&att.veth);
+    }
     if ports && !att.ports.is_empty() {
         let _ = nft(&nft_elements(&att.ports, att.ip, false));
     }
-    let _ = rustix::mount::unmount(&att.netns, rustix::mount::UnmountFlags::DETACH);
     let _ = std::fs::remove_file(&att.netns);
 }
 

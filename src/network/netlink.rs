@@ -137,8 +137,20 @@ impl Socket {
     /// Send one request and wait for its acknowledgement (an errno, 0 on success).
     fn request(&self, msg: Msg) -> io::Result<()> {
         let buf = msg.finish();
-        // SAFETY: buf is a valid slice; the kernel is the implicit destination (pid 0).
-        let n = unsafe { libc::send(self.fd.as_raw_fd(), buf.as_ptr().cast(), buf.len(), 0) };
+        // SAFETY: zeroed sockaddr_nl is valid (pid 0 = the kernel).
+        let mut to: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        to.nl_family = libc::AF_NETLINK as u16;
+        // SAFETY: buf and `to` are valid for the lengths given.
+        let n = unsafe {
+            libc::sendto(
+                self.fd.as_raw_fd(),
+                buf.as_ptr().cast(),
+                buf.len(),
+                0,
+                (&raw const to).cast(),
+                std::mem::size_of::<libc::sockaddr_nl>() as u32,
+            )
+        };
         if n < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -198,7 +210,7 @@ impl Socket {
         self.request(m)
     }
 
-    /// Create a veth pair: `host` (up, enslaved to `master`) here and `peer` (up) in the
+    /// Create a veth pair: `host` (up, enslaved to `master`) here and `peer` (down) in the
     /// namespace `netns`, in one request.
     pub fn add_veth(&self, host: &str, master: u32, peer: &str, netns: RawFd) -> io::Result<()> {
         let mut m = Msg::new(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
@@ -210,7 +222,8 @@ impl Socket {
         let data = m.begin(IFLA_INFO_DATA);
         // The peer is an ifinfomsg followed by its own attributes, inside VETH_INFO_PEER.
         let mut p = Vec::with_capacity(64);
-        ifinfo(&mut p, 0, IFF_UP, IFF_UP);
+        // The peer is set up from inside its namespace: IFF_UP here fails (ENOTCONN).
+        ifinfo(&mut p, 0, 0, 0);
         attr(&mut p, IFLA_IFNAME, &name_bytes(peer));
         attr(&mut p, IFLA_NET_NS_FD, &(netns as u32).to_ne_bytes());
         let pa = m.begin(VETH_INFO_PEER);
