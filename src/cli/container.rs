@@ -334,7 +334,9 @@ fn created_since(secs: i64) -> String {
 }
 
 pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
-    let store = Store::open(&paths.root)?;
+    let mut store = Store::open(&paths.root)?;
+    // What a killed barge left (a `--rm` container, its network) goes before it is listed.
+    container::reap_dead(&mut store, paths)?;
     let mut rows = store.containers()?;
     let mut all = a.all;
     if a.latest {
