@@ -67,6 +67,9 @@ _barge() {
             barge,pause)
                 cmd="barge__subcmd__pause"
                 ;;
+            barge,port)
+                cmd="barge__subcmd__port"
+                ;;
             barge,ps)
                 cmd="barge__subcmd__ps"
                 ;;
@@ -215,7 +218,7 @@ _barge() {
 
     case "${cmd}" in
         barge)
-            opts="-h -V --root --debug --help --version import load run create start stop kill restart rm ps exec cp export pause unpause stats logs wait rename top container images image rmi tag inspect history save volume system oci __supervise __generate"
+            opts="-h -V --root --debug --help --version import load run create start stop kill restart rm ps exec cp export pause unpause stats logs wait rename top port container images image rmi tag inspect history save volume system oci __supervise __generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -395,7 +398,7 @@ _barge() {
             return 0
             ;;
         barge__subcmd__create)
-            opts="-d -i -t -e -w -u -h -v -m -V --help --detach --name --restart --log-opt --stop-signal --stop-timeout --rm --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --hostname --read-only --volume --mount --tmpfs --privileged --cap-add --cap-drop --security-opt --ulimit --memory --memory-swap --cpus --pids-limit --device --network --platform --pull --sig-proxy --init --root --debug --version"
+            opts="-d -i -t -e -w -u -h -v -m -p -P -V --help --detach --name --restart --log-opt --stop-signal --stop-timeout --rm --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --hostname --read-only --volume --mount --tmpfs --privileged --cap-add --cap-drop --security-opt --ulimit --memory --memory-swap --cpus --pids-limit --device --network --publish --publish-all --add-host --dns --platform --pull --sig-proxy --init --root --debug --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -522,6 +525,22 @@ _barge() {
                     return 0
                     ;;
                 --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1400,6 +1419,24 @@ _barge() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        barge__subcmd__port)
+            opts="-h -V --root --debug --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         barge__subcmd__ps)
             opts="-a -q -n -l -f -h -V --all --quiet --last --latest --no-trunc --filter --format --root --debug --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1527,7 +1564,7 @@ _barge() {
             return 0
             ;;
         barge__subcmd__run)
-            opts="-d -i -t -e -w -u -h -v -m -V --help --detach --name --restart --log-opt --stop-signal --stop-timeout --rm --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --hostname --read-only --volume --mount --tmpfs --privileged --cap-add --cap-drop --security-opt --ulimit --memory --memory-swap --cpus --pids-limit --device --network --platform --pull --sig-proxy --init --root --debug --version"
+            opts="-d -i -t -e -w -u -h -v -m -p -P -V --help --detach --name --restart --log-opt --stop-signal --stop-timeout --rm --interactive --tty --env --env-file --workdir --user --group-add --entrypoint --hostname --read-only --volume --mount --tmpfs --privileged --cap-add --cap-drop --security-opt --ulimit --memory --memory-swap --cpus --pids-limit --device --network --publish --publish-all --add-host --dns --platform --pull --sig-proxy --init --root --debug --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1654,6 +1691,22 @@ _barge() {
                     return 0
                     ;;
                 --network)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --publish)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --add-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -48,6 +48,7 @@ complete -c barge -n "__fish_barge_needs_command" -f -a "logs" -d 'Show a contai
 complete -c barge -n "__fish_barge_needs_command" -f -a "wait" -d 'Wait for containers to stop, then print their exit codes'
 complete -c barge -n "__fish_barge_needs_command" -f -a "rename" -d 'Rename a container'
 complete -c barge -n "__fish_barge_needs_command" -f -a "top" -d 'Show the processes of a running container'
+complete -c barge -n "__fish_barge_needs_command" -f -a "port" -d 'List a container\'s published ports, or the host address of one port'
 complete -c barge -n "__fish_barge_needs_command" -f -a "container" -d 'Manage containers'
 complete -c barge -n "__fish_barge_needs_command" -f -a "images" -d 'List images'
 complete -c barge -n "__fish_barge_needs_command" -f -a "image" -d 'Manage images'
@@ -103,7 +104,10 @@ complete -c barge -n "__fish_barge_using_subcommand run" -l memory-swap -d 'Memo
 complete -c barge -n "__fish_barge_using_subcommand run" -l cpus -d 'Number of CPUs' -r
 complete -c barge -n "__fish_barge_using_subcommand run" -l pids-limit -d 'Tune the container\'s pids limit (-1 for unlimited)' -r
 complete -c barge -n "__fish_barge_using_subcommand run" -l device -d 'Add a host device: HOST[:CONTAINER[:PERMISSIONS]]' -r
-complete -c barge -n "__fish_barge_using_subcommand run" -l network -d 'Network mode: none or host' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l network -d 'Network mode: bridge (the default), none or host' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -s p -l publish -d 'Publish a container\'s port to the host: [IP:][HOST:]CONTAINER[/tcp|udp], ranges allowed' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l add-host -d 'Add a line to /etc/hosts: NAME:IP' -r
+complete -c barge -n "__fish_barge_using_subcommand run" -l dns -d 'DNS server for /etc/resolv.conf (replaces the host\'s)' -r
 complete -c barge -n "__fish_barge_using_subcommand run" -l platform -d 'Platform the image must have, os/arch[/variant]' -r
 complete -c barge -n "__fish_barge_using_subcommand run" -l pull -d 'When to pull the image: missing (default), never, always' -r
 complete -c barge -n "__fish_barge_using_subcommand run" -l sig-proxy -d 'Proxy received signals to the process' -r -f -a "true\t''
@@ -116,6 +120,7 @@ complete -c barge -n "__fish_barge_using_subcommand run" -s i -l interactive -d 
 complete -c barge -n "__fish_barge_using_subcommand run" -s t -l tty -d 'Allocate a pseudo-TTY'
 complete -c barge -n "__fish_barge_using_subcommand run" -l read-only -d 'Mount the container\'s root filesystem as read only'
 complete -c barge -n "__fish_barge_using_subcommand run" -l privileged -d 'Give extended privileges to this container'
+complete -c barge -n "__fish_barge_using_subcommand run" -s P -l publish-all -d 'Publish all the image\'s exposed ports to random host ports'
 complete -c barge -n "__fish_barge_using_subcommand run" -l init -d 'Run an init inside the container that forwards signals and reaps processes'
 complete -c barge -n "__fish_barge_using_subcommand run" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand run" -s V -l version -d 'Print version'
@@ -143,7 +148,10 @@ complete -c barge -n "__fish_barge_using_subcommand create" -l memory-swap -d 'M
 complete -c barge -n "__fish_barge_using_subcommand create" -l cpus -d 'Number of CPUs' -r
 complete -c barge -n "__fish_barge_using_subcommand create" -l pids-limit -d 'Tune the container\'s pids limit (-1 for unlimited)' -r
 complete -c barge -n "__fish_barge_using_subcommand create" -l device -d 'Add a host device: HOST[:CONTAINER[:PERMISSIONS]]' -r
-complete -c barge -n "__fish_barge_using_subcommand create" -l network -d 'Network mode: none or host' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l network -d 'Network mode: bridge (the default), none or host' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -s p -l publish -d 'Publish a container\'s port to the host: [IP:][HOST:]CONTAINER[/tcp|udp], ranges allowed' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l add-host -d 'Add a line to /etc/hosts: NAME:IP' -r
+complete -c barge -n "__fish_barge_using_subcommand create" -l dns -d 'DNS server for /etc/resolv.conf (replaces the host\'s)' -r
 complete -c barge -n "__fish_barge_using_subcommand create" -l platform -d 'Platform the image must have, os/arch[/variant]' -r
 complete -c barge -n "__fish_barge_using_subcommand create" -l pull -d 'When to pull the image: missing (default), never, always' -r
 complete -c barge -n "__fish_barge_using_subcommand create" -l sig-proxy -d 'Proxy received signals to the process' -r -f -a "true\t''
@@ -156,6 +164,7 @@ complete -c barge -n "__fish_barge_using_subcommand create" -s i -l interactive 
 complete -c barge -n "__fish_barge_using_subcommand create" -s t -l tty -d 'Allocate a pseudo-TTY'
 complete -c barge -n "__fish_barge_using_subcommand create" -l read-only -d 'Mount the container\'s root filesystem as read only'
 complete -c barge -n "__fish_barge_using_subcommand create" -l privileged -d 'Give extended privileges to this container'
+complete -c barge -n "__fish_barge_using_subcommand create" -s P -l publish-all -d 'Publish all the image\'s exposed ports to random host ports'
 complete -c barge -n "__fish_barge_using_subcommand create" -l init -d 'Run an init inside the container that forwards signals and reaps processes'
 complete -c barge -n "__fish_barge_using_subcommand create" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand create" -s V -l version -d 'Print version'
@@ -251,6 +260,10 @@ complete -c barge -n "__fish_barge_using_subcommand top" -l root -d 'Store root 
 complete -c barge -n "__fish_barge_using_subcommand top" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand top" -s h -l help -d 'Print help'
 complete -c barge -n "__fish_barge_using_subcommand top" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand port" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand port" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand port" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand port" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand container; and not __fish_seen_subcommand_from ls list prune inspect" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
 complete -c barge -n "__fish_barge_using_subcommand container; and not __fish_seen_subcommand_from ls list prune inspect" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand container; and not __fish_seen_subcommand_from ls list prune inspect" -s h -l help -d 'Print help'
