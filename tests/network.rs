@@ -249,3 +249,35 @@ fn killed_barge_leaves_nothing_after_the_next_command() {
     });
     assert_released(&b, &id, Some(port));
 }
+
+#[test]
+fn user_network_containers_reach_each_other_by_name() {
+    let Some(b) = setup() else { return };
+    // A subnet unlikely to be taken by a concurrent test's store.
+    let net = format!("t{}", std::process::id());
+    b.ok(&["network", "create", "--subnet", "10.86.200.0/24", &net]);
+    assert!(b.ok(&["network", "ls"]).contains(&net));
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "named-srv",
+        "--network",
+        &net,
+        "bb:1",
+        "sh",
+        "-c",
+        HTTPD,
+    ]);
+    let ip = ip_of(&b, "named-srv");
+    assert!(ip.starts_with("10.86.200."), "{ip}");
+    let script = "i=0; until printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w2 named-srv 80 | grep -q hello-from; do \
+           i=$((i+1)); [ $i -gt 50 ] && exit 9; sleep 0.1; done; echo reached";
+    let out = b.ok(&["run", "--rm", "--network", &net, "bb:1", "sh", "-c", script]);
+    assert_eq!(out, "reached\n");
+    // In use: refused; then removed with its bridge.
+    b.fails(&["network", "rm", &net]);
+    b.ok(&["rm", "-f", "named-srv"]);
+    b.ok(&["network", "rm", &net]);
+    assert!(!b.ok(&["network", "ls"]).contains(&net));
+}

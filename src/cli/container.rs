@@ -772,7 +772,7 @@ fn network_settings(store: &Store, c: &ContainerRecord) -> Value {
         "IPPrefixLen": att.prefix,
         "Ports": ports,
         "SandboxKey": att.netns.display().to_string(),
-        "Networks": {"bridge": {
+        "Networks": {att.network.clone(): {
             "IPAddress": att.ip.to_string(),
             "Gateway": att.gateway.to_string(),
             "IPPrefixLen": att.prefix,

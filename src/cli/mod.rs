@@ -3,6 +3,7 @@
 
 mod container;
 mod image;
+mod network;
 pub mod oci;
 mod run;
 mod system;
@@ -105,6 +106,9 @@ pub enum Command {
     /// Manage named volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
     /// Manage barge itself
     #[command(subcommand)]
     System(SystemCommand),
@@ -206,6 +210,7 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         }
         Command::Supervise(a) => container::supervise(&paths, a),
         Command::Volume(c) => volume::run(&paths, c),
+        Command::Network(c) => network::run(&paths, c),
         Command::Oci(a) => oci::run(a).map_err(|e| crate::Error::Other(format!("{e:#}"))),
         Command::Generate(a) => generate(a),
     }

@@ -453,11 +453,17 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
         None | Some("bridge" | "default") => Some(Network::Bridge),
         Some("none") => Some(Network::None),
         Some("host") => Some(Network::Host),
-        Some(other) => {
-            return Err(Error::InvalidArgument(format!(
-                "network {other:?} not found (bridge, none, host)"
-            )));
-        }
+        Some(other) => match crate::network::lookup(&paths.root, other) {
+            Some(n) => {
+                rc.network_name = Some(n.name);
+                Some(Network::Bridge)
+            }
+            None => {
+                return Err(Error::InvalidArgument(format!(
+                    "network {other:?} not found (bridge, none, host, or `barge network ls`)"
+                )));
+            }
+        },
     };
     // Docker does the same: ports mean nothing outside a bridge network.
     if rc.network != Some(Network::Bridge) && (!a.publish.is_empty() || a.publish_all) {

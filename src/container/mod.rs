@@ -312,8 +312,17 @@ pub fn prepare(
     }
     // After the row: a crash from here on leaves a container that rm/reap_dead clean up.
     if bridge {
-        match crate::network::attach(&store.root, &paths.run, &id, ports) {
-            Ok(att) => std::fs::write(&hosts_file, hosts(Some(att.ip))).at(&hosts_file)?,
+        let key = rc.network_name.as_deref().unwrap_or("bridge");
+        let attached = crate::network::lookup(&store.root, key)
+            .ok_or_else(|| Error::InvalidArgument(format!("network {key} not found")))
+            .and_then(|net| {
+                crate::network::attach(&store.root, &paths.run, &id, &record.name, &net, ports)
+            });
+        match attached {
+            Ok(att) => {
+                std::fs::write(&hosts_file, hosts(Some(att.ip))).at(&hosts_file)?;
+                refresh_network_hosts(&store.root, &att.network);
+            }
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&dir);
                 let _ = store.delete_container(&id);
@@ -354,12 +363,50 @@ pub fn finish(
 /// Remove a container's directories and its runtime leftovers (cgroup, state).
 pub fn remove_files(store: &Store, paths: &Paths, id: &str) -> Result<()> {
     let _ = crate::runtime::delete(&state_root(paths), id, true);
-    crate::network::detach(&store.root, id)?;
+    let network = crate::network::detach(&store.root, id)?;
     let dir = containers_dir(store).join(id);
-    match std::fs::remove_dir_all(&dir) {
+    let removed = match std::fs::remove_dir_all(&dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(Error::io(dir, e)),
+    };
+    if let Some(n) = network {
+        refresh_network_hosts(&store.root, &n);
+    }
+    removed
+}
+
+const PEERS_MARK: &str = "# barge network peers\n";
+
+/// On a user network every container's /etc/hosts names its peers (Docker answers these
+/// names from its embedded DNS server; a hosts file needs no process beside the
+/// containers). The block after PEERS_MARK is rewritten in place: the file is bind-mounted
+/// into the container, so a rename would leave the container with the old inode.
+pub fn refresh_network_hosts(root: &Path, network: &str) {
+    if network == "bridge" {
+        return;
+    }
+    let atts = crate::network::attachments_on(root, network);
+    for (id, _) in &atts {
+        let p = root.join("containers").join(id).join("hosts");
+        let Ok(text) = std::fs::read_to_string(&p) else {
+            continue;
+        };
+        let mut out = text.split(PEERS_MARK).next().unwrap_or("").to_string();
+        out.push_str(PEERS_MARK);
+        for (other, a) in &atts {
+            if other != id {
+                out.push_str(&format!("{}\t{} {}\n", a.ip, a.name, &other[..12]));
+            }
+        }
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&p)
+        {
+            use std::io::Write;
+            let _ = f.write_all(out.as_bytes());
+        }
     }
 }
 

@@ -77,6 +77,8 @@ pub struct RunConfig {
     /// (host path, container path, permissions)
     pub devices: Vec<(PathBuf, String, String)>,
     pub network: Option<Network>,
+    /// With `Network::Bridge`: a user network's name (None: the default `bridge`).
+    pub network_name: Option<String>,
     /// `-p` (and `-P`'s exposed ports are added at create time).
     pub publish: Vec<crate::network::PortRequest>,
     pub publish_all: bool,

@@ -91,12 +91,205 @@ impl std::fmt::Display for PortMapping {
 /// A container's place on the bridge.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Attachment {
+    /// The network's name (`bridge` for the default one).
+    #[serde(default = "default_network")]
+    pub network: String,
+    /// The container's name, for the peers' /etc/hosts on user networks.
+    #[serde(default)]
+    pub name: String,
     pub ip: Ipv4Addr,
     pub gateway: Ipv4Addr,
     pub prefix: u8,
     pub veth: String,
     pub netns: PathBuf,
     pub ports: Vec<PortMapping>,
+}
+
+fn default_network() -> String {
+    "bridge".into()
+}
+
+/// A network: the default `bridge` (barge0) or one made by `network create`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NetworkDef {
+    pub name: String,
+    pub id: String,
+    pub bridge: String,
+    pub subnet: Ipv4Addr,
+    pub prefix: u8,
+    pub gateway: Ipv4Addr,
+    pub created: i64,
+}
+
+impl NetworkDef {
+    pub fn cidr(&self) -> String {
+        format!("{}/{}", self.subnet, self.prefix)
+    }
+
+    pub fn builtin(&self) -> bool {
+        self.name == "bridge"
+    }
+}
+
+/// The default network.
+pub fn default_bridge() -> NetworkDef {
+    NetworkDef {
+        name: "bridge".into(),
+        id: crate::digest::Digest::of(b"barge bridge").hex().to_string(),
+        bridge: BRIDGE.into(),
+        subnet: Ipv4Addr::new(10, 87, 0, 0),
+        prefix: PREFIX,
+        gateway: GATEWAY,
+        created: 0,
+    }
+}
+
+fn defs_path(root: &Path) -> PathBuf {
+    root.join("network/networks.json")
+}
+
+fn user_networks(root: &Path) -> BTreeMap<String, NetworkDef> {
+    std::fs::read(defs_path(root))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+/// Every network of this store, the default one first.
+pub fn networks(root: &Path) -> Vec<NetworkDef> {
+    let mut v = vec![default_bridge()];
+    v.extend(user_networks(root).into_values());
+    v
+}
+
+/// A network by name, ID or ID prefix.
+pub fn lookup(root: &Path, key: &str) -> Option<NetworkDef> {
+    networks(root)
+        .into_iter()
+        .find(|n| n.name == key || (key.len() >= 3 && n.id.starts_with(key)))
+}
+
+fn parse_cidr(s: &str) -> Result<(Ipv4Addr, u8)> {
+    let bad = || {
+        Error::InvalidArgument(format!(
+            "invalid subnet {s:?}: expected an IPv4 CIDR like 10.86.1.0/24"
+        ))
+    };
+    let (a, p) = s.split_once('/').ok_or_else(bad)?;
+    let a: Ipv4Addr = a.parse().map_err(|_| bad())?;
+    let p: u8 = p.parse().map_err(|_| bad())?;
+    if !(8..=30).contains(&p) {
+        return Err(bad());
+    }
+    let mask = u32::MAX << (32 - p);
+    Ok((Ipv4Addr::from(u32::from(a) & mask), p))
+}
+
+fn overlaps(a: (Ipv4Addr, u8), b: (Ipv4Addr, u8)) -> bool {
+    let p = a.1.min(b.1);
+    let mask = u32::MAX << (32 - p);
+    u32::from(a.0) & mask == u32::from(b.0) & mask
+}
+
+/// `network create`: a bridge of its own (made at the first container), a subnet given or
+/// the first free 10.86.N.0/24.
+pub fn create(root: &Path, name: &str, subnet: Option<&str>) -> Result<NetworkDef> {
+    crate::container::validate_name(name)?;
+    if matches!(name, "bridge" | "host" | "none" | "default") {
+        return Err(Error::Conflict(format!(
+            "network name {name:?} is reserved"
+        )));
+    }
+    let _lock = Lock::take(&root.join("network/lock"))?;
+    let mut defs = user_networks(root);
+    if defs.contains_key(name) {
+        return Err(Error::Conflict(format!(
+            "network with name {name} already exists"
+        )));
+    }
+    let taken: Vec<(Ipv4Addr, u8)> = networks(root)
+        .iter()
+        .map(|n| (n.subnet, n.prefix))
+        .collect();
+    let (subnet, prefix) = match subnet {
+        Some(s) => {
+            let c = parse_cidr(s)?;
+            if taken.iter().any(|t| overlaps(*t, c)) {
+                return Err(Error::Conflict(format!(
+                    "subnet {s} overlaps another barge network"
+                )));
+            }
+            c
+        }
+        None => (0..=255u8)
+            .map(|n| (Ipv4Addr::new(10, 86, n, 0), 24))
+            .find(|c| !taken.iter().any(|t| overlaps(*t, *c)))
+            .ok_or_else(|| Error::Other("no free subnet in 10.86.0.0/16: give --subnet".into()))?,
+    };
+    let id = crate::container::new_id();
+    let def = NetworkDef {
+        name: name.into(),
+        bridge: format!("barge-{}", &id[..9]),
+        id,
+        subnet,
+        prefix,
+        gateway: Ipv4Addr::from(u32::from(subnet) + 1),
+        created: chrono::Utc::now().timestamp(),
+    };
+    defs.insert(name.into(), def.clone());
+    write_defs(root, &defs)?;
+    Ok(def)
+}
+
+fn write_defs(root: &Path, defs: &BTreeMap<String, NetworkDef>) -> Result<()> {
+    let p = defs_path(root);
+    let tmp = p.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec(defs).expect("serializable"))
+        .map_err(io_err(tmp.display()))?;
+    std::fs::rename(&tmp, &p).map_err(io_err(p.display()))
+}
+
+/// `network rm`: refused while containers use it; removes its bridge and NAT entry.
+pub fn remove(root: &Path, key: &str) -> Result<String> {
+    let def = lookup(root, key).ok_or_else(|| Error::Other(format!("network {key} not found")))?;
+    if def.builtin() {
+        return Err(Error::Conflict(format!(
+            "{} is a pre-defined network and cannot be removed",
+            def.name
+        )));
+    }
+    let ipam = Ipam::open(root)?;
+    if ipam.map.values().any(|a| a.network == def.name) {
+        return Err(Error::Conflict(format!(
+            "network {} has active endpoints",
+            def.name
+        )));
+    }
+    let mut defs = user_networks(root);
+    defs.remove(&def.name);
+    write_defs(root, &defs)?;
+    if netlink::index(&def.bridge).is_ok() {
+        let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
+        let _ = host.del_link(&def.bridge);
+        let _ = nft(&format!(
+            "delete element ip barge masq {{ {} }}\n",
+            def.cidr()
+        ));
+    }
+    Ok(def.name)
+}
+
+/// The attachments on one network (for `network inspect` and the peers' /etc/hosts).
+pub fn attachments_on(root: &Path, network: &str) -> Vec<(String, Attachment)> {
+    std::fs::read(root.join("network/ipam.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<BTreeMap<String, Attachment>>(&b).ok())
+        .map(|m| {
+            m.into_iter()
+                .filter(|(_, a)| a.network == network)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn port_range(s: &str) -> Result<(u16, u16)> {
@@ -287,10 +480,10 @@ impl Ipam {
         std::fs::rename(&tmp, &self.path).map_err(io_err(self.path.display()))
     }
 
-    fn pick(&self) -> Result<Ipv4Addr> {
+    fn pick(&self, net: &NetworkDef) -> Result<Ipv4Addr> {
         let used: std::collections::HashSet<Ipv4Addr> = self.map.values().map(|a| a.ip).collect();
-        let base = u32::from(GATEWAY) & !((1u32 << (32 - PREFIX)) - 1);
-        let size = 1u32 << (32 - PREFIX);
+        let base = u32::from(net.subnet);
+        let size = 1u32 << (32 - net.prefix);
         for _ in 0..1000 {
             let mut b = [0u8; 4];
             let _ = rustix::rand::getrandom(&mut b, rustix::rand::GetRandomFlags::empty());
@@ -305,7 +498,8 @@ impl Ipam {
             }
         }
         Err(Error::Other(format!(
-            "network: no free address in {SUBNET}"
+            "network: no free address in {}",
+            net.cidr()
         )))
     }
 }
@@ -335,6 +529,7 @@ fn ruleset() -> String {
         "table ip barge {{}}
 delete table ip barge
 table ip barge {{
+  set masq {{ type ipv4_addr; flags interval; elements = {{ {SUBNET} }}; }}
   map ports {{ type inet_proto . inet_service : ipv4_addr . inet_service; }}
   map ports_ip {{ type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }}
   chain publish {{
@@ -351,8 +546,8 @@ table ip barge {{
   }}
   chain postrouting {{
     type nat hook postrouting priority srcnat; policy accept;
-    ip saddr {SUBNET} oifname != \"{BRIDGE}\" masquerade
-    ip saddr 127.0.0.0/8 oifname \"{BRIDGE}\" masquerade
+    ip saddr @masq ip daddr != @masq masquerade
+    ip saddr 127.0.0.0/8 oifname \"barge*\" masquerade
   }}
 }}
 "
@@ -369,31 +564,43 @@ fn sysctl(key: &str, value: &str) -> Result<()> {
 
 /// The bridge's index; creates the bridge, its address, the nft table and the sysctls the
 /// first time. Checking that the bridge exists is the fast path (one ioctl).
-fn ensure_bridge(host: &netlink::Socket) -> Result<u32> {
-    if let Ok(i) = netlink::index(BRIDGE) {
+fn ensure_bridge(host: &netlink::Socket, net: &NetworkDef) -> Result<u32> {
+    let br = net.bridge.as_str();
+    if let Ok(i) = netlink::index(br) {
         return Ok(i);
+    }
+    if !net.builtin() {
+        // The nft table exists when barge0 does: make both first (before the lock below,
+        // which is not re-entrant).
+        ensure_bridge(host, &default_bridge())?;
     }
     // The bridge is the host's, shared by every store: the lock is host-wide too.
     let _lock = Lock::take(Path::new("/run/barge-network.lock"))?;
-    if let Ok(i) = netlink::index(BRIDGE) {
+    if let Ok(i) = netlink::index(br) {
         return Ok(i);
     }
-    nft(&ruleset()).map_err(|e| Error::Other(format!("network: nft: {e}")))?;
-    match host.add_bridge(BRIDGE) {
-        Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
-        Err(e) => return Err(io_err(format!("create bridge {BRIDGE}"))(e)),
+    let nft_err = |e| Error::Other(format!("network: nft: {e}"));
+    if net.builtin() {
+        nft(&ruleset()).map_err(nft_err)?;
+    } else {
+        let add = format!("add element ip barge masq {{ {} }}\n", net.cidr());
+        nft(&add).map_err(nft_err)?;
     }
-    let i = netlink::index(BRIDGE).map_err(io_err(BRIDGE))?;
-    match host.add_addr(i, GATEWAY, PREFIX) {
+    match host.add_bridge(br) {
         Ok(()) => {}
         Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
-        Err(e) => return Err(io_err(format!("address of {BRIDGE}"))(e)),
+        Err(e) => return Err(io_err(format!("create bridge {br}"))(e)),
+    }
+    let i = netlink::index(br).map_err(io_err(br))?;
+    match host.add_addr(i, net.gateway, net.prefix) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
+        Err(e) => return Err(io_err(format!("address of {br}"))(e)),
     }
     sysctl("net.ipv4.ip_forward", "1")?;
     // 127.0.0.1:PORT -> container: packets from 127/8 may then be routed to the bridge.
-    sysctl(&format!("net.ipv4.conf.{BRIDGE}.route_localnet"), "1")?;
-    host.set_up(i).map_err(io_err(format!("set {BRIDGE} up")))?;
+    sysctl(&format!("net.ipv4.conf.{br}.route_localnet"), "1")?;
+    host.set_up(i).map_err(io_err(format!("set {br} up")))?;
     Ok(i)
 }
 
@@ -426,9 +633,16 @@ fn nft_elements(ports: &[PortMapping], ip: Ipv4Addr, with_values: bool) -> Strin
 }
 
 /// Make the container's network namespace, wire it to the bridge and publish its ports.
-pub fn attach(root: &Path, run: &Path, id: &str, ports: Vec<PortMapping>) -> Result<Attachment> {
+pub fn attach(
+    root: &Path,
+    run: &Path,
+    id: &str,
+    name: &str,
+    net: &NetworkDef,
+    ports: Vec<PortMapping>,
+) -> Result<Attachment> {
     let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
-    let bridge = ensure_bridge(&host)?;
+    let bridge = ensure_bridge(&host, net)?;
     let mut ipam = Ipam::open(root)?;
     // A port published through DNAT is not bound on the host, so resolve_ports' bind check
     // cannot see the other containers' ports: they are compared here, under the lock.
@@ -446,11 +660,13 @@ pub fn attach(root: &Path, run: &Path, id: &str, ports: Vec<PortMapping>) -> Res
             )));
         }
     }
-    let ip = ipam.pick()?;
+    let ip = ipam.pick(net)?;
     let att = Attachment {
+        network: net.name.clone(),
+        name: name.into(),
         ip,
-        gateway: GATEWAY,
-        prefix: PREFIX,
+        gateway: net.gateway,
+        prefix: net.prefix,
         veth: veth_name(id),
         netns: netns_path(run, id),
         ports,
@@ -529,19 +745,21 @@ fn undo(host: &netlink::Socket, att: &Attachment, ports: bool) {
     let _ = std::fs::remove_file(&att.netns);
 }
 
-/// Release a container's network (idempotent; cheap when it had none).
-pub fn detach(root: &Path, id: &str) -> Result<()> {
+/// Release a container's network (idempotent; cheap when it had none). Returns the
+/// network it was on.
+pub fn detach(root: &Path, id: &str) -> Result<Option<String>> {
     if !root.join("network/ipam.json").exists() {
-        return Ok(());
+        return Ok(None);
     }
     let mut ipam = Ipam::open(root)?;
     let Some(att) = ipam.map.get(id).cloned() else {
-        return Ok(());
+        return Ok(None);
     };
     let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
     undo(&host, &att, true);
     ipam.map.remove(id);
-    ipam.save()
+    ipam.save()?;
+    Ok(Some(att.network))
 }
 
 /// Containers with an attachment (to find leftovers of containers whose row is gone).
