@@ -61,6 +61,9 @@ _barge() {
             barge,logs)
                 cmd="barge__subcmd__logs"
                 ;;
+            barge,network)
+                cmd="barge__subcmd__network"
+                ;;
             barge,oci)
                 cmd="barge__subcmd__oci"
                 ;;
@@ -163,6 +166,24 @@ _barge() {
             barge__subcmd__image,tag)
                 cmd="barge__subcmd__image__subcmd__tag"
                 ;;
+            barge__subcmd__network,create)
+                cmd="barge__subcmd__network__subcmd__create"
+                ;;
+            barge__subcmd__network,inspect)
+                cmd="barge__subcmd__network__subcmd__inspect"
+                ;;
+            barge__subcmd__network,list)
+                cmd="barge__subcmd__network__subcmd__ls"
+                ;;
+            barge__subcmd__network,ls)
+                cmd="barge__subcmd__network__subcmd__ls"
+                ;;
+            barge__subcmd__network,remove)
+                cmd="barge__subcmd__network__subcmd__rm"
+                ;;
+            barge__subcmd__network,rm)
+                cmd="barge__subcmd__network__subcmd__rm"
+                ;;
             barge__subcmd__oci,create)
                 cmd="barge__subcmd__oci__subcmd__create"
                 ;;
@@ -218,7 +239,7 @@ _barge() {
 
     case "${cmd}" in
         barge)
-            opts="-h -V --root --debug --help --version import load run create start stop kill restart rm ps exec cp export pause unpause stats logs wait rename top port container images image rmi tag inspect history save volume system oci __supervise __generate"
+            opts="-h -V --root --debug --help --version import load run create start stop kill restart rm ps exec cp export pause unpause stats logs wait rename top port container images image rmi tag inspect history save volume network system oci __supervise __generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1034,6 +1055,120 @@ _barge() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        barge__subcmd__network)
+            opts="-h -V --root --debug --help --version create ls list rm remove inspect"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        barge__subcmd__network__subcmd__create)
+            opts="-d -h -V --subnet --driver --root --debug --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --subnet)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --driver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        barge__subcmd__network__subcmd__inspect)
+            opts="-f -h -V --format --root --debug --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        barge__subcmd__network__subcmd__ls)
+            opts="-q -h -V --quiet --format --root --debug --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        barge__subcmd__network__subcmd__rm)
+            opts="-h -V --root --debug --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

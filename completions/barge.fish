@@ -58,6 +58,7 @@ complete -c barge -n "__fish_barge_needs_command" -f -a "inspect" -d 'Show low-l
 complete -c barge -n "__fish_barge_needs_command" -f -a "history" -d 'Show the history of an image'
 complete -c barge -n "__fish_barge_needs_command" -f -a "save" -d 'Save images to a docker save archive (tar)'
 complete -c barge -n "__fish_barge_needs_command" -f -a "volume" -d 'Manage named volumes'
+complete -c barge -n "__fish_barge_needs_command" -f -a "network" -d 'Manage networks'
 complete -c barge -n "__fish_barge_needs_command" -f -a "system" -d 'Manage barge itself'
 complete -c barge -n "__fish_barge_needs_command" -f -a "oci" -d 'Low-level, runc-compatible runtime commands (for podman --runtime and the OCI tests)'
 complete -c barge -n "__fish_barge_needs_command" -f -a "__supervise" -d 'Watch a detached container (started by barge itself)'
@@ -477,6 +478,47 @@ complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subc
 complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from inspect" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
 complete -c barge -n "__fish_barge_using_subcommand volume; and __fish_seen_subcommand_from inspect" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand network; and not __fish_seen_subcommand_from create ls list rm remove inspect" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand network; and not __fish_seen_subcommand_from create ls list rm remove inspect" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand network; and not __fish_seen_subcommand_from create ls list rm remove inspect" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand network; and not __fish_seen_subcommand_from create ls list rm remove inspect" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand network; and not __fish_seen_subcommand_from create ls list rm remove inspect" -f -a "create" -d 'Create a bridge network; its containers reach each other by name'
+complete -c barge -n "__fish_barge_using_subcommand network; and not __fish_seen_subcommand_from create ls list rm remove inspect" -f -a "ls" -d 'List networks'
+complete -c barge -n "__fish_barge_using_subcommand network; and not __fish_seen_subcommand_from create ls list rm remove inspect" -f -a "list" -d 'List networks'
+complete -c barge -n "__fish_barge_using_subcommand network; and not __fish_seen_subcommand_from create ls list rm remove inspect" -f -a "rm" -d 'Remove one or more networks'
+complete -c barge -n "__fish_barge_using_subcommand network; and not __fish_seen_subcommand_from create ls list rm remove inspect" -f -a "remove" -d 'Remove one or more networks'
+complete -c barge -n "__fish_barge_using_subcommand network; and not __fish_seen_subcommand_from create ls list rm remove inspect" -f -a "inspect" -d 'Show networks as JSON'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from create" -l subnet -d 'Subnet in CIDR form (default: the first free 10.86.N.0/24)' -r
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from create" -s d -l driver -d 'Driver: only bridge' -r
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from create" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from create" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from ls" -l format -d 'Output: table, json or a Go template' -r
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from ls" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Only show network IDs'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from ls" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from list" -l format -d 'Output: table, json or a Go template' -r
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from list" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only show network IDs'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from list" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from rm" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from rm" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from remove" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from remove" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from inspect" -s f -l format -d 'Output: json or a Go template' -r
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from inspect" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from inspect" -l debug -d 'Show the whole error chain'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
+complete -c barge -n "__fish_barge_using_subcommand network; and __fish_seen_subcommand_from inspect" -s V -l version -d 'Print version'
 complete -c barge -n "__fish_barge_using_subcommand system; and not __fish_seen_subcommand_from df" -l root -d 'Store root (default /var/lib/barge as root, ~/.local/share/barge otherwise)' -r -F
 complete -c barge -n "__fish_barge_using_subcommand system; and not __fish_seen_subcommand_from df" -l debug -d 'Show the whole error chain'
 complete -c barge -n "__fish_barge_using_subcommand system; and not __fish_seen_subcommand_from df" -s h -l help -d 'Print help'
