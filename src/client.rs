@@ -286,6 +286,7 @@ impl Client {
         let img = image::resolve(store, &spec.image)?;
         container::prepare(
             store,
+            &self.paths,
             &img,
             &spec.image,
             spec.name.as_deref(),

@@ -23,6 +23,7 @@ pub mod digest;
 pub mod error;
 pub mod image;
 pub mod layer;
+pub mod network;
 pub mod reference;
 pub mod registry;
 pub mod runtime;

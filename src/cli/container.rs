@@ -129,6 +129,13 @@ pub struct RenameArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct PortArgs {
+    pub container: String,
+    /// PRIVATE_PORT[/PROTO]: show only where this container port is published
+    pub port: Option<String>,
+}
+
+#[derive(Args, Debug)]
 pub struct TopArgs {
     #[arg(add = crate::cli::complete::container())]
     pub container: String,
@@ -343,7 +350,9 @@ fn created_since(secs: i64) -> String {
 }
 
 pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
-    let store = Store::open(&paths.root)?;
+    let mut store = Store::open(&paths.root)?;
+    // What a killed barge left (a `--rm` container, its network) goes before it is listed.
+    container::reap_dead(&mut store, paths)?;
     let mut rows = store.containers()?;
     let mut all = a.all;
     if a.latest {
@@ -397,8 +406,12 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
                 "LocalVolumes": "0",
                 "Mounts": "",
                 "Names": c.name,
-                "Networks": "",
-                "Ports": "",
+                "Networks": serde_json::from_str::<Value>(&c.config).ok().and_then(|v| v["NetworkMode"].as_str().map(str::to_string)).unwrap_or_default(),
+                "Ports": if container::supervised(c) {
+                    container::ports(c).iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+                } else {
+                    String::new()
+                },
                 "RunningFor": created_since(c.created),
                 "Size": "N/A",
                 "State": if is_paused(paths, c) { "paused" } else { container::effective_state(c) },
@@ -621,6 +634,52 @@ pub fn rename(paths: &Paths, a: RenameArgs) -> Result<ExitStatus> {
     Ok(0)
 }
 
+pub fn port(paths: &Paths, a: PortArgs) -> Result<ExitStatus> {
+    let store = Store::open(&paths.root)?;
+    let c = container::find(&store, &a.container)?;
+    let ports = container::ports(&c);
+    let want = match &a.port {
+        None => None,
+        Some(p) => {
+            let (n, proto) = p.split_once('/').unwrap_or((p, "tcp"));
+            let n: u16 = n
+                .parse()
+                .map_err(|_| Error::InvalidArgument(format!("invalid port {p:?}")))?;
+            Some((n, proto.to_string()))
+        }
+    };
+    let mut o = out();
+    let mut found = false;
+    for m in &ports {
+        match &want {
+            None => writeln!(
+                o,
+                "{}/{} -> {}:{}",
+                m.container_port,
+                m.proto,
+                m.host_ip.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
+                m.host_port
+            ),
+            Some((n, proto)) if *n == m.container_port && *proto == m.proto => writeln!(
+                o,
+                "{}:{}",
+                m.host_ip.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
+                m.host_port
+            ),
+            Some(_) => continue,
+        }
+        .at("stdout")?;
+        found = true;
+    }
+    if let (Some(p), false) = (&a.port, found) {
+        return Err(Error::Other(format!(
+            "no public port '{p}' published for {}",
+            c.name
+        )));
+    }
+    Ok(0)
+}
+
 pub fn top(paths: &Paths, a: TopArgs) -> Result<ExitStatus> {
     let store = Store::open(&paths.root)?;
     let c = container::find(&store, &a.container)?;
@@ -704,6 +763,37 @@ pub fn prune(paths: &Paths, a: PruneArgs) -> Result<ExitStatus> {
     Ok(0)
 }
 
+/// Docker's `NetworkSettings` (bridge containers: address, gateway, ports).
+fn network_settings(store: &Store, c: &ContainerRecord) -> Value {
+    let Some(att) = crate::network::attachment(&store.root, &c.id) else {
+        return json!({"IPAddress": "", "Gateway": "", "IPPrefixLen": 0, "Ports": {}, "SandboxKey": ""});
+    };
+    let mut ports = serde_json::Map::new();
+    for p in &att.ports {
+        let e = ports
+            .entry(format!("{}/{}", p.container_port, p.proto))
+            .or_insert_with(|| json!([]));
+        if let Some(a) = e.as_array_mut() {
+            a.push(json!({
+                "HostIp": p.host_ip.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED).to_string(),
+                "HostPort": p.host_port.to_string(),
+            }));
+        }
+    }
+    json!({
+        "IPAddress": att.ip.to_string(),
+        "Gateway": att.gateway.to_string(),
+        "IPPrefixLen": att.prefix,
+        "Ports": ports,
+        "SandboxKey": att.netns.display().to_string(),
+        "Networks": {att.network.clone(): {
+            "IPAddress": att.ip.to_string(),
+            "Gateway": att.gateway.to_string(),
+            "IPPrefixLen": att.prefix,
+        }},
+    })
+}
+
 /// Docker's `container inspect` document.
 pub fn inspect_doc(paths: &Paths, store: &Store, c: &ContainerRecord) -> Value {
     let dir = container::container_dir(store, &c.id);
@@ -750,6 +840,7 @@ pub fn inspect_doc(paths: &Paths, store: &Store, c: &ContainerRecord) -> Value {
             "LogConfig": {"Type": "json-file", "Config": {}},
         },
         "Mounts": config["Mounts"],
+        "NetworkSettings": network_settings(store, c),
         "Config": {
             "Hostname": config["Hostname"],
             "User": config["User"],

@@ -4,6 +4,7 @@
 pub mod complete;
 mod container;
 mod image;
+mod network;
 pub mod oci;
 pub mod registry;
 mod run;
@@ -96,6 +97,8 @@ pub enum Command {
     Rename(container::RenameArgs),
     /// Show the processes of a running container
     Top(container::TopArgs),
+    /// List a container's published ports, or the host address of one port
+    Port(container::PortArgs),
     /// Manage containers
     #[command(subcommand)]
     Container(container::ContainerCommand),
@@ -119,6 +122,9 @@ pub enum Command {
     /// Manage named volumes
     #[command(subcommand)]
     Volume(volume::VolumeCommand),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(network::NetworkCommand),
     /// Manage barge itself
     #[command(subcommand)]
     System(SystemCommand),
@@ -307,12 +313,14 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         Command::Wait(a) => container::wait(&paths, a),
         Command::Rename(a) => container::rename(&paths, a),
         Command::Top(a) => container::top(&paths, a),
+        Command::Port(a) => container::port(&paths, a),
         Command::Container(container::ContainerCommand::Prune(a)) => container::prune(&paths, a),
         Command::Container(container::ContainerCommand::Inspect(a)) => {
             container::inspect(&paths, a)
         }
         Command::Supervise(a) => container::supervise(&paths, a),
         Command::Volume(c) => volume::run(&paths, c),
+        Command::Network(c) => network::run(&paths, c),
         Command::Oci(a) => oci::run(a).map_err(|e| crate::Error::Other(format!("{e:#}"))),
         Command::Generate(a) => generate(a),
     }

@@ -116,9 +116,21 @@ pub struct RunArgs {
     /// Add a host device: HOST[:CONTAINER[:PERMISSIONS]]
     #[arg(long)]
     pub device: Vec<String>,
-    /// Network mode: none or host
+    /// Network mode: bridge (the default), none or host
     #[arg(long, alias = "net")]
     pub network: Option<String>,
+    /// Publish a container's port to the host: [IP:][HOST:]CONTAINER[/tcp|udp], ranges allowed
+    #[arg(short, long)]
+    pub publish: Vec<String>,
+    /// Publish all the image's exposed ports to random host ports
+    #[arg(short = 'P', long)]
+    pub publish_all: bool,
+    /// Add a line to /etc/hosts: NAME:IP
+    #[arg(long)]
+    pub add_host: Vec<String>,
+    /// DNS server for /etc/resolv.conf (replaces the host's)
+    #[arg(long)]
+    pub dns: Vec<String>,
     /// Platform the image must have, os/arch[/variant]
     #[arg(long)]
     pub platform: Option<String>,
@@ -443,19 +455,53 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
         .as_deref()
         .or(paths.config.default_network.as_deref());
     rc.network = match network {
-        None | Some("none") => Some(Network::None),
+        None | Some("bridge" | "default") => Some(Network::Bridge),
+        Some("none") => Some(Network::None),
         Some("host") => Some(Network::Host),
-        Some("bridge" | "default") => {
-            return Err(Error::InvalidArgument(
-                "bridge networking is not available yet: use --network none (the default) or --network host".into(),
-            ));
+        Some(other) => match crate::network::lookup(&paths.root, other) {
+            Some(n) => {
+                rc.network_name = Some(n.name);
+                Some(Network::Bridge)
+            }
+            None => {
+                return Err(Error::InvalidArgument(format!(
+                    "network {other:?} not found (bridge, none, host, or `barge network ls`)"
+                )));
+            }
+        },
+    };
+    // Docker does the same: ports mean nothing outside a bridge network.
+    if rc.network != Some(Network::Bridge) && (!a.publish.is_empty() || a.publish_all) {
+        ui::warn("published ports are discarded outside the bridge network");
+    } else {
+        for p in &a.publish {
+            rc.publish.extend(crate::network::parse_publish(p)?);
         }
-        Some(other) => {
+        rc.publish_all = a.publish_all;
+    }
+    for h in &a.add_host {
+        let Some((name, ip)) = h.split_once(':').filter(|(n, i)| {
+            !n.is_empty() && (i.parse::<std::net::IpAddr>().is_ok() || *i == "host-gateway")
+        }) else {
             return Err(Error::InvalidArgument(format!(
-                "network {other:?} not found (none, host)"
+                "invalid --add-host {h:?}: expected NAME:IP"
+            )));
+        };
+        let ip = if ip == "host-gateway" {
+            crate::network::GATEWAY.to_string()
+        } else {
+            ip.to_string()
+        };
+        rc.add_hosts.push((name.to_string(), ip));
+    }
+    for d in &a.dns {
+        if d.parse::<std::net::IpAddr>().is_err() {
+            return Err(Error::InvalidArgument(format!(
+                "invalid --dns {d:?}: not an IP address"
             )));
         }
-    };
+        rc.dns.push(d.clone());
+    }
     for v in &a.volume {
         rc.mounts
             .push(parse_volume(paths, v, &mut rc.anonymous_volumes)?);
@@ -615,7 +661,16 @@ pub fn create(paths: &Paths, a: &RunArgs, store: &mut Store) -> Result<container
     let rc = run_config(paths, a)?;
     container::reap_dead(store, paths)?;
     let img = image_for_run(store, a)?;
-    let prepared = container::prepare(store, &img, &a.image, a.name.as_deref(), &rc, a.rm, None)?;
+    let prepared = container::prepare(
+        store,
+        paths,
+        &img,
+        &a.image,
+        a.name.as_deref(),
+        &rc,
+        a.rm,
+        None,
+    )?;
     let (config, _) = image::config(store, &img)?;
     let saved = run_settings(
         paths,
@@ -650,6 +705,7 @@ pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
     let img = image_for_run(&mut store, &a)?;
     let prepared = container::prepare(
         &mut store,
+        paths,
         &img,
         &a.image,
         a.name.as_deref(),

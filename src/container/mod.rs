@@ -115,7 +115,11 @@ fn resolv_conf() -> String {
 
 /// The user-visible configuration kept in the record (what `inspect` and `ps` show, and
 /// the mount sources `volume rm` checks); the full spec stays in the bundle on disk.
-fn summary(spec: &oci_spec::runtime::Spec, rc: &RunConfig) -> String {
+fn summary(
+    spec: &oci_spec::runtime::Spec,
+    rc: &RunConfig,
+    ports: &[crate::network::PortMapping],
+) -> String {
     let process = spec.process().as_ref();
     let mounts: Vec<serde_json::Value> = spec
         .mounts()
@@ -143,7 +147,12 @@ fn summary(spec: &oci_spec::runtime::Spec, rc: &RunConfig) -> String {
         "WorkingDir": process.map(|p| p.cwd().display().to_string()).unwrap_or_default(),
         "Tty": rc.tty,
         "Mounts": mounts,
-        "NetworkMode": match rc.network { Some(Network::Host) => "host", _ => "none" },
+        "NetworkMode": match rc.network {
+            Some(Network::Host) => "host",
+            Some(Network::Bridge) => "bridge",
+            _ => "none",
+        },
+        "Ports": ports,
         "Privileged": rc.privileged,
         "ReadonlyRootfs": rc.read_only,
     })
@@ -153,8 +162,10 @@ fn summary(spec: &oci_spec::runtime::Spec, rc: &RunConfig) -> String {
 /// Create the container: its directories, its /etc files, its spec and its record.
 /// `supervisor` is the pid (and start time) of the process that watches it right away (a
 /// foreground run); None records a created container.
+#[allow(clippy::too_many_arguments)]
 pub fn prepare(
     store: &mut Store,
+    paths: &Paths,
     image: &ImageRecord,
     image_name: &str,
     name: Option<&str>,
@@ -199,7 +210,38 @@ pub fn prepare(
         rootfs: &dir.join("rootfs"),
         etc_files: [&hostname_file, &hosts_file, &resolv_file],
     };
-    let spec = match spec::build(&input, rc) {
+    let bridge = rc.network == Some(Network::Bridge);
+    let built = spec::build(&input, rc).and_then(|mut spec| {
+        if !bridge {
+            return Ok((spec, Vec::new()));
+        }
+        // Ports are checked (bound) before anything is committed: a taken one fails here.
+        let mut requests = rc.publish.clone();
+        if rc.publish_all {
+            for r in crate::network::exposed(&image_config) {
+                if !requests
+                    .iter()
+                    .any(|q| q.container_port == r.container_port && q.proto == r.proto)
+                {
+                    requests.push(r);
+                }
+            }
+        }
+        let ports = crate::network::resolve_ports(&requests)?;
+        // The runtime joins the namespace that network::attach makes at this path.
+        let netns = crate::network::netns_path(&paths.run, &id);
+        if let Some(linux) = spec.linux_mut()
+            && let Some(nss) = linux.namespaces_mut()
+        {
+            for ns in nss.iter_mut() {
+                if ns.typ() == oci_spec::runtime::LinuxNamespaceType::Network {
+                    ns.set_path(Some(netns.clone()));
+                }
+            }
+        }
+        Ok((spec, ports))
+    });
+    let (spec, ports) = match built {
         Ok(s) => s,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);
@@ -207,17 +249,29 @@ pub fn prepare(
         }
     };
     let hostname = spec.hostname().clone().unwrap_or_default();
-    let hosts = if rc.network == Some(Network::Host) {
-        std::fs::read_to_string("/etc/hosts").unwrap_or_default()
+    let hosts = |own: Option<std::net::Ipv4Addr>| {
+        let mut h = if rc.network == Some(Network::Host) {
+            std::fs::read_to_string("/etc/hosts").unwrap_or_default()
+        } else {
+            let own = own.map_or("127.0.1.1".to_string(), |ip| ip.to_string());
+            format!(
+                "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{own}\t{hostname}\n"
+            )
+        };
+        for (name, ip) in &rc.add_hosts {
+            h.push_str(&format!("{ip}\t{name}\n"));
+        }
+        h
+    };
+    let resolv = if rc.dns.is_empty() {
+        resolv_conf()
     } else {
-        format!(
-            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n"
-        )
+        rc.dns.iter().map(|d| format!("nameserver {d}\n")).collect()
     };
     for (p, text) in [
         (&hostname_file, format!("{hostname}\n")),
-        (&hosts_file, hosts),
-        (&resolv_file, resolv_conf()),
+        (&hosts_file, hosts(None)),
+        (&resolv_file, resolv),
     ] {
         std::fs::write(p, text).at(p)?;
     }
@@ -244,7 +298,7 @@ pub fn prepare(
         pid_start: supervisor.map(|s| s.1),
         exit_code: None,
         auto_remove,
-        config: summary(&spec, rc),
+        config: summary(&spec, rc, &ports),
         started_at: supervisor
             .map(|_| chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)),
         finished_at: None,
@@ -255,6 +309,26 @@ pub fn prepare(
     if let Err(e) = store.insert_container(&record) {
         let _ = std::fs::remove_dir_all(&dir);
         return Err(e);
+    }
+    // After the row: a crash from here on leaves a container that rm/reap_dead clean up.
+    if bridge {
+        let key = rc.network_name.as_deref().unwrap_or("bridge");
+        let attached = crate::network::lookup(&store.root, key)
+            .ok_or_else(|| Error::InvalidArgument(format!("network {key} not found")))
+            .and_then(|net| {
+                crate::network::attach(&store.root, &paths.run, &id, &record.name, &net, ports)
+            });
+        match attached {
+            Ok(att) => {
+                std::fs::write(&hosts_file, hosts(Some(att.ip))).at(&hosts_file)?;
+                refresh_network_hosts(&store.root, &att.network);
+            }
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                let _ = store.delete_container(&id);
+                return Err(e);
+            }
+        }
     }
     let rootfs_mount = RootfsMount {
         fstype: "overlay".into(),
@@ -289,11 +363,50 @@ pub fn finish(
 /// Remove a container's directories and its runtime leftovers (cgroup, state).
 pub fn remove_files(store: &Store, paths: &Paths, id: &str) -> Result<()> {
     let _ = crate::runtime::delete(&state_root(paths), id, true);
+    let network = crate::network::detach(&store.root, id)?;
     let dir = containers_dir(store).join(id);
-    match std::fs::remove_dir_all(&dir) {
+    let removed = match std::fs::remove_dir_all(&dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(Error::io(dir, e)),
+    };
+    if let Some(n) = network {
+        refresh_network_hosts(&store.root, &n);
+    }
+    removed
+}
+
+const PEERS_MARK: &str = "# barge network peers\n";
+
+/// On a user network every container's /etc/hosts names its peers (Docker answers these
+/// names from its embedded DNS server; a hosts file needs no process beside the
+/// containers). The block after PEERS_MARK is rewritten in place: the file is bind-mounted
+/// into the container, so a rename would leave the container with the old inode.
+pub fn refresh_network_hosts(root: &Path, network: &str) {
+    if network == "bridge" {
+        return;
+    }
+    let atts = crate::network::attachments_on(root, network);
+    for (id, _) in &atts {
+        let p = root.join("containers").join(id).join("hosts");
+        let Ok(text) = std::fs::read_to_string(&p) else {
+            continue;
+        };
+        let mut out = text.split(PEERS_MARK).next().unwrap_or("").to_string();
+        out.push_str(PEERS_MARK);
+        for (other, a) in &atts {
+            if other != id {
+                out.push_str(&format!("{}\t{} {}\n", a.ip, a.name, &other[..12]));
+            }
+        }
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&p)
+        {
+            use std::io::Write;
+            let _ = f.write_all(out.as_bytes());
+        }
     }
 }
 
@@ -321,7 +434,17 @@ fn alive(pid: Option<i64>, start: Option<i64>) -> bool {
 /// Find containers whose supervising barge died (kill -9, power loss) and clean up after
 /// them: `--rm` ones are removed, others are marked exited. Cheap when nothing is running.
 pub fn reap_dead(store: &mut Store, paths: &Paths) -> Result<()> {
-    for c in store.containers()? {
+    // Network attachments whose container row is gone (a crash between the two steps of
+    // a removal): release them. Read before the rows: a row is inserted before its
+    // attachment, so an attachment seen here whose row is missing below is really orphaned.
+    let attached = crate::network::attached(&store.root);
+    let all = store.containers()?;
+    for id in attached {
+        if !all.iter().any(|c| c.id == id) {
+            crate::network::detach(&store.root, &id)?;
+        }
+    }
+    for c in all {
         if c.state != "running" || alive(c.pid, c.pid_start) {
             continue;
         }
@@ -338,6 +461,14 @@ pub fn reap_dead(store: &mut Store, paths: &Paths) -> Result<()> {
 
 fn remove_files_runtime_only(paths: &Paths, id: &str) {
     let _ = crate::runtime::delete(&state_root(paths), id, true);
+}
+
+/// A container's published ports, as recorded at create.
+pub fn ports(c: &ContainerRecord) -> Vec<crate::network::PortMapping> {
+    serde_json::from_str::<serde_json::Value>(&c.config)
+        .ok()
+        .and_then(|v| serde_json::from_value(v["Ports"].clone()).ok())
+        .unwrap_or_default()
 }
 
 /// The image a container uses keeps it alive: used by `rmi`.

@@ -22,6 +22,8 @@ pub enum Network {
     None,
     /// The host's network namespace.
     Host,
+    /// A namespace of its own on the `barge0` bridge (Docker's default).
+    Bridge,
 }
 
 /// `--security-opt seccomp=...`.
@@ -75,6 +77,15 @@ pub struct RunConfig {
     /// (host path, container path, permissions)
     pub devices: Vec<(PathBuf, String, String)>,
     pub network: Option<Network>,
+    /// With `Network::Bridge`: a user network's name (None: the default `bridge`).
+    pub network_name: Option<String>,
+    /// `-p` (and `-P`'s exposed ports are added at create time).
+    pub publish: Vec<crate::network::PortRequest>,
+    pub publish_all: bool,
+    /// `--add-host NAME:IP`, as (name, ip).
+    pub add_hosts: Vec<(String, String)>,
+    /// `--dns`: replaces the host's name servers.
+    pub dns: Vec<String>,
     pub mounts: Vec<UserMount>,
     /// Volumes made for this container alone (`-v /path`).
     pub anonymous_volumes: Vec<String>,

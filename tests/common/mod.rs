@@ -416,6 +416,25 @@ pub struct Barge {
     pub dir: tempfile::TempDir,
 }
 
+/// Containers a test leaves behind are removed with the store: a bridge container holds a
+/// network namespace mount and a veth on the host, which deleting the directory cannot free.
+impl Drop for Barge {
+    fn drop(&mut self) {
+        if !self.root().join("network/ipam.json").exists() {
+            return;
+        }
+        if let Ok(o) = self.cmd().args(["ps", "-a", "-q", "--no-trunc"]).output() {
+            let ids: Vec<String> = String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
+            if !ids.is_empty() {
+                let _ = self.cmd().args(["rm", "-f"]).args(&ids).output();
+            }
+        }
+    }
+}
+
 impl Barge {
     pub fn new() -> Barge {
         Barge {

@@ -1,0 +1,162 @@
+//! `barge network create|ls|rm|inspect`: user-defined bridge networks.
+
+use std::io::{self, Write};
+
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use super::ExitStatus;
+use crate::config::Paths;
+use crate::error::{Error, IoContext, Result};
+use crate::network::{self, NetworkDef};
+use crate::ui::{self, Format};
+
+#[derive(Subcommand, Debug)]
+pub enum NetworkCommand {
+    /// Create a bridge network; its containers reach each other by name
+    Create(CreateArgs),
+    /// List networks
+    #[command(visible_alias = "list")]
+    Ls(LsArgs),
+    /// Remove one or more networks
+    #[command(visible_alias = "remove")]
+    Rm(NamesArgs),
+    /// Show networks as JSON
+    Inspect(InspectArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CreateArgs {
+    pub name: String,
+    /// Subnet in CIDR form (default: the first free 10.86.N.0/24)
+    #[arg(long)]
+    pub subnet: Option<String>,
+    /// Driver: only bridge
+    #[arg(short, long, default_value = "bridge")]
+    pub driver: String,
+}
+
+#[derive(Args, Debug)]
+pub struct LsArgs {
+    /// Only show network IDs
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Output: table, json or a Go template
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct NamesArgs {
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    /// Output: json or a Go template
+    #[arg(short, long)]
+    pub format: Option<String>,
+}
+
+fn doc(paths: &Paths, n: &NetworkDef) -> Value {
+    let mut containers = serde_json::Map::new();
+    for (id, a) in network::attachments_on(&paths.root, &n.name) {
+        containers.insert(
+            id,
+            json!({"Name": a.name, "IPv4Address": format!("{}/{}", a.ip, a.prefix)}),
+        );
+    }
+    json!({
+        "Name": n.name,
+        "Id": n.id,
+        "Created": chrono::DateTime::from_timestamp(n.created, 0).map(|t| t.to_rfc3339()).unwrap_or_default(),
+        "Scope": "local",
+        "Driver": "bridge",
+        "IPAM": {"Driver": "default", "Config": [{"Subnet": n.cidr(), "Gateway": n.gateway.to_string()}]},
+        "Options": {"com.docker.network.bridge.name": n.bridge},
+        "Containers": containers,
+    })
+}
+
+pub fn run(paths: &Paths, c: NetworkCommand) -> Result<ExitStatus> {
+    let mut out = io::stdout().lock();
+    match c {
+        NetworkCommand::Create(a) => {
+            if a.driver != "bridge" {
+                return Err(Error::InvalidArgument(format!(
+                    "driver {:?} is not supported (bridge)",
+                    a.driver
+                )));
+            }
+            let n = network::create(&paths.root, &a.name, a.subnet.as_deref())?;
+            writeln!(out, "{}", n.id).at("stdout")?;
+        }
+        NetworkCommand::Ls(a) => {
+            let nets = network::networks(&paths.root);
+            if a.quiet {
+                for n in &nets {
+                    writeln!(out, "{}", &n.id[..12]).at("stdout")?;
+                }
+            } else {
+                let mut rows: Vec<Value> = nets
+                    .iter()
+                    .map(|n| json!({"ID": &n.id[..12], "Name": n.name, "Driver": "bridge", "Scope": "local", "Subnet": n.cidr()}))
+                    .collect();
+                for (name, driver) in [("host", "host"), ("none", "null")] {
+                    rows.push(json!({"ID": "", "Name": name, "Driver": driver, "Scope": "local", "Subnet": ""}));
+                }
+                ui::print_rows(
+                    &mut out,
+                    &Format::parse(a.format.as_deref()),
+                    &[
+                        ("NETWORK ID", "ID"),
+                        ("NAME", "Name"),
+                        ("DRIVER", "Driver"),
+                        ("SCOPE", "Scope"),
+                    ],
+                    &rows,
+                )
+                .at("stdout")?;
+            }
+        }
+        NetworkCommand::Rm(a) => {
+            let mut failed = false;
+            for n in &a.names {
+                match network::remove(&paths.root, n) {
+                    Ok(name) => writeln!(out, "{name}").at("stdout")?,
+                    Err(e) => {
+                        ui::error(&e.to_string(), None);
+                        failed = true;
+                    }
+                }
+            }
+            return Ok(if failed { 125 } else { 0 });
+        }
+        NetworkCommand::Inspect(a) => {
+            let mut docs = Vec::new();
+            for n in &a.names {
+                let def = network::lookup(&paths.root, n)
+                    .ok_or_else(|| Error::Other(format!("network {n} not found")))?;
+                docs.push(doc(paths, &def));
+            }
+            match a.format.as_deref() {
+                Some(f) if !f.is_empty() && f != "json" => {
+                    let tpl = ui::template::Template::parse(f).map_err(Error::InvalidArgument)?;
+                    for d in &docs {
+                        writeln!(out, "{}", tpl.render(d)).at("stdout")?;
+                    }
+                }
+                _ => writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&docs).unwrap_or_default()
+                )
+                .at("stdout")?,
+            }
+        }
+    }
+    Ok(0)
+}

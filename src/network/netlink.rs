@@ -1,0 +1,286 @@
+//! A minimal rtnetlink client: just the requests bridge networking needs (create a bridge
+//! or a veth pair, set a link up, add an address, add a default route, delete a link).
+//!
+//! Hand-rolled rather than `rtnetlink`: that crate is async (tokio) and pulls
+//! `netlink-packet-route`, whose API changes every few months; the handful of fixed
+//! messages below is a few hundred bytes of well-documented ABI (rtnetlink(7)), and staying
+//! synchronous keeps `run` single-threaded and fast. A socket talks to the network
+//! namespace it was created in, so one socket per namespace is opened and reused.
+
+use std::io;
+use std::net::Ipv4Addr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+const NLMSG_ERROR: u16 = 2;
+const NLM_F_REQUEST: u16 = 1;
+const NLM_F_ACK: u16 = 4;
+const NLM_F_EXCL: u16 = 0x200;
+const NLM_F_CREATE: u16 = 0x400;
+
+const RTM_NEWLINK: u16 = 16;
+const RTM_DELLINK: u16 = 17;
+const RTM_NEWADDR: u16 = 20;
+const RTM_NEWROUTE: u16 = 24;
+
+const IFLA_IFNAME: u16 = 3;
+const IFLA_MASTER: u16 = 10;
+const IFLA_LINKINFO: u16 = 18;
+const IFLA_NET_NS_FD: u16 = 28;
+const IFLA_INFO_KIND: u16 = 1;
+const IFLA_INFO_DATA: u16 = 2;
+const VETH_INFO_PEER: u16 = 1;
+const NLA_F_NESTED: u16 = 0x8000;
+
+const IFA_ADDRESS: u16 = 1;
+const IFA_LOCAL: u16 = 2;
+const RTA_OIF: u16 = 4;
+const RTA_GATEWAY: u16 = 5;
+
+const IFF_UP: u32 = 1;
+const RT_TABLE_MAIN: u8 = 254;
+const RTPROT_BOOT: u8 = 3;
+const RTN_UNICAST: u8 = 1;
+
+/// One netlink request being assembled: header, fixed part, attributes.
+struct Msg {
+    buf: Vec<u8>,
+}
+
+impl Msg {
+    fn new(ty: u16, flags: u16) -> Msg {
+        let mut buf = Vec::with_capacity(256);
+        buf.extend_from_slice(&0u32.to_ne_bytes()); // length, patched in finish()
+        buf.extend_from_slice(&ty.to_ne_bytes());
+        buf.extend_from_slice(&(flags | NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
+        buf.extend_from_slice(&1u32.to_ne_bytes()); // sequence: one request in flight
+        buf.extend_from_slice(&0u32.to_ne_bytes()); // port id: the kernel fills it
+        Msg { buf }
+    }
+
+    /// `struct ifinfomsg`.
+    fn ifinfo(&mut self, index: i32, flags: u32, change: u32) {
+        ifinfo(&mut self.buf, index, flags, change);
+    }
+
+    fn attr(&mut self, ty: u16, data: &[u8]) {
+        attr(&mut self.buf, ty, data);
+    }
+
+    fn begin(&mut self, ty: u16) -> usize {
+        let at = self.buf.len();
+        self.buf.extend_from_slice(&0u16.to_ne_bytes());
+        self.buf
+            .extend_from_slice(&(ty | NLA_F_NESTED).to_ne_bytes());
+        at
+    }
+
+    fn end(&mut self, at: usize) {
+        let len = (self.buf.len() - at) as u16;
+        self.buf[at..at + 2].copy_from_slice(&len.to_ne_bytes());
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        let len = self.buf.len() as u32;
+        self.buf[0..4].copy_from_slice(&len.to_ne_bytes());
+        self.buf
+    }
+}
+
+fn ifinfo(buf: &mut Vec<u8>, index: i32, flags: u32, change: u32) {
+    buf.push(libc::AF_UNSPEC as u8);
+    buf.push(0);
+    buf.extend_from_slice(&0u16.to_ne_bytes()); // device type
+    buf.extend_from_slice(&index.to_ne_bytes());
+    buf.extend_from_slice(&flags.to_ne_bytes());
+    buf.extend_from_slice(&change.to_ne_bytes());
+}
+
+fn attr(buf: &mut Vec<u8>, ty: u16, data: &[u8]) {
+    buf.extend_from_slice(&((4 + data.len()) as u16).to_ne_bytes());
+    buf.extend_from_slice(&ty.to_ne_bytes());
+    buf.extend_from_slice(data);
+    while !buf.len().is_multiple_of(4) {
+        buf.push(0);
+    }
+}
+
+fn name_bytes(name: &str) -> Vec<u8> {
+    let mut v = name.as_bytes().to_vec();
+    v.push(0);
+    v
+}
+
+/// A NETLINK_ROUTE socket bound to the network namespace it was opened in.
+pub struct Socket {
+    fd: OwnedFd,
+}
+
+impl Socket {
+    pub fn open() -> io::Result<Socket> {
+        // SAFETY: plain socket(2); the result is checked and owned right away.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                libc::NETLINK_ROUTE,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fd is a fresh descriptor that nothing else owns.
+        Ok(Socket {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+        })
+    }
+
+    /// Send one request and wait for its acknowledgement (an errno, 0 on success).
+    fn request(&self, msg: Msg) -> io::Result<()> {
+        let buf = msg.finish();
+        // SAFETY: zeroed sockaddr_nl is valid (pid 0 = the kernel).
+        let mut to: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        to.nl_family = libc::AF_NETLINK as u16;
+        // SAFETY: buf and `to` are valid for the lengths given.
+        let n = unsafe {
+            libc::sendto(
+                self.fd.as_raw_fd(),
+                buf.as_ptr().cast(),
+                buf.len(),
+                0,
+                (&raw const to).cast(),
+                std::mem::size_of::<libc::sockaddr_nl>() as u32,
+            )
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut reply = [0u8; 4096];
+        loop {
+            // SAFETY: reply is a writable buffer of the length given.
+            let n = unsafe {
+                libc::recv(
+                    self.fd.as_raw_fd(),
+                    reply.as_mut_ptr().cast(),
+                    reply.len(),
+                    0,
+                )
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            let n = n as usize;
+            let mut off = 0;
+            while off + 16 <= n {
+                let len = u32::from_ne_bytes(reply[off..off + 4].try_into().unwrap()) as usize;
+                let ty = u16::from_ne_bytes(reply[off + 4..off + 6].try_into().unwrap());
+                if ty == NLMSG_ERROR && off + 20 <= n {
+                    let errno = i32::from_ne_bytes(reply[off + 16..off + 20].try_into().unwrap());
+                    return if errno == 0 {
+                        Ok(())
+                    } else {
+                        Err(io::Error::from_raw_os_error(-errno))
+                    };
+                }
+                if len < 16 {
+                    break;
+                }
+                off += (len + 3) & !3;
+            }
+        }
+    }
+
+    /// Create a bridge (down: the caller adds its address and then sets it up).
+    pub fn add_bridge(&self, name: &str) -> io::Result<()> {
+        let mut m = Msg::new(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+        m.ifinfo(0, 0, 0);
+        m.attr(IFLA_IFNAME, &name_bytes(name));
+        let li = m.begin(IFLA_LINKINFO);
+        m.attr(IFLA_INFO_KIND, b"bridge");
+        m.end(li);
+        self.request(m)
+    }
+
+    pub fn set_up(&self, index: u32) -> io::Result<()> {
+        let mut m = Msg::new(RTM_NEWLINK, 0);
+        m.ifinfo(index as i32, IFF_UP, IFF_UP);
+        self.request(m)
+    }
+
+    /// Create a veth pair: `host` (up, enslaved to `master`) here and `peer` (down) in the
+    /// namespace `netns`, in one request.
+    pub fn add_veth(&self, host: &str, master: u32, peer: &str, netns: RawFd) -> io::Result<()> {
+        let mut m = Msg::new(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+        m.ifinfo(0, IFF_UP, IFF_UP);
+        m.attr(IFLA_IFNAME, &name_bytes(host));
+        m.attr(IFLA_MASTER, &master.to_ne_bytes());
+        let li = m.begin(IFLA_LINKINFO);
+        m.attr(IFLA_INFO_KIND, b"veth");
+        let data = m.begin(IFLA_INFO_DATA);
+        // The peer is an ifinfomsg followed by its own attributes, inside VETH_INFO_PEER.
+        let mut p = Vec::with_capacity(64);
+        // The peer is set up from inside its namespace: IFF_UP here fails (ENOTCONN).
+        ifinfo(&mut p, 0, 0, 0);
+        attr(&mut p, IFLA_IFNAME, &name_bytes(peer));
+        attr(&mut p, IFLA_NET_NS_FD, &(netns as u32).to_ne_bytes());
+        let pa = m.begin(VETH_INFO_PEER);
+        m.buf.extend_from_slice(&p);
+        m.end(pa);
+        m.end(data);
+        m.end(li);
+        self.request(m)
+    }
+
+    /// Delete a link by name (a veth takes its peer with it).
+    pub fn del_link(&self, name: &str) -> io::Result<()> {
+        let mut m = Msg::new(RTM_DELLINK, 0);
+        m.ifinfo(0, 0, 0);
+        m.attr(IFLA_IFNAME, &name_bytes(name));
+        self.request(m)
+    }
+
+    pub fn add_addr(&self, index: u32, ip: Ipv4Addr, prefix: u8) -> io::Result<()> {
+        let mut m = Msg::new(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+        m.buf.push(libc::AF_INET as u8);
+        m.buf.push(prefix);
+        m.buf.push(0); // flags
+        m.buf.push(0); // scope: universe
+        m.buf.extend_from_slice(&index.to_ne_bytes());
+        m.attr(IFA_LOCAL, &ip.octets());
+        m.attr(IFA_ADDRESS, &ip.octets());
+        self.request(m)
+    }
+
+    pub fn add_default_route(&self, gateway: Ipv4Addr, oif: u32) -> io::Result<()> {
+        let mut m = Msg::new(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+        m.buf.extend_from_slice(&[
+            libc::AF_INET as u8,
+            0, // dst_len: default route
+            0,
+            0,
+            RT_TABLE_MAIN,
+            RTPROT_BOOT,
+            0, // scope: universe
+            RTN_UNICAST,
+        ]);
+        m.buf.extend_from_slice(&0u32.to_ne_bytes());
+        m.attr(RTA_GATEWAY, &gateway.octets());
+        m.attr(RTA_OIF, &oif.to_ne_bytes());
+        self.request(m)
+    }
+}
+
+/// The index of a link in the calling thread's network namespace.
+pub fn index(name: &str) -> io::Result<u32> {
+    let c = std::ffi::CString::new(name).map_err(|_| io::ErrorKind::InvalidInput)?;
+    // SAFETY: c is a valid NUL-terminated string.
+    let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
+    if i == 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(i)
+    }
+}
