@@ -334,7 +334,7 @@ fn ps_and_container_inspect_golden() {
     v["RunningFor"] = "<SINCE>".into();
     assert_eq!(
         serde_json::to_string(&v).unwrap(),
-        r#"{"Command":"\"echo hi\"","CreatedAt":"<TIME>","ID":"<ID>","Image":"bb:1","Labels":"","LocalVolumes":"0","Mounts":"","Names":"c1","Networks":"","Ports":"","RunningFor":"<SINCE>","Size":"N/A","State":"created","Status":"Created"}"#
+        r#"{"Command":"\"echo hi\"","CreatedAt":"<TIME>","ID":"<ID>","Image":"bb:1","Labels":"","LocalVolumes":"0","Mounts":"","Names":"c1","Networks":"bridge","Ports":"","RunningFor":"<SINCE>","Size":"N/A","State":"created","Status":"Created"}"#
     );
     assert_eq!(
         b.ok(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]),

@@ -124,6 +124,21 @@ pub fn supervise(
         pipes.push((err_r, "stderr"));
         Console::Inherit
     };
+    // `barge attach` clients: output goes to them as it comes, their input to stdin. The
+    // socket exists before the container starts, so an attach right after start finds it.
+    let attach_dir = match &opts.attach_dir {
+        Some(d) => File::open(d).ok(),
+        None => None,
+    };
+    let listener = attach_dir.as_ref().and_then(|d| {
+        let path = attach_socket(d);
+        let _ = std::fs::remove_file(&path);
+        let l = std::os::unix::net::UnixListener::bind(&path).ok()?;
+        l.set_nonblocking(true).ok()?;
+        Some(l)
+    });
+    // Slots go None when a client leaves; the list is compacted before each poll so poll
+    // slots and indices agree within one round.
     let spawned = Container::spawn(SpawnOptions {
         id: opts.id.clone(),
         bundle: opts
@@ -157,20 +172,6 @@ pub fn supervise(
         rustix::process::PidfdFlags::empty(),
     )
     .map_err(|e| RuntimeError::sys("pidfd_open", e))?;
-    // `barge attach` clients: output goes to them as it comes, their input to stdin.
-    let attach_dir = match &opts.attach_dir {
-        Some(d) => File::open(d).ok(),
-        None => None,
-    };
-    let listener = attach_dir.as_ref().and_then(|d| {
-        let path = attach_socket(d);
-        let _ = std::fs::remove_file(&path);
-        let l = std::os::unix::net::UnixListener::bind(&path).ok()?;
-        l.set_nonblocking(true).ok()?;
-        Some(l)
-    });
-    // Slots go None when a client leaves; the list is compacted before each poll so poll
-    // slots and indices agree within one round.
     let mut clients: Vec<Option<std::os::unix::net::UnixStream>> = Vec::new();
     let stdin_target: Option<OwnedFd> = match (&stdin_keep, opts.tty) {
         (Some(w), _) => w.try_clone().ok(),
