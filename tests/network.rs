@@ -277,7 +277,15 @@ fn user_network_containers_reach_each_other_by_name() {
     assert_eq!(out, "reached\n");
     // In use: refused; then removed with its bridge.
     b.fails(&["network", "rm", &net]);
+    // prune keeps a network in use, and needs -f without a terminal.
+    b.fails(&["network", "prune"]);
+    assert!(!b.ok(&["network", "prune", "-f"]).contains(&net));
     b.ok(&["rm", "-f", "named-srv"]);
     b.ok(&["network", "rm", &net]);
     assert!(!b.ok(&["network", "ls"]).contains(&net));
+    // An unused network goes with prune.
+    let spare = format!("s{}", std::process::id());
+    b.ok(&["network", "create", "--subnet", "10.86.201.0/24", &spare]);
+    assert!(b.ok(&["network", "prune", "-f"]).contains(&spare));
+    assert!(!b.ok(&["network", "ls"]).contains(&spare));
 }

@@ -23,6 +23,15 @@ pub enum NetworkCommand {
     Rm(NamesArgs),
     /// Show networks as JSON
     Inspect(InspectArgs),
+    /// Remove every user network that no container uses
+    Prune(PruneArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -134,6 +143,30 @@ pub fn run(paths: &Paths, c: NetworkCommand) -> Result<ExitStatus> {
                 }
             }
             return Ok(if failed { 125 } else { 0 });
+        }
+        NetworkCommand::Prune(a) => {
+            if !a.force {
+                match ui::confirm(
+                    "This will remove all custom networks not used by at least one container. Are you sure you want to continue?",
+                ) {
+                    Some(true) => {}
+                    Some(false) => return Ok(0),
+                    None => return Err(Error::NeedsConfirmation("network prune".into())),
+                }
+            }
+            let mut removed = Vec::new();
+            for n in network::networks(&paths.root) {
+                if n.builtin() || !network::attachments_on(&paths.root, &n.name).is_empty() {
+                    continue;
+                }
+                removed.push(network::remove(&paths.root, &n.name)?);
+            }
+            if !removed.is_empty() {
+                writeln!(out, "Deleted Networks:").at("stdout")?;
+                for n in removed {
+                    writeln!(out, "{n}").at("stdout")?;
+                }
+            }
         }
         NetworkCommand::Inspect(a) => {
             let mut docs = Vec::new();
