@@ -94,8 +94,6 @@ pub struct ImportReport {
 
 /// Metadata files are read into memory; anything bigger than this is refused.
 const MAX_META_TOTAL: u64 = 64 << 20;
-/// How much of the outer tar one entry's headers may take (long names, PAX records).
-const HEADER_BUDGET: u64 = 4 << 20;
 
 /// Import an archive read from `input`; `name` names it in messages (a path or `-`).
 pub fn import(
@@ -287,18 +285,14 @@ fn stream_archive(
         links: HashMap::new(),
         unpacks,
     };
-    let budget = std::rc::Rc::new(std::cell::Cell::new(HEADER_BUDGET));
-    let mut guard = Budget {
-        inner: input,
-        budget: budget.clone(),
-    };
+    let (mut guard, budget) = layer::BudgetReader::new(input);
     let mut archive = tar::Archive::new(&mut guard);
     let mut meta_total = 0u64;
     let mut buf = vec![0u8; 256 << 10];
     let entries = archive.entries().map_err(|e| aerr(read_msg(&e)))?;
     for entry in entries {
         let mut entry = entry.map_err(|e| aerr(read_msg(&e)))?;
-        budget.set(u64::MAX);
+        budget.unlimited();
         let path = clean_name(&String::from_utf8_lossy(&entry.path_bytes()));
         let kind = entry.header().entry_type();
         if kind.is_symlink() || kind.is_hard_link() {
@@ -359,11 +353,11 @@ fn stream_archive(
                 staged.files.insert(path, blob);
             }
         }
-        budget.set(HEADER_BUDGET);
+        budget.headers();
     }
     let _ = archive;
     // Consume the rest (tar padding); an early end here is harmless.
-    budget.set(u64::MAX);
+    budget.unlimited();
     let _ = io::copy(&mut guard, &mut io::sink());
     Ok(staged)
 }
@@ -1030,28 +1024,5 @@ impl<R: Read> Read for Peek<R> {
             return Ok(n);
         }
         self.inner.read(buf)
-    }
-}
-
-/// Limits what the outer tar reader may consume between entries (see layer/apply.rs).
-struct Budget<'a> {
-    inner: &'a mut dyn Read,
-    budget: std::rc::Rc<std::cell::Cell<u64>>,
-}
-
-impl Read for Budget<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let left = self.budget.get();
-        if left != u64::MAX {
-            if n as u64 > left {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "tar header, long name or PAX record larger than 4 MiB",
-                ));
-            }
-            self.budget.set(left - n as u64);
-        }
-        Ok(n)
     }
 }

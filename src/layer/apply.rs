@@ -17,14 +17,12 @@
 //! Whiteouts: `.wh.NAME` becomes a 0:0 character device `NAME`; `.wh..wh..opq` sets the
 //! opaque xattr on its directory; other `.wh..wh.*` (aufs bookkeeping) are skipped.
 
-use std::cell::Cell;
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 
 use rustix::fs::{
     self as rfs, AtFlags, FileType, Mode, OFlags, ResolveFlags, Timespec, Timestamps,
@@ -34,8 +32,6 @@ use rustix::io::Errno;
 use crate::digest::{Digest, HashReader};
 use crate::error::{Error, Result};
 
-/// How many bytes of headers, GNU long names and PAX records one entry may take.
-const HEADER_BUDGET: u64 = 4 << 20;
 /// Directory times are set at the end (creating children changes them); past this many
 /// directories they are set at once instead, so memory stays bounded.
 const MAX_DEFERRED_DIRS: usize = 1 << 16;
@@ -96,11 +92,8 @@ pub fn apply(
     .map_err(|e| Error::io(dest, e.into()))?;
     let buffered = BufReader::with_capacity(256 << 10, input);
     let (compression, decoded) = super::decompress(buffered).map_err(|e| err(e.to_string()))?;
-    let budget = Rc::new(Cell::new(HEADER_BUDGET));
-    let mut hashed = HashReader::new(Guard {
-        inner: decoded,
-        budget: budget.clone(),
-    });
+    let (guarded, budget) = super::BudgetReader::new(decoded);
+    let mut hashed = HashReader::new(guarded);
     let mut applier = Applier {
         root: root.as_fd(),
         opts,
@@ -118,17 +111,17 @@ pub fn apply(
         for entry in entries {
             let mut entry = entry.map_err(|e| err(format!("bad tar stream: {e}")))?;
             // Entry data is read outside the header budget.
-            budget.set(u64::MAX);
+            budget.unlimited();
             let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             applier
                 .entry(&mut entry)
                 .map_err(|e| err(format!("entry {name:?}: {e}")))?;
             io::copy(&mut entry, &mut io::sink())
                 .map_err(|e| err(format!("entry {name:?}: {e}")))?;
-            budget.set(HEADER_BUDGET);
+            budget.headers();
         }
     }
-    budget.set(u64::MAX);
+    budget.unlimited();
     applier.finish().map_err(|e| err(e.to_string()))?;
     let (diff_id, _) = hashed
         .finish()
@@ -138,29 +131,6 @@ pub fn apply(
         size: applier.size,
         compression,
     })
-}
-
-/// Limits how much the tar reader may consume between two entries (see module docs).
-struct Guard<R> {
-    inner: R,
-    budget: Rc<Cell<u64>>,
-}
-
-impl<R: Read> Read for Guard<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let left = self.budget.get();
-        if left != u64::MAX {
-            if n as u64 > left {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "tar header, long name or PAX record larger than 4 MiB",
-                ));
-            }
-            self.budget.set(left - n as u64);
-        }
-        Ok(n)
-    }
 }
 
 struct Applier<'a> {

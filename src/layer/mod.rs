@@ -6,8 +6,10 @@
 //! followed, and `..` is refused, so no archive can make barge write outside it.
 
 mod apply;
+mod budget;
 
 pub use apply::{Applied, ApplyOptions, apply};
+pub use budget::{Budget, BudgetReader, HEADER_BUDGET};
 
 use std::io::{self, BufRead, Read};
 
