@@ -98,3 +98,16 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
         Error::io(path, e)
     })
 }
+
+/// Docker's rule for container, volume and network names: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`,
+/// at most `max_len` bytes.
+pub fn is_docker_name(name: &str, max_len: usize) -> bool {
+    name.len() <= max_len
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
+}

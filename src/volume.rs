@@ -12,15 +12,7 @@ fn volumes_dir(root: &Path) -> PathBuf {
 }
 
 pub fn validate(name: &str) -> Result<()> {
-    let ok = name.len() <= 255
-        && name
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_alphanumeric())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-');
-    if ok {
+    if crate::util::is_docker_name(name, 255) {
         Ok(())
     } else {
         Err(Error::InvalidArgument(format!(

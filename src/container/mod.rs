@@ -71,15 +71,7 @@ pub fn random_name(id: &str) -> String {
 
 /// Docker's rule for names: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
 pub fn validate_name(name: &str) -> Result<()> {
-    let ok = name.len() <= 253
-        && name
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_alphanumeric())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-');
-    if ok {
+    if crate::util::is_docker_name(name, 253) {
         Ok(())
     } else {
         Err(Error::InvalidArgument(format!(
