@@ -395,6 +395,9 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
     let values: Vec<Value> = rows
         .iter()
         .map(|c| {
+            // Each of these reads /proc or the cgroup: once per row.
+            let running = container::supervised(c);
+            let paused = running && is_frozen(paths, c);
             json!({
                 "Command": short_command(&c.command, a.no_trunc),
                 "CreatedAt": chrono::DateTime::from_timestamp(c.created, 0)
@@ -407,15 +410,15 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
                 "Mounts": "",
                 "Names": c.name,
                 "Networks": serde_json::from_str::<Value>(&c.config).ok().and_then(|v| v["NetworkMode"].as_str().map(str::to_string)).unwrap_or_default(),
-                "Ports": if container::supervised(c) {
+                "Ports": if running {
                     container::ports(c).iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
                 } else {
                     String::new()
                 },
                 "RunningFor": created_since(c.created),
                 "Size": "N/A",
-                "State": if is_paused(paths, c) { "paused" } else { container::effective_state(c) },
-                "Status": if is_paused(paths, c) {
+                "State": if paused { "paused" } else { container::effective_state(c) },
+                "Status": if paused {
                     format!("{} (Paused)", container::status_text(c))
                 } else {
                     container::status_text(c)
@@ -1250,10 +1253,9 @@ pub fn unpause(paths: &Paths, a: PauseArgs) -> Result<ExitStatus> {
     set_frozen(paths, a, false)
 }
 
-/// Whether a running container is frozen by `pause`.
-pub fn is_paused(paths: &Paths, c: &ContainerRecord) -> bool {
-    container::supervised(c)
-        && crate::runtime::cgroup(&container::state_root(paths), &c.id).is_ok_and(|cg| cg.frozen())
+/// Whether a container known to run is frozen by `pause`.
+fn is_frozen(paths: &Paths, c: &ContainerRecord) -> bool {
+    crate::runtime::cgroup(&container::state_root(paths), &c.id).is_ok_and(|cg| cg.frozen())
 }
 
 pub fn stats(paths: &Paths, a: StatsArgs) -> Result<ExitStatus> {
