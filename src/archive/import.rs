@@ -706,14 +706,7 @@ fn commit_plans(
             tags,
         ));
     }
-    publish(store, scratch, pending, &ready)?;
-    Ok(ready
-        .into_iter()
-        .map(|r| ImportedImage {
-            id: r.record.id,
-            tags: r.familiar,
-        })
-        .collect())
+    publish_images(store, scratch, pending, ready)
 }
 
 /// `docker import`: one layer from a root file system tarball. The blob kept is the
@@ -800,6 +793,16 @@ fn import_rootfs(
         vec![blob],
         tags,
     )];
+    publish_images(store, scratch, pending, ready)
+}
+
+/// Put the images in the store and say what was imported.
+fn publish_images(
+    store: &mut Store,
+    scratch: &Scratch,
+    pending: HashMap<Digest, PendingLayer>,
+    ready: Vec<Ready>,
+) -> Result<Vec<ImportedImage>> {
     publish(store, scratch, pending, &ready)?;
     Ok(ready
         .into_iter()
