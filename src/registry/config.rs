@@ -58,14 +58,43 @@ impl RegistriesConfig {
         base.join("barge/registries.toml")
     }
 
+    /// This file, plus the registry settings of barge's main config file
+    /// (`config.toml`: `[registries]` and `[registry."host"]`, see barge-config(5)). Where
+    /// both name a host, this file's mirrors come first and either may mark it insecure.
     pub fn load() -> Result<RegistriesConfig> {
         let path = Self::path();
-        match std::fs::read_to_string(&path) {
+        let mut cfg = match std::fs::read_to_string(&path) {
             Ok(s) => {
-                Self::parse(&s).map_err(|msg| Error::Other(format!("{}: {msg}", path.display())))
+                Self::parse(&s).map_err(|msg| Error::Other(format!("{}: {msg}", path.display())))?
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(e) => Err(Error::io(path, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::default(),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        // A broken config.toml is reported by every command already; do not fail a pull.
+        if let Ok(main) = crate::config::Config::load() {
+            cfg.absorb(&main);
+        }
+        Ok(cfg)
+    }
+
+    /// Add the registry settings of barge's main config file.
+    pub fn absorb(&mut self, main: &crate::config::Config) {
+        let hosts: std::collections::BTreeSet<&String> = main
+            .registries
+            .mirrors
+            .keys()
+            .chain(&main.registries.insecure)
+            .chain(main.registry.keys())
+            .collect();
+        for host in hosts {
+            let s = main.registry(host);
+            let e = self.registries.entry(host.clone()).or_default();
+            for m in s.mirrors {
+                if !e.mirrors.contains(&m) {
+                    e.mirrors.push(m);
+                }
+            }
+            e.insecure |= s.insecure;
         }
     }
 
@@ -117,5 +146,24 @@ mod tests {
         assert!(c.insecure("[::1]:5000"));
         assert_eq!(c.mirrors("docker.io"), vec!["m:5000".to_string()]);
         assert!(RegistriesConfig::parse("bogus = 1").is_err());
+    }
+
+    #[test]
+    fn settings_of_the_main_config_file_count_too() {
+        let main = crate::config::Config::parse(
+            "[registries]\ninsecure = [\"build.internal:5000\"]\n\n[registry.\"docker.io\"]\nmirrors = [\"mirror.internal:5000\"]\n",
+            std::path::Path::new("config.toml"),
+        )
+        .unwrap();
+        let mut c =
+            RegistriesConfig::parse("[registries.\"docker.io\"]\nmirrors = [\"first.internal\"]\n")
+                .unwrap();
+        c.absorb(&main);
+        assert_eq!(
+            c.mirrors("docker.io"),
+            ["first.internal", "mirror.internal:5000"]
+        );
+        assert!(c.insecure("build.internal:5000"));
+        assert!(!c.insecure("quay.io"));
     }
 }
