@@ -25,6 +25,12 @@ sleep 1
 sup=$(pgrep -f "__supervise $id" | head -1)
 echo "barge supervisor RSS: $(awk '/^VmRSS/{print $2, $3}' /proc/$sup/status)"
 "$barge" --root "$store" rm -f "$id" >/dev/null
+# A container that logs a line a second keeps the log path resident too.
+id=$("$barge" --root "$store" run -d busybox sh -c 'while :; do echo tick; sleep 1; done')
+sleep 3
+sup=$(pgrep -f "__supervise $id" | head -1)
+echo "barge supervisor RSS, logging: $(awk '/^VmRSS/{print $2, $3}' /proc/$sup/status)"
+"$barge" --root "$store" rm -f "$id" >/dev/null
 if command -v podman >/dev/null; then
   pid=$($P run -d busybox sleep 60)
   sleep 1

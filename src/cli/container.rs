@@ -900,6 +900,7 @@ pub fn supervise(paths: &Paths, a: SuperviseArgs) -> Result<ExitStatus> {
     let mut store = Store::open(&paths.root)?;
     let c = container::find(&store, &a.id)?;
     let dir = container::container_dir(&store, &c.id);
+    let log = log_path(&store, &c.id);
     let mut restarts = 0i64;
     let mut backoff = Duration::from_millis(100);
     loop {
@@ -911,7 +912,7 @@ pub fn supervise(paths: &Paths, a: SuperviseArgs) -> Result<ExitStatus> {
             state_dir: container::state_root(paths).join(&c.id),
             tty: settings.tty,
             stdin_open: settings.stdin_open,
-            log_path: log_path(&store, &c.id),
+            log_path: log.clone(),
             log_max_size: settings.log_max_size,
             log_max_files: settings.log_max_files,
             init: settings.init,
@@ -919,14 +920,23 @@ pub fn supervise(paths: &Paths, a: SuperviseArgs) -> Result<ExitStatus> {
         };
         let me = container::self_identity();
         let mut start_err = None;
+        // The store is closed while the container runs (its connection and page cache
+        // would be most of the supervisor's memory) and opened again when it ends.
+        let mut held = Some(store);
         let result = supervisor::detached::supervise(opts, &mut |ev| match ev {
             supervisor::detached::Event::Started { pid } => {
-                if let Err(e) = store.container_started(&c.id, me, restarts > 0) {
+                if let Some(mut s) = held.take()
+                    && let Err(e) = s.container_started(&c.id, me, restarts > 0)
+                {
                     start_err = Some(e);
                 }
                 report(format!("started {pid}"));
             }
         });
+        store = match held {
+            Some(s) => s,
+            None => Store::open(&paths.root)?,
+        };
         if let Some(e) = start_err {
             eprintln!("barge supervisor: recording the start: {e}");
         }

@@ -162,7 +162,6 @@ pub fn supervise(
     }
     let mut c = spawned?;
     events(Event::Started { pid: c.pid() });
-    shed_memory();
     if let Some(master) = c.take_pty() {
         pipes.push((master, "stdout"));
     }
@@ -182,6 +181,7 @@ pub fn supervise(
     let mut open: Vec<bool> = vec![true; pipes.len()];
     let mut exited: Option<ExitStatus> = None;
     let mut buf = vec![0u8; 32 << 10];
+    let mut shed = false;
     loop {
         if exited.is_none() {
             exited = wait_status(c.pid(), true).map_err(|e| RuntimeError::sys("waitpid", e))?;
@@ -229,6 +229,12 @@ pub fn supervise(
         } else {
             None
         };
+        // Once, when everything is set up and the loop has run: what it faulted in
+        // since is what it needs.
+        if !shed {
+            shed_memory();
+            shed = true;
+        }
         let n = match rustix::event::poll(&mut fds, timeout.as_ref()) {
             Ok(n) => n,
             Err(rustix::io::Errno::INTR) => continue,
@@ -354,40 +360,123 @@ fn write_all_nonblocking(cl: &mut std::os::unix::net::UnixStream, data: &[u8]) -
 }
 
 /// The supervisor lives as long as its container, so its footprint matters (conmon's is
-/// about 1 MB). Starting the container faulted in much of barge's code and libseccomp;
-/// the loop needs little of it. Dropping the resident executable pages (clean, file
-/// backed: they fault back in from the file if needed) and returning free heap to the
-/// kernel brings the supervisor's RSS down to what the loop really uses.
+/// about 1.9 MB here). Starting the container faulted in much of barge's code, its
+/// relocation tables and libseccomp; the loop needs little of it. Dropping the resident
+/// pages of read-only file mappings that hold no private copy (they fault back in from
+/// the file if needed) and returning free heap to the kernel brings the supervisor's RSS
+/// down to what the loop really uses.
 fn shed_memory() {
     // SAFETY: malloc_trim only releases free heap memory.
     unsafe { libc::malloc_trim(0) };
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
         return;
     };
-    for line in maps.lines() {
+    let mut current: Option<(usize, usize)> = None;
+    for line in smaps.lines() {
         let mut f = line.split_whitespace();
-        let (Some(range), Some(perms)) = (f.next(), f.next()) else {
-            continue;
-        };
-        let path = f.nth(3).unwrap_or("");
-        // Only executable, private, file-backed mappings: never written (W^X), so their
-        // pages are always identical to the file. Writable or relocated data is left alone.
-        if perms != "r-xp" || !path.starts_with('/') {
+        let Some(first) = f.next() else { continue };
+        if let Some((a, b)) = first.split_once('-')
+            && let (Ok(start), Ok(end)) =
+                (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16))
+        {
+            let perms = f.next().unwrap_or("");
+            let path = f.nth(3).unwrap_or("");
+            if path == "[stack]" {
+                shed_stack(start);
+            }
+            // Read-only (r-xp or r--p: never writable, so never written through this
+            // mapping), private and file backed.
+            current =
+                (matches!(perms, "r-xp" | "r--p") && path.starts_with('/')).then_some((start, end));
             continue;
         }
-        let Some((a, b)) = range.split_once('-') else {
-            continue;
-        };
-        let (Ok(start), Ok(end)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16))
-        else {
-            continue;
-        };
-        // SAFETY: the range is a whole mapping of this process taken from /proc/self/maps;
-        // MADV_DONTNEED on a private, never-written file mapping only drops pages that the
-        // kernel will read back from the file on the next access, including the pages of
-        // this very function.
-        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+        // A mapping with anonymous pages holds private copies (RELRO data after
+        // relocation): those pages differ from the file and must stay.
+        if first == "Anonymous:"
+            && let Some((start, end)) = current.take()
+            && f.next() == Some("0")
+        {
+            // SAFETY: the range is a whole mapping of this process taken from
+            // /proc/self/smaps, read-only, private, file backed and without private
+            // copies: MADV_DONTNEED only drops pages that the kernel reads back from the
+            // file on the next access (including the pages of this very function). The
+            // process is single-threaded, so nothing writes a copy meanwhile.
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+        }
     }
+}
+
+/// Startup (argument parsing, the store, spawning) ran deeper than the loop ever will; the
+/// stack pages it left below the current frame hold nothing live.
+#[inline(never)]
+fn shed_stack(lowest: usize) {
+    let here = 0u8;
+    let sp = std::hint::black_box(&here) as *const u8 as usize;
+    // Keep a margin below this frame for the calls still to come (madvise itself, the
+    // 128-byte red zone); everything further down is dead by the ABI.
+    let end = (sp & !4095).saturating_sub(16 << 10);
+    if end > lowest {
+        // SAFETY: [lowest, end) is the unused part of this thread's own stack, below every
+        // live frame with a margin: no reference points there, and the kernel gives zeroed
+        // pages back if the stack grows into it again.
+        unsafe { libc::madvise(lowest as *mut libc::c_void, end - lowest, libc::MADV_DONTNEED) };
+    }
+}
+
+/// One json-file log line: `{"log":"...","stream":"stdout","time":"..."}` and a newline.
+/// Written by hand rather than through serde_json and chrono: this runs in the supervisor
+/// for every line, and the generic paths fault in hundreds of KB of their code, which stays
+/// resident for the container's life.
+fn json_log_line(log: &str, stream: &str, time: String) -> Vec<u8> {
+    let mut out = Vec::with_capacity(log.len() + stream.len() + time.len() + 40);
+    out.extend_from_slice(b"{\"log\":\"");
+    for c in log.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
+            }
+            c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+        }
+    }
+    out.extend_from_slice(b"\",\"stream\":\"");
+    out.extend_from_slice(stream.as_bytes());
+    out.extend_from_slice(b"\",\"time\":\"");
+    out.extend_from_slice(time.as_bytes());
+    out.extend_from_slice(b"\"}\n");
+    out
+}
+
+/// The current UTC time as RFC 3339 with nanoseconds (`2006-01-02T15:04:05.999999999Z`).
+fn now_rfc3339_nanos() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    rfc3339_nanos(now.as_secs() as i64, now.subsec_nanos())
+}
+
+fn rfc3339_nanos(secs: i64, nanos: u32) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's days_from_civil, inverted).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
 
 /// Docker's json-file log driver format: `{"log":"...","stream":"stdout","time":"..."}`.
@@ -417,13 +506,7 @@ impl JsonLog {
     }
 
     fn line(&mut self, stream: &str, data: &[u8], _complete: bool) -> Result<(), RuntimeError> {
-        let entry = serde_json::json!({
-            "log": String::from_utf8_lossy(data),
-            "stream": stream,
-            "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
-        });
-        let mut text = serde_json::to_vec(&entry).unwrap_or_default();
-        text.push(b'\n');
+        let text = json_log_line(&String::from_utf8_lossy(data), stream, now_rfc3339_nanos());
         if let Some(max) = self.max_size
             && self.size > 0
             && self.size + text.len() as u64 > max
@@ -463,5 +546,40 @@ impl JsonLog {
             .map_err(|e| RuntimeError::file(&self.path, e))?;
         self.size = 0;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_lines_match_serde_and_chrono() {
+        for (secs, nanos) in [
+            (0i64, 0u32),
+            (951_782_400, 5),
+            (1_796_000_123, 999_999_999),
+            (4_102_444_800, 1),
+        ] {
+            let want = chrono::DateTime::from_timestamp(secs, nanos)
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+            assert_eq!(rfc3339_nanos(secs, nanos), want);
+        }
+        // Every 13th day from 1970 to about 2134, leap years and centuries included.
+        for day in (0..60_000i64).step_by(13) {
+            let secs = day * 86_400 + 45_296;
+            let want = chrono::DateTime::from_timestamp(secs, 7)
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+            assert_eq!(rfc3339_nanos(secs, 7), want);
+        }
+        let log = "tab\there \"quoted\" back\\slash \u{1}\u{7f} é 😀\n";
+        let line = json_log_line(log, "stderr", "T".into());
+        assert_eq!(line.last(), Some(&b'\n'));
+        let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(v["log"], log);
+        assert_eq!(v["stream"], "stderr");
+        assert_eq!(v["time"], "T");
     }
 }
