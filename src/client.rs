@@ -475,6 +475,7 @@ impl Client {
             tty: false,
             console: crate::runtime::Console::Inherit,
             die_with_parent: true,
+            stdio: None,
         };
         match crate::runtime::exec(&container::state_root(&self.paths), &c.id, opts) {
             Ok(o) => Ok(o.code()),

@@ -198,8 +198,9 @@ pub fn start_detached(paths: &Paths, c: &ContainerRecord, print_id: bool) -> Res
         "__supervise".into(),
         c.id.clone().into(),
     ];
-    let launched =
-        supervisor::launch(&args, &dir.join("supervisor.log")).map_err(|e| Error::io(&dir, e))?;
+    let exe = std::env::current_exe().at("/proc/self/exe")?;
+    let launched = supervisor::launch(&exe, &args, &dir.join("supervisor.log"))
+        .map_err(|e| Error::io(&dir, e))?;
     match launched {
         Launched::Started(_) => {
             if print_id {
@@ -1056,6 +1057,7 @@ pub fn exec(paths: &Paths, a: ExecArgs) -> Result<ExitStatus> {
             Console::Inherit
         },
         die_with_parent: !a.detach,
+        stdio: None,
     };
     let root = container::state_root(paths);
     let fail = |e: crate::runtime::RuntimeError| -> Result<ExitStatus> {
