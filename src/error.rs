@@ -165,6 +165,36 @@ impl Error {
             _ => false,
         }
     }
+
+    /// A runtime failure of container `name`: 126/127 become their own kinds.
+    pub(crate) fn runtime(name: &str, e: crate::runtime::RuntimeError) -> Error {
+        match e {
+            crate::runtime::RuntimeError::Exec { code: 127, message } => Error::CommandNotFound {
+                container: name.to_string(),
+                message,
+            },
+            crate::runtime::RuntimeError::Exec { message, .. } => Error::CommandNotExecutable {
+                container: name.to_string(),
+                message,
+            },
+            e => Error::Other(format!("container {name}: {e}")),
+        }
+    }
+
+    /// A start that the supervisor reported as failed with `code` and `msg`.
+    pub(crate) fn start_failed(name: &str, code: i32, msg: String) -> Error {
+        match code {
+            127 => Error::CommandNotFound {
+                container: name.to_string(),
+                message: format!("container {name}: {msg}"),
+            },
+            126 => Error::CommandNotExecutable {
+                container: name.to_string(),
+                message: format!("container {name}: {msg}"),
+            },
+            _ => Error::Other(format!("container {name}: {msg}")),
+        }
+    }
 }
 
 /// Attach a path to an `io::Result`.
