@@ -44,7 +44,10 @@ fn main() {
         [Removed::Untagged("api/bb:1".into())]
     );
     let removed = client.remove_image("api/bb:2", false).unwrap();
-    assert!(matches!(&removed[..], [Removed::Untagged(_), Removed::Deleted(_)]));
+    assert!(matches!(
+        &removed[..],
+        [Removed::Untagged(_), Removed::Deleted(_)]
+    ));
     assert!(client.images().unwrap().is_empty());
     println!("1 passed, 0 failed");
 }
@@ -55,7 +58,11 @@ fn images(client: &Client, archive: &std::path::Path) {
         .unwrap();
     assert_eq!(imported.images.len(), 1);
     assert_eq!(imported.images[0].names, ["api/bb:1", "api/extra:x"]);
-    assert!(imported.format.contains("docker save"), "{}", imported.format);
+    assert!(
+        imported.format.contains("docker save"),
+        "{}",
+        imported.format
+    );
     client.remove_image("api/extra:x", false).unwrap();
 
     let images = client.images().unwrap();
@@ -131,15 +138,22 @@ fn background(client: &Client, started: SystemTime) {
     let out = client
         .exec(
             "api-bg",
-            &ExecSpec::new(["sh", "-c", "echo $GREETING $EXTRA; pwd; id -u; echo e >&2; exit 7"])
-                .env("EXTRA", "there")
-                .workdir("/scratch")
-                .user("65534")
-                .capture_output(),
+            &ExecSpec::new([
+                "sh",
+                "-c",
+                "echo $GREETING $EXTRA; pwd; id -u; echo e >&2; exit 7",
+            ])
+            .env("EXTRA", "there")
+            .workdir("/scratch")
+            .user("65534")
+            .capture_output(),
         )
         .unwrap();
     assert_eq!(out.exit_code, 7);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello there\n/scratch\n65534\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello there\n/scratch\n65534\n"
+    );
     assert_eq!(out.stderr, b"e\n");
     // More output than a pipe holds: read while it runs, not after.
     let out = client
@@ -170,7 +184,10 @@ fn background(client: &Client, started: SystemTime) {
     let texts: Vec<_> = lines.iter().map(|l| (l.stream, l.text.as_str())).collect();
     assert_eq!(
         texts,
-        [(LogStream::Stdout, "hello\n"), (LogStream::Stderr, "warn\n")]
+        [
+            (LogStream::Stdout, "hello\n"),
+            (LogStream::Stderr, "warn\n")
+        ]
     );
     assert!(lines[0].time >= started - Duration::from_secs(1));
     assert!(lines[0].time <= SystemTime::now());
@@ -181,7 +198,10 @@ fn background(client: &Client, started: SystemTime) {
         .collect();
     assert_eq!(tail, ["warn\n"]);
     let later: Vec<_> = client
-        .logs(&id, &LogOptions::new().since(SystemTime::now() + Duration::from_secs(60)))
+        .logs(
+            &id,
+            &LogOptions::new().since(SystemTime::now() + Duration::from_secs(60)),
+        )
         .unwrap()
         .collect();
     assert!(later.is_empty());
@@ -203,11 +223,11 @@ fn background(client: &Client, started: SystemTime) {
     // Following the logs of a container that runs, to its end.
     client.remove(&id, false).unwrap();
     let id = client
-        .create(
-            &ContainerSpec::new("api/bb:1")
-                .no_network()
-                .cmd(["sh", "-c", "for i in 1 2 3; do echo $i; sleep 0.1; done"]),
-        )
+        .create(&ContainerSpec::new("api/bb:1").no_network().cmd([
+            "sh",
+            "-c",
+            "for i in 1 2 3; do echo $i; sleep 0.1; done",
+        ]))
         .unwrap();
     client.start(&id).unwrap();
     let followed: Vec<_> = client

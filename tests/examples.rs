@@ -94,13 +94,15 @@ fn examples_pull_import_run_and_list() {
     let reference = format!("{}/ex/bb:1", reg.host());
     let out = env.run(
         "pull_and_run",
-        &[&reference, "sh", "-c", "echo hello from the registry; exit 3"],
+        &[
+            &reference,
+            "sh",
+            "-c",
+            "echo hello from the registry; exit 3",
+        ],
     );
     assert_eq!(out.status.code(), Some(3));
-    assert_eq!(
-        text(&out.stdout),
-        "hello from the registry\nexit code 3\n"
-    );
+    assert_eq!(text(&out.stdout), "hello from the registry\nexit code 3\n");
     let err = text(&out.stderr);
     assert!(err.contains("1 layer(s)"), "{err}");
     assert!(err.contains(": pulled, "), "{err}");
@@ -121,7 +123,13 @@ fn examples_pull_import_run_and_list() {
     .unwrap();
     let out = env.run(
         "import_and_run",
-        &[archive.to_str().unwrap(), "ex/saved:2", "sh", "-c", "cat /saved; echo; exit 5"],
+        &[
+            archive.to_str().unwrap(),
+            "ex/saved:2",
+            "sh",
+            "-c",
+            "cat /saved; echo; exit 5",
+        ],
     );
     assert_eq!(out.status.code(), Some(5));
     assert_eq!(text(&out.stdout), "yes\n");

@@ -397,10 +397,7 @@ fn emit(line: &LogLine, timestamps: bool) -> Result<()> {
     let prefix = if timestamps {
         // As the supervisor wrote it (json-file's format).
         let t: chrono::DateTime<chrono::Utc> = line.time.into();
-        format!(
-            "{} ",
-            t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
-        )
+        format!("{} ", t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
     } else {
         String::new()
     };
@@ -841,7 +838,9 @@ pub fn exec(paths: &Paths, a: ExecArgs) -> Result<ExitStatus> {
     if let Some(w) = a.workdir {
         spec = spec.workdir(w);
     }
-    Ok(Client::from_paths(paths).exec(&a.container, &spec)?.exit_code)
+    Ok(Client::from_paths(paths)
+        .exec(&a.container, &spec)?
+        .exit_code)
 }
 
 #[derive(Args, Debug)]

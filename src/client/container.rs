@@ -277,7 +277,11 @@ impl Client {
     }
 
     /// `run` with the CLI's terminal choice (`-t`, `-i`).
-    pub(crate) fn run_with(&self, spec: &ContainerSpec, stdio: runtime::Stdio) -> Result<RunOutcome> {
+    pub(crate) fn run_with(
+        &self,
+        spec: &ContainerSpec,
+        stdio: runtime::Stdio,
+    ) -> Result<RunOutcome> {
         let mut store = self.store()?;
         let (p, settings) = self.prepare(spec, &mut store, Some(container::self_identity()))?;
         if !settings.auto_remove {

@@ -110,7 +110,10 @@ fn pipe() -> Result<(OwnedFd, OwnedFd)> {
 fn drain(out: OwnedFd, err: OwnedFd) -> Result<(Vec<u8>, Vec<u8>)> {
     use rustix::event::{PollFd, PollFlags, poll};
     let mut bufs = (Vec::new(), Vec::new());
-    let mut open = [Some(std::fs::File::from(out)), Some(std::fs::File::from(err))];
+    let mut open = [
+        Some(std::fs::File::from(out)),
+        Some(std::fs::File::from(err)),
+    ];
     let mut chunk = vec![0u8; 32 << 10];
     while open.iter().any(Option::is_some) {
         let mut fds: Vec<PollFd<'_>> = Vec::new();
