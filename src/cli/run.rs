@@ -614,7 +614,7 @@ pub fn image_for_run(client: &Client, a: &RunArgs) -> Result<()> {
         )
         .map(|_| ())
     };
-    let resolve = || -> Result<serde_json::Value> { client.inspect_image(&a.image) };
+    let resolve = || client.resolve_image(&a.image);
     let img = match a.pull.as_str() {
         "always" => {
             pull_now()?;
@@ -645,12 +645,10 @@ pub fn image_for_run(client: &Client, a: &RunArgs) -> Result<()> {
     };
     if let Some(p) = &a.platform {
         let want = Platform::parse(p)?;
-        let field = |k: &str| img[k].as_str().unwrap_or_default().to_string();
-        let variant = field("Variant");
         let have = Platform {
-            architecture: field("Architecture"),
-            os: field("Os"),
-            variant: (!variant.is_empty()).then_some(variant),
+            architecture: img.architecture.clone(),
+            os: img.os.clone(),
+            variant: img.variant.clone(),
         };
         if !want.matches(&have) {
             return Err(Error::InvalidArgument(format!(

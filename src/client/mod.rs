@@ -332,6 +332,11 @@ impl Client {
         image::list(&self.store()?, pattern, all)
     }
 
+    /// The image record `name` resolves to (cheaper than an inspect document).
+    pub(crate) fn resolve_image(&self, name: &str) -> Result<crate::store::ImageRecord> {
+        image::resolve(&self.store()?, name)
+    }
+
     /// Docker's `image inspect` document of the image `name` (name, ID or ID prefix).
     pub fn inspect_image(&self, name: &str) -> Result<serde_json::Value> {
         let store = self.store()?;
