@@ -1,7 +1,10 @@
-//! Import a saved image (e.g. from scripts/busybox-image.sh) and run a command in it.
-//! `cargo run --example import_and_run -- /tmp/busybox.tar busybox:latest echo hello` (as root)
+//! Import a saved image (`docker save` output, an OCI archive or a root filesystem
+//! tarball) and run a command in it, in the foreground.
+//!
+//! `cargo run --example import_and_run -- busybox.tar busybox:latest echo hello` (as root;
+//! `BARGE_ROOT=/tmp/store` for a store of its own)
 
-use barge::client::{Client, ContainerSpec};
+use barge::client::{Client, ContainerSpec, ImportOptions};
 
 fn main() -> Result<(), barge::Error> {
     let mut args = std::env::args().skip(1);
@@ -11,16 +14,20 @@ fn main() -> Result<(), barge::Error> {
     };
     let cmd: Vec<String> = args.collect();
     let client = Client::open_default()?;
-    let report = client.import_file(std::path::Path::new(&archive), &Default::default())?;
-    eprintln!(
-        "imported {} ({})",
-        report.images[0].id.short(),
-        report.format
-    );
+    let imported = client.import(std::path::Path::new(&archive), &ImportOptions::new())?;
+    for image in &imported.images {
+        eprintln!(
+            "imported {} {:?} ({})",
+            image.id.short(),
+            image.names,
+            imported.format
+        );
+    }
     let mut spec = ContainerSpec::new(image).remove(true);
     if !cmd.is_empty() {
         spec = spec.cmd(cmd);
     }
+    // The container writes to our stdout and stderr; its exit code becomes ours.
     let outcome = client.run(&spec)?;
     eprintln!("exit code {}", outcome.exit_code);
     std::process::exit(outcome.exit_code);

@@ -1,8 +1,9 @@
 //! Create a container, start it in the background, wait for it, read its logs, remove it.
+//!
 //! `cargo run --example run_detached -- busybox:latest` (as root, with the barge binary
-//! built: `cargo build`).
+//! built: `cargo build`; it supervises the container)
 
-use barge::client::{Client, ContainerSpec};
+use barge::client::{Client, ContainerSpec, LogOptions, LogStream};
 
 fn main() -> Result<(), barge::Error> {
     let image = std::env::args()
@@ -12,12 +13,17 @@ fn main() -> Result<(), barge::Error> {
     let id = client.create(&ContainerSpec::new(image).cmd([
         "sh",
         "-c",
-        "echo hello from $HOSTNAME; exit 3",
+        "echo hello from $HOSTNAME; echo oops >&2; exit 3",
     ]))?;
     client.start(&id)?;
     let code = client.wait(&id)?;
-    for (stream, text) in client.logs(&id)? {
-        print!("{stream}: {text}");
+    for line in client.logs(&id, &LogOptions::new())? {
+        let line = line?;
+        let stream = match line.stream {
+            LogStream::Stdout => "stdout",
+            LogStream::Stderr => "stderr",
+        };
+        print!("{stream}: {}", line.text);
     }
     println!("exit code {code}");
     client.remove(&id, false)

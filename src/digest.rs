@@ -10,6 +10,18 @@ use sha2::{Digest as _, Sha256};
 
 use crate::error::{Error, Result};
 
+/// A content digest, `sha256:` and 64 lowercase hex digits: what image IDs, layers and
+/// manifests are named by. Always valid: made only by parsing or hashing.
+///
+/// ```
+/// use barge::Digest;
+/// let d = Digest::of(b"hello");
+/// assert_eq!(d.to_string(), format!("sha256:{}", d.hex()));
+/// assert_eq!(Digest::parse(d.as_str())?, d);
+/// assert_eq!(d.short(), &d.hex()[..12]);
+/// assert!(Digest::parse("md5:abc").is_err());
+/// # Ok::<(), barge::Error>(())
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest(String);
 
@@ -22,6 +34,7 @@ impl Digest {
         Digest::from_hex(hex).map_err(|_| Error::InvalidArgument(format!("invalid digest {s:?}")))
     }
 
+    /// A sha256 digest from its 64 lowercase hex digits.
     pub fn from_hex(hex: &str) -> Result<Digest> {
         if hex.len() == 64
             && hex
@@ -36,14 +49,17 @@ impl Digest {
         }
     }
 
+    /// The sha256 digest of `data`.
     pub fn of(data: &[u8]) -> Digest {
         Digest(format!("sha256:{}", hex::encode(Sha256::digest(data))))
     }
 
+    /// The 64 hex digits, without `sha256:`.
     pub fn hex(&self) -> &str {
         &self.0[7..]
     }
 
+    /// The whole digest, `sha256:...`.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -80,9 +96,6 @@ impl Hasher {
     }
     pub fn len(&self) -> u64 {
         self.len
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
     pub fn finish(self) -> Digest {
         Digest(format!("sha256:{}", hex::encode(self.inner.finalize())))

@@ -34,36 +34,13 @@ fn main() -> ExitCode {
                 e.to_string()
             };
             barge::ui::error(&msg, hint(&e).as_deref());
-            ExitCode::from(exit_code(&e))
+            ExitCode::from(e.exit_code().clamp(0, 255) as u8)
         }
     };
     if debug {
         barge::ui::debug(&format!("took {:.3}s", started.elapsed().as_secs_f64()));
     }
     code
-}
-
-/// Docker's contract: 125 when barge itself fails, whatever the class (bad flag, unknown
-/// command, no such image or container, conflicts, store and archive errors). The container's
-/// own codes (126, 127, 128+N) are outcomes that commands return as `Ok`.
-fn exit_code(e: &barge::Error) -> u8 {
-    match e {
-        barge::Error::NoSuchImage(_)
-        | barge::Error::NoSuchContainer(_)
-        | barge::Error::InvalidArgument(_)
-        | barge::Error::Conflict(_)
-        | barge::Error::NeedsConfirmation(_)
-        | barge::Error::Io { .. }
-        | barge::Error::Archive { .. }
-        | barge::Error::Layer { .. }
-        | barge::Error::DigestMismatch { .. }
-        | barge::Error::Db { .. }
-        | barge::Error::Store { .. }
-        | barge::Error::Registry { .. }
-        | barge::Error::Unauthorized { .. }
-        | barge::Error::ManifestUnknown(_)
-        | barge::Error::Other(_) => 125,
-    }
 }
 
 fn hint(e: &barge::Error) -> Option<String> {

@@ -12,13 +12,29 @@ use crate::error::{Error, Result};
 pub const DEFAULT_REGISTRY: &str = "docker.io";
 pub const DEFAULT_TAG: &str = "latest";
 
+/// An image reference, parsed and normalized as Docker does.
+///
+/// ```
+/// use barge::Reference;
+/// let r = Reference::parse("alpine")?;
+/// assert_eq!(r.full_name(), "docker.io/library/alpine");
+/// assert_eq!(r.tag.as_deref(), Some("latest"));
+/// assert_eq!(r.to_string(), "alpine:latest");
+/// assert_eq!(r.tagged().as_deref(), Some("docker.io/library/alpine:latest"));
+/// let r = Reference::parse("localhost:5000/team/app:1.2")?;
+/// assert_eq!((r.registry.as_str(), r.familiar_name().as_str()), ("localhost:5000", "localhost:5000/team/app"));
+/// assert!(Reference::parse("no spaces").is_err());
+/// # Ok::<(), barge::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Reference {
     /// Registry host, with port when given (`docker.io`, `localhost:5000`).
     pub registry: String,
     /// Repository path inside the registry (`library/alpine`).
     pub repository: String,
+    /// The tag (`latest` when neither a tag nor a digest was given).
     pub tag: Option<String>,
+    /// The digest after `@`, when given.
     pub digest: Option<Digest>,
 }
 

@@ -2,18 +2,19 @@
 //! rename, top, container prune, container inspect, and the hidden `__supervise` that
 //! watches a detached container.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use super::ExitStatus;
+use crate::client::{Client, ExecSpec, LogLine, LogOptions, LogStream};
 use crate::config::Paths;
 use crate::container::{self, RunSettings};
 use crate::error::{Error, IoContext, Result};
 use crate::store::{ContainerRecord, Store};
-use crate::supervisor::{self, Launched};
+use crate::supervisor;
 use crate::ui::{self, Format};
 
 #[derive(Subcommand, Debug)]
@@ -166,16 +167,12 @@ fn out() -> io::StdoutLock<'static> {
     io::stdout().lock()
 }
 
-/// Run `f` for each name; print errors one line each; 125 if any failed.
-fn each(
-    store: &mut Store,
-    names: &[String],
-    mut f: impl FnMut(&mut Store, &ContainerRecord) -> Result<()>,
-) -> Result<ExitStatus> {
+/// Run `f` for each name; print the name when it worked, else the error, one line each;
+/// 125 if any failed.
+fn each(names: &[String], mut f: impl FnMut(&str) -> Result<()>) -> Result<ExitStatus> {
     let mut failed = false;
     for n in names {
-        let r = container::find(store, n).and_then(|c| f(store, &c));
-        match r {
+        match f(n) {
             Ok(()) => writeln!(out(), "{n}").at("stdout")?,
             Err(e) => {
                 ui::error(&e.to_string(), None);
@@ -186,73 +183,30 @@ fn each(
     Ok(if failed { 125 } else { 0 })
 }
 
-/// Start a created or exited container under a detached supervisor. With `print_id`
-/// (`run -d`), print its ID as Docker does.
-pub fn start_detached(paths: &Paths, c: &ContainerRecord, print_id: bool) -> Result<ExitStatus> {
-    let store = Store::open(&paths.root)?;
-    let dir = container::container_dir(&store, &c.id);
-    drop(store);
-    let args: Vec<std::ffi::OsString> = vec![
-        "--root".into(),
-        paths.root.clone().into(),
-        "__supervise".into(),
-        c.id.clone().into(),
-    ];
-    let launched =
-        supervisor::launch(&args, &dir.join("supervisor.log")).map_err(|e| Error::io(&dir, e))?;
-    match launched {
-        Launched::Started(_) => {
-            if print_id {
-                writeln!(out(), "{}", c.id).at("stdout")?;
-            }
-            Ok(0)
-        }
-        Launched::Failed(code, msg) => {
-            ui::error(&format!("container {}: {msg}", c.name), None);
-            Ok(code)
-        }
-    }
-}
-
 pub fn start(paths: &Paths, a: StartArgs) -> Result<ExitStatus> {
-    let mut store = Store::open(&paths.root)?;
-    container::reap_dead(&mut store, paths)?;
+    let client = Client::from_paths(paths);
     let mut failed = 0;
     for n in &a.containers {
-        let c = match container::find(&store, n) {
-            Ok(c) => c,
-            Err(e) => {
-                ui::error(&e.to_string(), None);
-                failed = 125;
-                continue;
-            }
-        };
-        if container::supervised(&c) {
-            if !a.attach {
-                writeln!(out(), "{n}").at("stdout")?;
-            }
-            continue;
-        }
-        let code = start_detached(paths, &c, false)?;
-        if code != 0 {
-            failed = code;
+        if let Err(e) = client.start(n) {
+            ui::error(&e.to_string(), None);
+            failed = e.exit_code();
             continue;
         }
         if a.interactive {
             return attach(
                 paths,
                 AttachArgs {
-                    container: c.id.clone(),
+                    container: n.clone(),
                     no_stdin: false,
                     detach_keys: "ctrl-p,ctrl-q".into(),
                 },
             );
         }
         if a.attach {
-            follow_logs(&store, &c, None, false, true)?;
-            container::wait_stopped(&store, &c.id, Duration::from_secs(u64::MAX / 4))?;
-            let c = container::find(&store, &c.id)?;
-            return Ok(c.exit_code.unwrap_or(0) as i32);
+            for line in client.logs(n, &LogOptions::new().follow(true))? {
+                emit(&line?, false)?;
+            }
+            return client.wait(n);
         }
         writeln!(out(), "{n}").at("stdout")?;
     }
@@ -260,28 +214,17 @@ pub fn start(paths: &Paths, a: StartArgs) -> Result<ExitStatus> {
 }
 
 pub fn stop(paths: &Paths, a: StopArgs) -> Result<ExitStatus> {
-    let mut store = Store::open(&paths.root)?;
-    each(&mut store, &a.containers, |store, c| {
-        let dir = container::container_dir(store, &c.id);
-        let settings = container::load_bundle(&dir)
-            .map(|(_, s)| s)
-            .unwrap_or_default();
-        let t = a.time.or(settings.stop_timeout).unwrap_or(10);
-        if let Some(sig) = &a.signal {
-            let sig = container::parse_signal(sig)?;
-            if container::supervised(c) {
-                store.container_stop_requested(&c.id)?;
-                let _ = container::signal(paths, c, sig);
-            }
-        }
-        container::stop(store, paths, c, Duration::from_secs(t))
+    let client = Client::from_paths(paths);
+    each(&a.containers, |n| {
+        client.stop_with(n, a.signal.as_deref(), a.time.map(Duration::from_secs))
     })
 }
 
 pub fn kill(paths: &Paths, a: KillArgs) -> Result<ExitStatus> {
     let sig = container::parse_signal(&a.signal)?;
     let mut store = Store::open(&paths.root)?;
-    each(&mut store, &a.containers, |store, c| {
+    each(&a.containers, |n| {
+        let c = &container::find(&store, n)?;
         if !container::supervised(c) {
             return Err(Error::Conflict(format!(
                 "container {} is not running",
@@ -296,41 +239,16 @@ pub fn kill(paths: &Paths, a: KillArgs) -> Result<ExitStatus> {
 }
 
 pub fn restart(paths: &Paths, a: StopArgs) -> Result<ExitStatus> {
-    let mut store = Store::open(&paths.root)?;
-    let mut failed = false;
-    for n in &a.containers {
-        let r = (|| -> Result<()> {
-            let c = container::find(&store, n)?;
-            container::stop(
-                &mut store,
-                paths,
-                &c,
-                Duration::from_secs(a.time.unwrap_or(10)),
-            )?;
-            let c = container::find(&store, n)?;
-            match start_detached(paths, &c, false)? {
-                0 => Ok(()),
-                code => Err(Error::Other(format!(
-                    "container {n} did not start (exit {code})"
-                ))),
-            }
-        })();
-        match r {
-            Ok(()) => writeln!(out(), "{n}").at("stdout")?,
-            Err(e) => {
-                ui::error(&e.to_string(), None);
-                failed = true;
-            }
-        }
-    }
-    Ok(if failed { 125 } else { 0 })
+    let client = Client::from_paths(paths);
+    each(&a.containers, |n| {
+        client.stop(n, Some(Duration::from_secs(a.time.unwrap_or(10))))?;
+        client.start(n)
+    })
 }
 
 pub fn rm(paths: &Paths, a: RmArgs) -> Result<ExitStatus> {
-    let mut store = Store::open(&paths.root)?;
-    each(&mut store, &a.containers, |store, c| {
-        container::remove(store, paths, c, a.force, a.volumes)
-    })
+    let client = Client::from_paths(paths);
+    each(&a.containers, |n| client.remove_with(n, a.force, a.volumes))
 }
 
 fn short_command(cmd: &str, no_trunc: bool) -> String {
@@ -474,152 +392,50 @@ fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>> {
     Ok(chrono::Utc::now() - chrono::Duration::seconds(secs))
 }
 
-/// Print one json-file log line to stdout or stderr as its stream says.
-fn emit(line: &str, timestamps: bool, since: Option<&chrono::DateTime<chrono::Utc>>) -> Result<()> {
-    let Ok(v) = serde_json::from_str::<Value>(line) else {
-        return Ok(());
-    };
-    let time = v["time"].as_str().unwrap_or("");
-    if let Some(since) = since
-        && let Ok(t) = chrono::DateTime::parse_from_rfc3339(time)
-        && t < *since
-    {
-        return Ok(());
-    }
-    let text = v["log"].as_str().unwrap_or("");
+/// Print one log line to stdout or stderr as its stream says.
+fn emit(line: &LogLine, timestamps: bool) -> Result<()> {
     let prefix = if timestamps {
-        format!("{time} ")
+        // As the supervisor wrote it (json-file's format).
+        let t: chrono::DateTime<chrono::Utc> = line.time.into();
+        format!("{} ", t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
     } else {
         String::new()
     };
-    if v["stream"] == "stderr" {
+    if line.stream == LogStream::Stderr {
         let mut e = io::stderr().lock();
-        write!(e, "{prefix}{text}").at("stderr")?;
+        write!(e, "{prefix}{}", line.text).at("stderr")?;
     } else {
         let mut o = out();
-        write!(o, "{prefix}{text}").at("stdout")?;
+        write!(o, "{prefix}{}", line.text).at("stdout")?;
         o.flush().at("stdout")?;
     }
     Ok(())
 }
 
-fn follow_logs(
-    store: &Store,
-    c: &ContainerRecord,
-    tail: Option<usize>,
-    timestamps: bool,
-    follow: bool,
-) -> Result<()> {
-    follow_logs_since(store, c, tail, timestamps, follow, None)
-}
-
-fn follow_logs_since(
-    store: &Store,
-    c: &ContainerRecord,
-    tail: Option<usize>,
-    timestamps: bool,
-    follow: bool,
-    since: Option<chrono::DateTime<chrono::Utc>>,
-) -> Result<()> {
-    let path = log_path(store, &c.id);
-    let mut lines: Vec<String> = Vec::new();
-    // Rotated files first, oldest first.
-    for i in (1..10).rev() {
-        let p = std::path::PathBuf::from(format!("{}.{i}", path.display()));
-        if let Ok(f) = std::fs::File::open(&p) {
-            lines.extend(io::BufReader::new(f).lines().map_while(|l| l.ok()));
-        }
-    }
-    let mut file = std::fs::File::open(&path).ok();
-    let mut reader = file.take().map(io::BufReader::new);
-    if let Some(r) = reader.as_mut() {
-        let mut buf = String::new();
-        while r.read_line(&mut buf).at(&path)? > 0 {
-            if buf.ends_with('\n') {
-                lines.push(std::mem::take(&mut buf));
-            } else {
-                break;
-            }
-        }
-    }
-    let start = match tail {
-        Some(n) => lines.len().saturating_sub(n),
-        None => 0,
-    };
-    for l in &lines[start..] {
-        emit(l.trim_end_matches('\n'), timestamps, since.as_ref())?;
-    }
-    if !follow {
-        return Ok(());
-    }
-    let mut partial = String::new();
-    loop {
-        if reader.is_none() {
-            reader = std::fs::File::open(&path).ok().map(io::BufReader::new);
-        }
-        let mut progressed = false;
-        if let Some(r) = reader.as_mut() {
-            loop {
-                let n = r.read_line(&mut partial).at(&path)?;
-                if n == 0 {
-                    break;
-                }
-                if partial.ends_with('\n') {
-                    emit(partial.trim_end_matches('\n'), timestamps, since.as_ref())?;
-                    partial.clear();
-                    progressed = true;
-                }
-            }
-        }
-        if !progressed {
-            let now = store.containers()?.into_iter().find(|x| x.id == c.id);
-            match now {
-                Some(x) if container::supervised(&x) => {}
-                _ => return Ok(()),
-            }
-            // A rotation replaced the file: reopen it.
-            if let (Ok(m), Some(r)) = (std::fs::metadata(&path), reader.as_ref())
-                && let Ok(cur) = r.get_ref().metadata()
-                && std::os::unix::fs::MetadataExt::ino(&m)
-                    != std::os::unix::fs::MetadataExt::ino(&cur)
-            {
-                reader = None;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
 pub fn logs(paths: &Paths, a: LogsArgs) -> Result<ExitStatus> {
-    let store = Store::open(&paths.root)?;
-    let c = container::find(&store, &a.container)?;
-    let tail = if a.tail == "all" {
-        None
-    } else {
-        Some(
+    let mut opts = LogOptions::new().follow(a.follow);
+    if a.tail != "all" {
+        opts = opts.tail(
             a.tail
                 .parse()
                 .map_err(|_| Error::InvalidArgument(format!("invalid --tail {:?}", a.tail)))?,
-        )
-    };
-    let since = a.since.as_deref().map(parse_since).transpose()?;
-    follow_logs_since(&store, &c, tail, a.timestamps, a.follow, since)?;
+        );
+    }
+    if let Some(s) = a.since.as_deref() {
+        opts = opts.since(parse_since(s)?.into());
+    }
+    for line in Client::from_paths(paths).logs(&a.container, &opts)? {
+        emit(&line?, a.timestamps)?;
+    }
     Ok(0)
 }
 
 pub fn wait(paths: &Paths, a: WaitArgs) -> Result<ExitStatus> {
-    let store = Store::open(&paths.root)?;
+    let client = Client::from_paths(paths);
     let mut failed = false;
     for n in &a.containers {
-        match container::find(&store, n) {
-            Ok(c) => {
-                container::wait_stopped(&store, &c.id, Duration::from_secs(u64::MAX / 4))?;
-                let code = container::find(&store, &c.id)
-                    .ok()
-                    .and_then(|c| c.exit_code)
-                    .unwrap_or(0);
-                writeln!(out(), "{code}").at("stdout")?;
-            }
+        match client.wait(n) {
+            Ok(code) => writeln!(out(), "{code}").at("stdout")?,
             Err(e) => {
                 ui::error(&e.to_string(), None);
                 failed = true;
@@ -1009,98 +825,32 @@ pub struct ExecArgs {
 /// `exec`: run a command in a running container, with the container's namespaces,
 /// cgroup, capabilities, seccomp and limits; exit with its code.
 pub fn exec(paths: &Paths, a: ExecArgs) -> Result<ExitStatus> {
-    use crate::runtime::{Console, ExecOptions};
-    let store = Store::open(&paths.root)?;
-    let c = container::find(&store, &a.container)?;
-    if !container::supervised(&c) {
-        return Err(Error::Conflict(format!(
-            "container {} is not running",
-            c.name
-        )));
-    }
-    let dir = container::container_dir(&store, &c.id);
-    let (_, settings) = container::load_bundle(&dir)?;
-    drop(store);
-    let user = match &a.user {
-        None => None,
-        Some(u) => {
-            // The container's own files first (a user added at run time), then the image's.
-            let mut layers = vec![dir.join("upper")];
-            layers.extend(settings.lowerdirs.iter().cloned());
-            let (uid, gid, extra) = crate::container::spec::resolve_user(&layers, u, &[])?;
-            Some(
-                oci_spec::runtime::UserBuilder::default()
-                    .uid(uid)
-                    .gid(gid)
-                    .additional_gids(extra)
-                    .build()
-                    .map_err(|e| Error::Other(e.to_string()))?,
-            )
-        }
-    };
-    let env = a
-        .env
-        .iter()
-        .filter_map(|kv| {
-            if kv.contains('=') {
-                Some(kv.clone())
-            } else {
-                std::env::var(kv).ok().map(|v| format!("{kv}={v}"))
-            }
-        })
-        .collect();
     if a.tty && a.interactive && !std::io::IsTerminal::is_terminal(&io::stdin()) {
         return Err(Error::InvalidArgument(
             "the input device is not a TTY: drop -t, or run from a terminal".into(),
         ));
     }
-    let opts = ExecOptions {
-        args: a.command.clone(),
-        env,
-        cwd: a.workdir.as_ref().map(std::path::PathBuf::from),
-        user,
-        tty: a.tty,
-        console: if a.tty {
-            Console::Parent
-        } else {
-            Console::Inherit
-        },
-        die_with_parent: !a.detach,
-    };
-    let root = container::state_root(paths);
-    let fail = |e: crate::runtime::RuntimeError| -> Result<ExitStatus> {
-        match e {
-            e @ crate::runtime::RuntimeError::Exec { .. } => {
-                ui::error(&e.to_string(), None);
-                Ok(e.exit_code())
+    let mut spec = ExecSpec::new(a.command).terminal(a.tty, a.interactive, a.detach);
+    for kv in &a.env {
+        // `-e KEY` takes the value from barge's environment, or is dropped when unset.
+        match kv.split_once('=') {
+            Some((k, v)) => spec = spec.env(k, v),
+            None => {
+                if let Ok(v) = std::env::var(kv) {
+                    spec = spec.env(kv, &v);
+                }
             }
-            e => Err(Error::Other(format!("container {}: {e}", c.name))),
         }
-    };
-    if a.detach {
-        return match crate::runtime::exec_spawn(&root, &c.id, opts) {
-            Ok(_) => Ok(0),
-            Err(e) => fail(e),
-        };
     }
-    if a.tty {
-        let mut p = match crate::runtime::exec_spawn(&root, &c.id, opts) {
-            Ok(p) => p,
-            Err(e) => return fail(e),
-        };
-        let master = p
-            .take_pty()
-            .ok_or_else(|| Error::Other("exec: no terminal was created".into()))?;
-        return match supervisor::foreground::relay_terminal(p.pid(), master, a.interactive) {
-            Ok(crate::runtime::ExitStatus::Code(c)) => Ok(c),
-            Ok(crate::runtime::ExitStatus::Signal(s)) => Ok(128 + s),
-            Err(e) => fail(e),
-        };
+    if let Some(u) = a.user {
+        spec = spec.user(u);
     }
-    match crate::runtime::exec(&root, &c.id, opts) {
-        Ok(o) => Ok(o.code()),
-        Err(e) => fail(e),
+    if let Some(w) = a.workdir {
+        spec = spec.workdir(w);
     }
+    Ok(Client::from_paths(paths)
+        .exec(&a.container, &spec)?
+        .exit_code)
 }
 
 #[derive(Args, Debug)]
@@ -1233,8 +983,9 @@ pub struct StatsArgs {
 }
 
 fn set_frozen(paths: &Paths, a: PauseArgs, frozen: bool) -> Result<ExitStatus> {
-    let mut store = Store::open(&paths.root)?;
-    each(&mut store, &a.containers, |_, c| {
+    let store = Store::open(&paths.root)?;
+    each(&a.containers, |n| {
+        let c = &container::find(&store, n)?;
         if !container::supervised(c) {
             return Err(Error::Conflict(format!(
                 "container {} is not running",

@@ -7,9 +7,10 @@ use serde_json::{Value, json};
 
 use super::ExitStatus;
 use crate::archive::{self, Format as ArchiveFormat, ImportObserver, ImportOptions};
+use crate::client::{Client, Removed};
 use crate::config::Paths;
 use crate::error::{Error, IoContext, Result};
-use crate::image::{self, Removed, model::Platform};
+use crate::image::{self, model::Platform};
 use crate::reference::Reference;
 use crate::store::Store;
 use crate::ui::{self, Format};
@@ -99,7 +100,7 @@ pub fn import(paths: &Paths, a: ImportArgs) -> Result<ExitStatus> {
         }
         (Box::new(f), Some(meta.len()), file.clone())
     };
-    let mut store = Store::open(&paths.root)?;
+    let client = Client::from_paths(paths);
     let progress = ui::Progress::bytes("importing", a.quiet);
     let observer = UiObserver {
         progress: &progress,
@@ -111,7 +112,7 @@ pub fn import(paths: &Paths, a: ImportArgs) -> Result<ExitStatus> {
         tags,
         message: a.message,
     };
-    let report = archive::import(&mut store, input, &name, total, &opts, &observer);
+    let report = client.import_reader(input, &name, total, &opts, &observer);
     progress.finish();
     let report = report?;
     let mut out = io::stdout().lock();
@@ -159,8 +160,7 @@ fn image_id(id: &crate::Digest, no_trunc: bool) -> String {
 }
 
 pub fn images(paths: &Paths, a: ImagesArgs) -> Result<ExitStatus> {
-    let store = Store::open(&paths.root)?;
-    let rows = image::list(&store, a.pattern.as_deref(), a.all)?;
+    let rows = Client::from_paths(paths).image_rows(a.pattern.as_deref(), a.all)?;
     let mut out = io::stdout().lock();
     if a.quiet {
         let mut seen = std::collections::HashSet::new();
@@ -223,16 +223,16 @@ pub struct RmiArgs {
 }
 
 pub fn rmi(paths: &Paths, a: RmiArgs) -> Result<ExitStatus> {
-    let mut store = Store::open(&paths.root)?;
+    let client = Client::from_paths(paths);
     let mut out = io::stdout().lock();
     let mut failed = 0;
     for name in &a.images {
-        let result = match image::remove(&mut store, name, a.force) {
+        let result = match client.remove_image(name, a.force) {
             Err(Error::Conflict(msg)) if msg.contains("must be forced") => {
                 match ui::confirm(&format!(
                     "{name} is referenced in several repositories; remove it and all its tags?"
                 )) {
-                    Some(true) => image::remove(&mut store, name, true),
+                    Some(true) => client.remove_image(name, true),
                     Some(false) => {
                         failed += 1;
                         continue;
@@ -273,8 +273,7 @@ pub struct TagArgs {
 }
 
 pub fn tag(paths: &Paths, a: TagArgs) -> Result<ExitStatus> {
-    let mut store = Store::open(&paths.root)?;
-    image::tag(&mut store, &a.source, &a.target)?;
+    Client::from_paths(paths).tag(&a.source, &a.target)?;
     Ok(0)
 }
 
@@ -302,6 +301,7 @@ pub fn inspect(paths: &Paths, a: InspectArgs) -> Result<ExitStatus> {
         )));
     }
     let store = Store::open(&paths.root)?;
+    let client = Client::from_paths(paths);
     let mut docs = Vec::new();
     let mut failed = false;
     for n in &a.names {
@@ -315,7 +315,7 @@ pub fn inspect(paths: &Paths, a: InspectArgs) -> Result<ExitStatus> {
         let r = if kind == Some("container") {
             Err(Error::NoSuchContainer(n.clone()))
         } else {
-            image::resolve(&store, n).and_then(|img| image::inspect(&store, &img))
+            client.inspect_image(n)
         };
         match r {
             Ok(v) => docs.push(v),
@@ -534,8 +534,8 @@ pub fn prune(paths: &Paths, a: PruneArgs) -> Result<ExitStatus> {
         writeln!(out, "Deleted Images:").at("stdout")?;
         for e in &report.images {
             match e {
-                Removed::Untagged(t) => writeln!(out, "untagged: {t}"),
-                Removed::Deleted(d) => writeln!(out, "deleted: {d}"),
+                image::Removed::Untagged(t) => writeln!(out, "untagged: {t}"),
+                image::Removed::Deleted(d) => writeln!(out, "deleted: {d}"),
             }
             .at("stdout")?;
         }

@@ -289,9 +289,7 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         Command::Logout(a) => registry::logout(a),
         Command::Run(a) => run::run(&paths, *a),
         Command::Create(a) => {
-            let mut store = crate::store::Store::open(&paths.root)?;
-            let p = run::create(&paths, &a, &mut store)?;
-            println!("{}", p.record.id);
+            println!("{}", run::create(&paths, &a)?);
             Ok(0)
         }
         Command::Start(a) => container::start(&paths, a),

@@ -5,11 +5,12 @@ use std::io::{Read, Write};
 use clap::Args;
 
 use super::ExitStatus;
+use crate::client::{Client, PullOptions, Pulled};
 use crate::config::Paths;
 use crate::error::{Error, Result};
-use crate::image::{self, model::Platform};
+use crate::image;
 use crate::reference::Reference;
-use crate::registry::{self, Credentials, PullOptions, PushOptions};
+use crate::registry::{self, Credentials, PushOptions};
 use crate::store::Store;
 use crate::ui::{self, transfer::Transfer};
 
@@ -71,15 +72,17 @@ pub struct LogoutArgs {
 
 /// Pull one image, printing Docker's lines; used by `pull` and by `run --pull`.
 pub fn pull_image(
-    store: &mut Store,
+    client: &Client,
     name: &str,
     platform: Option<&str>,
     quiet: bool,
     opts: PullOptions,
-) -> Result<registry::PullReport> {
+) -> Result<Pulled> {
     let reference = Reference::parse(name)?;
-    let platform = platform.map(Platform::parse).transpose()?;
-    let opts = PullOptions { platform, ..opts };
+    let opts = match platform {
+        Some(p) => opts.platform(p),
+        None => opts,
+    };
     let last = name.rsplit('/').next().unwrap_or(name);
     if !quiet && !last.contains(':') && !name.contains('@') {
         eprintln!("Using default tag: latest");
@@ -94,7 +97,7 @@ pub fn pull_image(
         "{shown}: Pulling from {}",
         reference.familiar_name()
     ));
-    let r = registry::pull(store, &reference, &opts, &progress);
+    let r = client.pull_observed(name, &opts, &progress);
     progress.finish();
     let report = r?;
     if !quiet {
@@ -105,19 +108,18 @@ pub fn pull_image(
         } else {
             "Downloaded newer image for"
         };
-        let _ = writeln!(e, "Status: {status} {}", report.familiar);
+        let _ = writeln!(e, "Status: {status} {}", report.name);
     }
     Ok(report)
 }
 
 pub fn pull(paths: &Paths, a: PullArgs) -> Result<ExitStatus> {
-    let mut store = Store::open(&paths.root)?;
-    let opts = PullOptions {
-        max_concurrent_downloads: a.max_concurrent_downloads,
-        tls_verify: a.tls_verify,
-        ..Default::default()
-    };
-    let report = pull_image(&mut store, &a.image, a.platform.as_deref(), a.quiet, opts)?;
+    let client = Client::from_paths(paths);
+    let mut opts = PullOptions::new().max_concurrent_downloads(a.max_concurrent_downloads);
+    if let Some(v) = a.tls_verify {
+        opts = opts.tls_verify(v);
+    }
+    let report = pull_image(&client, &a.image, a.platform.as_deref(), a.quiet, opts)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", report.reference).map_err(|e| Error::io("stdout", e))?;
     Ok(0)

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::ExitStatus;
+use crate::client::{Client, ContainerSpec, PullOptions};
 use crate::config::Paths;
 use crate::container::{self, Network, RunConfig, Seccomp, UserMount};
 use crate::error::{Error, Result};
-use crate::image::{self, model::Platform};
-use crate::runtime::{self, RunOptions, Stdio};
-use crate::store::Store;
+use crate::image::model::Platform;
+use crate::runtime::Stdio;
 use crate::ui;
 
 #[derive(Args, Debug, Default)]
@@ -515,14 +515,9 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
     Ok(rc)
 }
 
-/// The settings kept beside the spec for `start`, restarts and the supervisor.
-fn run_settings(
-    paths: &Paths,
-    a: &RunArgs,
-    image_config: &serde_json::Value,
-    lowerdirs: Vec<PathBuf>,
-    anonymous_volumes: Vec<String>,
-) -> Result<container::RunSettings> {
+/// The settings kept beside the spec for `start`, restarts and the supervisor (the client
+/// adds the image's stop signal, the layers and the anonymous volumes).
+fn run_settings(paths: &Paths, a: &RunArgs) -> Result<container::RunSettings> {
     let (restart, restart_max) = match a.restart.split_once(':') {
         Some(("on-failure", n)) => (
             "on-failure".to_string(),
@@ -585,47 +580,56 @@ fn run_settings(
         restart_max,
         log_max_size,
         log_max_files,
-        lowerdirs,
-        stop_signal: a.stop_signal.clone().or_else(|| {
-            image_config
-                .get("StopSignal")
-                .and_then(|s| s.as_str())
-                .map(str::to_string)
-        }),
+        lowerdirs: Vec::new(),
+        stop_signal: a.stop_signal.clone(),
         stop_timeout: a.stop_timeout,
-        anonymous_volumes,
+        anonymous_volumes: Vec::new(),
         init: a.init,
     })
 }
 
+/// Flags -> the API's container spec.
+pub fn container_spec(paths: &Paths, a: &RunArgs) -> Result<ContainerSpec> {
+    let rc = run_config(paths, a)?;
+    let settings = run_settings(paths, a)?;
+    Ok(ContainerSpec::from_parts(
+        a.image.clone(),
+        a.name.clone(),
+        rc,
+        settings,
+        a.sig_proxy,
+    ))
+}
+
 /// Resolve the image as `run`/`create` do: `--pull missing|always|never`, `--platform`.
-pub fn image_for_run(store: &mut Store, a: &RunArgs) -> Result<crate::store::ImageRecord> {
-    let pull_now = |store: &mut Store| -> Result<()> {
+pub fn image_for_run(client: &Client, a: &RunArgs) -> Result<()> {
+    let pull_now = || -> Result<()> {
         // The pull's runtime and threads are gone when it returns: a later fork is safe.
         super::registry::pull_image(
-            store,
+            client,
             &a.image,
             a.platform.as_deref(),
             false,
-            crate::registry::PullOptions::default(),
+            PullOptions::new(),
         )
         .map(|_| ())
     };
+    let resolve = || client.resolve_image(&a.image);
     let img = match a.pull.as_str() {
         "always" => {
-            pull_now(store)?;
-            image::resolve(store, &a.image)?
+            pull_now()?;
+            resolve()?
         }
-        "missing" => match image::resolve(store, &a.image) {
+        "missing" => match resolve() {
             Ok(i) => i,
             Err(Error::NoSuchImage(_)) => {
                 eprintln!("Unable to find image '{}' locally", a.image);
-                pull_now(store)?;
-                image::resolve(store, &a.image)?
+                pull_now()?;
+                resolve()?
             }
             Err(e) => return Err(e),
         },
-        "never" => match image::resolve(store, &a.image) {
+        "never" => match resolve() {
             Err(Error::NoSuchImage(n)) => {
                 return Err(Error::NoSuchImage(format!(
                     "{n} (and --pull never was given)"
@@ -653,38 +657,15 @@ pub fn image_for_run(store: &mut Store, a: &RunArgs) -> Result<crate::store::Ima
             )));
         }
     }
-    Ok(img)
+    Ok(())
 }
 
-/// `create` (and `run -d`): the container exists, stopped, ready for `start`.
-pub fn create(paths: &Paths, a: &RunArgs, store: &mut Store) -> Result<container::Prepared> {
-    let rc = run_config(paths, a)?;
-    container::reap_dead(store, paths)?;
-    let img = image_for_run(store, a)?;
-    let prepared = container::prepare(
-        store,
-        paths,
-        &img,
-        &a.image,
-        a.name.as_deref(),
-        &rc,
-        a.rm,
-        None,
-    )?;
-    let (config, _) = image::config(store, &img)?;
-    let saved = run_settings(
-        paths,
-        a,
-        &config.config.unwrap_or_default(),
-        prepared.rootfs_mount.lowerdirs.clone(),
-        rc.anonymous_volumes.clone(),
-    )
-    .and_then(|settings| container::save_bundle(&prepared.dir, &prepared.spec, &settings));
-    if let Err(e) = saved {
-        let _ = container::remove(store, paths, &prepared.record, true, true);
-        return Err(e);
-    }
-    Ok(prepared)
+/// `create` (and `run -d`): the container exists, stopped, ready for `start`; its ID.
+pub fn create(paths: &Paths, a: &RunArgs) -> Result<String> {
+    let spec = container_spec(paths, a)?;
+    let client = Client::from_paths(paths);
+    image_for_run(&client, a)?;
+    client.create(&spec)
 }
 
 pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
@@ -693,97 +674,34 @@ pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
             "the input device is not a TTY: drop -t, or run from a terminal".into(),
         ));
     }
+    let client = Client::from_paths(paths);
     if a.detach {
-        let mut store = Store::open(&paths.root)?;
-        let prepared = create(paths, &a, &mut store)?;
-        drop(store);
-        return super::container::start_detached(paths, &prepared.record, true);
+        let id = create(paths, &a)?;
+        client.start(&id)?;
+        println!("{id}");
+        return Ok(0);
     }
-    let rc = run_config(paths, &a)?;
-    let mut store = Store::open(&paths.root)?;
-    container::reap_dead(&mut store, paths)?;
-    let img = image_for_run(&mut store, &a)?;
-    let prepared = container::prepare(
-        &mut store,
-        paths,
-        &img,
-        &a.image,
-        a.name.as_deref(),
-        &rc,
-        a.rm,
-        Some(container::self_identity()),
-    )?;
-    if !a.rm {
-        // Kept so that `start` can run it again.
-        let (config, _) = image::config(&store, &img)?;
-        let settings = run_settings(
-            paths,
-            &a,
-            &config.config.unwrap_or_default(),
-            prepared.rootfs_mount.lowerdirs.clone(),
-            rc.anonymous_volumes.clone(),
-        )?;
-        container::save_bundle(&prepared.dir, &prepared.spec, &settings)?;
-    }
-    let opts = RunOptions {
-        id: prepared.record.id.clone(),
-        spec: prepared.spec.clone(),
-        rootfs_mount: Some(prepared.rootfs_mount.clone()),
-        stdio: if a.tty {
-            Stdio::Pty {
-                stdin: a.interactive,
-            }
-        } else {
-            Stdio::Inherit
-        },
-        state_dir: container::state_root(paths).join(&prepared.record.id),
-        init: a.init,
-        sig_proxy: a.sig_proxy,
-    };
-    let result = crate::supervisor::foreground::run_foreground(opts);
-    let (code, oom) = match &result {
-        Ok(outcome) => {
-            if outcome.oom_killed {
-                ui::error(
-                    &format!(
-                        "container {} was OOM-killed: it went over its memory limit ({})",
-                        prepared.record.name,
-                        a.memory.as_deref().unwrap_or("none set")
-                    ),
-                    Some("raise --memory"),
-                );
-            }
-            (
-                if outcome.oom_killed {
-                    137
-                } else {
-                    outcome.code()
-                },
-                outcome.oom_killed,
-            )
-        }
-        Err(e) => (e.exit_code(), false),
-    };
-    if a.rm {
-        container::remove_files(&store, paths, &prepared.record.id)?;
-        store.delete_container(&prepared.record.id)?;
-        for v in &rc.anonymous_volumes {
-            let _ = crate::volume::remove(&paths.root, v);
+    let spec = container_spec(paths, &a)?;
+    image_for_run(&client, &a)?;
+    let stdio = if a.tty {
+        Stdio::Pty {
+            stdin: a.interactive,
         }
     } else {
-        store.container_exited(&prepared.record.id, code as i64, oom)?;
+        Stdio::Inherit
+    };
+    let outcome = client.run_with(&spec, stdio)?;
+    if outcome.oom_killed {
+        ui::error(
+            &format!(
+                "container {} was OOM-killed: it went over its memory limit ({})",
+                outcome.name,
+                a.memory.as_deref().unwrap_or("none set")
+            ),
+            Some("raise --memory"),
+        );
     }
-    match result {
-        Ok(_) => Ok(code),
-        Err(e @ runtime::RuntimeError::Exec { .. }) => {
-            ui::error(&e.to_string(), None);
-            Ok(e.exit_code())
-        }
-        Err(e) => Err(Error::Other(format!(
-            "container {}: {e}",
-            prepared.record.name
-        ))),
-    }
+    Ok(outcome.exit_code)
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@ use crate::digest::{Digest, HashWriter, Hasher};
 use crate::error::{Error, IoContext, Result};
 
 mod ingest;
-pub use ingest::Ingest;
 
 #[derive(Clone, Debug)]
 pub struct ContentStore {

@@ -22,11 +22,6 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// `identitytoken` logins have the user name `<token>` in Docker's helpers.
-    pub fn is_identity_token(&self) -> bool {
-        self.username == "<token>" || self.username.is_empty()
-    }
-
     pub fn basic_header(&self) -> String {
         let raw = format!("{}:{}", self.username, self.secret);
         format!(

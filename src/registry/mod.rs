@@ -22,8 +22,8 @@ pub mod push;
 
 pub use config::RegistriesConfig;
 pub use credentials::Credentials;
-pub use pull::{LayerEvent, PullObserver, PullOptions, PullReport, pull};
-pub use push::{PushOptions, PushReport, push};
+pub use pull::{LayerEvent, PullObserver, PullOptions, pull};
+pub use push::{PushOptions, push};
 
 use crate::error::Result;
 

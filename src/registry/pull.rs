@@ -83,9 +83,6 @@ pub trait PullObserver: Sync {
     fn layer(&self, _digest: &Digest, _event: LayerEvent) {}
 }
 
-pub struct Silent;
-impl PullObserver for Silent {}
-
 #[derive(Clone, Debug)]
 pub struct PullReport {
     pub id: Digest,

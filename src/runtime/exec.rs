@@ -52,6 +52,9 @@ pub struct ExecOptions {
     pub console: Console,
     /// Kill the process if the calling process dies.
     pub die_with_parent: bool,
+    /// The process's stdin, stdout and stderr (pipes, to capture its output); default:
+    /// the caller's fds 0-2. Without a terminal only.
+    pub stdio: Option<[OwnedFd; 3]>,
 }
 
 /// A process started in a container; a child of the caller.
@@ -215,7 +218,16 @@ pub fn exec_spawn(root: &Path, id: &str, opts: ExecOptions) -> Result<ExecProces
             "a terminal needs somewhere to send its master".into(),
         ));
     }
+    if opts.tty && opts.stdio.is_some() {
+        return Err(RuntimeError::InvalidSpec(
+            "a terminal and redirected stdio exclude each other".into(),
+        ));
+    }
     let args = Intermediate {
+        stdio: opts
+            .stdio
+            .as_ref()
+            .map(|s| [s[0].as_raw_fd(), s[1].as_raw_fd(), s[2].as_raw_fd()]),
         sync: child_sock.as_raw_fd(),
         pidfd: pidfd.as_raw_fd(),
         console,
@@ -232,6 +244,8 @@ pub fn exec_spawn(root: &Path, id: &str, opts: ExecOptions) -> Result<ExecProces
     }
     drop(child_sock);
     drop(opts.console);
+    // Our copies of the pipes' far ends: the reader sees EOF when the process ends.
+    drop(opts.stdio);
     drop(pidfd);
 
     let mut gpid = None;
@@ -288,6 +302,8 @@ pub fn exec_spawn(root: &Path, id: &str, opts: ExecOptions) -> Result<ExecProces
 
 /// What the forked processes need, prepared before the fork.
 struct Intermediate<'a> {
+    /// Put on fds 0-2 before anything else is closed.
+    stdio: Option<[RawFd; 3]>,
     sync: RawFd,
     pidfd: RawFd,
     console: Option<RawFd>,
@@ -310,6 +326,24 @@ fn intermediate(a: &Intermediate<'_>) -> Failure {
 }
 
 fn enter(a: &Intermediate<'_>) -> Result<Failure, Failure> {
+    if let Some(fds) = a.stdio {
+        // Moved above 2 first, so that a source that is itself 0-2 is not overwritten
+        // before it is copied; the copies above 2 are closed with the rest below.
+        let mut high = [0; 3];
+        for (h, fd) in high.iter_mut().zip(fds) {
+            // SAFETY: duplicating a descriptor this process holds open.
+            *h = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+            if *h < 0 {
+                return Err(fail("duplicate stdio")(std::io::Error::last_os_error()));
+            }
+        }
+        for (target, h) in high.into_iter().enumerate() {
+            // SAFETY: dup2 onto 0-2 of this process, which owns no Rust objects on them.
+            if unsafe { libc::dup2(h, target as RawFd) } < 0 {
+                return Err(fail("redirect stdio")(std::io::Error::last_os_error()));
+            }
+        }
+    }
     let mut keep = vec![a.sync, a.pidfd];
     keep.extend(a.console);
     sys::close_fds_except(3, &keep);

@@ -25,9 +25,9 @@
 //! - Foreground (barge `run`): [`crate::supervisor::foreground::run_foreground`] takes
 //!   [`RunOptions`] and returns an [`ExitOutcome`]; it builds on [`Container::spawn`] and
 //!   forwards signals / relays the pty.
-//! - runc-style lifecycle (`barge oci`): [`create`], [`start`], [`state`], [`kill`],
+//! - runc-style lifecycle (`barge oci`): [`create`], [`start`], [`state()`], [`kill`],
 //!   [`delete`], [`list`], all keyed by a state root directory and the container id.
-//! - Another process in a running container: [`exec`] (or [`exec_spawn`] to wait
+//! - Another process in a running container: [`exec()`] (or [`exec_spawn`] to wait
 //!   yourself), with [`ExecOptions`]; see the `exec` module for how it enters safely.
 //! - `--init` ([`RunOptions::init`]): barge's own PID 1, see the `pid1` module.
 //!

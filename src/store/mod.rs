@@ -172,9 +172,9 @@ impl Store {
         }
         let content = ContentStore::new(root)?;
         let db_path = root.join("barge.db");
-        let dberr = |e| Error::Db {
+        let dberr = |e: rusqlite::Error| Error::Db {
             path: db_path.clone(),
-            source: e,
+            source: Box::new(e),
         };
         let mut db = Connection::open(&db_path).map_err(dberr)?;
         db.busy_timeout(Duration::from_secs(60)).map_err(dberr)?;
@@ -254,7 +254,7 @@ impl Store {
     fn dberr(&self, e: rusqlite::Error) -> Error {
         Error::Db {
             path: self.db_path.clone(),
-            source: e,
+            source: Box::new(e),
         }
     }
 
@@ -329,9 +329,9 @@ impl Store {
         blobs: &[Digest],
     ) -> Result<()> {
         let path = self.db_path.clone();
-        let dberr = |e| Error::Db {
+        let dberr = |e: rusqlite::Error| Error::Db {
             path: path.clone(),
-            source: e,
+            source: Box::new(e),
         };
         let tx = self
             .db
@@ -529,9 +529,9 @@ impl Store {
     /// IDs and blobs that became unreferenced, for the caller to delete from disk.
     pub fn delete_image(&mut self, id: &Digest) -> Result<(Vec<Digest>, Vec<Digest>)> {
         let path = self.db_path.clone();
-        let dberr = |e| Error::Db {
+        let dberr = |e: rusqlite::Error| Error::Db {
             path: path.clone(),
-            source: e,
+            source: Box::new(e),
         };
         let tx = self
             .db

@@ -16,10 +16,14 @@ pub enum Launched {
     Failed(i32, String),
 }
 
-/// Start `barge <args>` (normally `__supervise ID`) as a detached process of its own session
-/// and wait for its first status line: `started PID` or `error CODE MESSAGE`.
-pub fn launch(args: &[std::ffi::OsString], log: &std::path::Path) -> std::io::Result<Launched> {
-    let exe = std::env::current_exe()?;
+/// Start `barge <args>` (normally `__supervise ID`; `exe` is the barge binary) as a detached
+/// process of its own session and wait for its first status line: `started PID` or
+/// `error CODE MESSAGE`.
+pub fn launch(
+    exe: &std::path::Path,
+    args: &[std::ffi::OsString],
+    log: &std::path::Path,
+) -> std::io::Result<Launched> {
     let stderr = std::fs::File::options()
         .create(true)
         .append(true)

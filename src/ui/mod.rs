@@ -282,7 +282,7 @@ impl Progress {
     }
 }
 
-/// Set up the terminal side once, first thing: honour `NO_COLOR` (https://no-color.org):
+/// Set up the terminal side once, first thing: honour `NO_COLOR` (<https://no-color.org>):
 /// any non-empty value turns colours off in everything that draws (progress bars, prompts).
 pub fn init() {
     if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
