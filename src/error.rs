@@ -15,6 +15,8 @@ pub enum Error {
     NoSuchImage(String),
     #[error("no such container: {0}")]
     NoSuchContainer(String),
+    #[error("no such pod: {0}")]
+    NoSuchPod(String),
     #[error("{0}")]
     InvalidArgument(String),
     #[error("conflict: {0}")]

@@ -191,6 +191,11 @@ fn each(
 pub fn start_detached(paths: &Paths, c: &ContainerRecord, print_id: bool) -> Result<ExitStatus> {
     let store = Store::open(&paths.root)?;
     let dir = container::container_dir(&store, &c.id);
+    if let Some(pod) = &c.pod {
+        // The pod's infra holds the namespaces the container joins.
+        let p = container::pod::find(&store, pod)?;
+        container::pod::ensure_running(&store, paths, &p)?;
+    }
     drop(store);
     let args: Vec<std::ffi::OsString> = vec![
         "--root".into(),
@@ -903,7 +908,11 @@ pub fn supervise(paths: &Paths, a: SuperviseArgs) -> Result<ExitStatus> {
     let mut restarts = 0i64;
     let mut backoff = Duration::from_millis(100);
     loop {
-        let (spec, settings) = container::load_bundle(&dir)?;
+        let (mut spec, settings) = container::load_bundle(&dir)?;
+        if let Err(e) = container::resolve_joins(&store, paths, &mut spec, &settings.joins) {
+            report(format!("error 125 {}", e.to_string().replace('\n', " ")));
+            return Ok(125);
+        }
         let opts = supervisor::detached::DetachedOptions {
             id: c.id.clone(),
             rootfs_mount: Some(settings.rootfs_mount(&dir)),

@@ -6,6 +6,7 @@ mod container;
 mod image;
 mod network;
 pub mod oci;
+mod pod;
 pub mod registry;
 mod run;
 mod system;
@@ -125,6 +126,9 @@ pub enum Command {
     /// Manage networks
     #[command(subcommand)]
     Network(network::NetworkCommand),
+    /// Manage pods: containers sharing a network, IPC and UTS namespace
+    #[command(subcommand)]
+    Pod(pod::PodCommand),
     /// Manage barge itself
     #[command(subcommand)]
     System(SystemCommand),
@@ -140,6 +144,9 @@ pub enum Command {
     /// Watch a detached container (started by barge itself)
     #[command(hide = true, name = "__supervise")]
     Supervise(container::SuperviseArgs),
+    /// A pod's infra process (started by barge itself)
+    #[command(hide = true, name = "__pause")]
+    PodInfra(pod::PauseArgs),
     /// Write shell completions and man pages generated from these definitions
     #[command(hide = true, name = "__generate")]
     Generate(GenerateArgs),
@@ -321,6 +328,8 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         Command::Supervise(a) => container::supervise(&paths, a),
         Command::Volume(c) => volume::run(&paths, c),
         Command::Network(c) => network::run(&paths, c),
+        Command::Pod(c) => pod::run(&paths, c),
+        Command::PodInfra(a) => pod::pause(&paths, a),
         Command::Oci(a) => oci::run(a).map_err(|e| crate::Error::Other(format!("{e:#}"))),
         Command::Generate(a) => generate(a),
     }

@@ -116,9 +116,15 @@ pub struct RunArgs {
     /// Add a host device: HOST[:CONTAINER[:PERMISSIONS]]
     #[arg(long)]
     pub device: Vec<String>,
-    /// Network mode: bridge (the default), none or host
+    /// Network mode: bridge (the default), none, host, container:NAME|ID or a network's name
     #[arg(long, alias = "net")]
     pub network: Option<String>,
+    /// IPC namespace: private (the default), host or container:NAME|ID
+    #[arg(long)]
+    pub ipc: Option<String>,
+    /// Run in a pod (name or ID): share its network, IPC and UTS namespaces
+    #[arg(long, add = crate::cli::complete::object())]
+    pub pod: Option<String>,
     /// Publish a container's port to the host: [IP:][HOST:]CONTAINER[/tcp|udp], ranges allowed
     #[arg(short, long)]
     pub publish: Vec<String>,
@@ -454,7 +460,61 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
         .network
         .as_deref()
         .or(paths.config.default_network.as_deref());
+    if a.pod.is_some() {
+        // A pod's members live in its network namespace: what concerns the network is
+        // the pod's to say.
+        for (given, flag) in [
+            (a.network.is_some(), "--network"),
+            (!a.publish.is_empty() || a.publish_all, "--publish"),
+            (a.hostname.is_some(), "--hostname"),
+            (a.ipc.is_some(), "--ipc"),
+        ] {
+            if given {
+                return Err(Error::InvalidArgument(format!(
+                    "{flag} cannot be used with --pod: the pod's namespaces are shared (give it to `barge pod create`)"
+                )));
+            }
+        }
+        rc.pod = a.pod.clone();
+    }
+    match a.ipc.as_deref() {
+        None | Some("private" | "shareable") => {}
+        Some("host") => rc.ipc = Some("host".into()),
+        Some(i) if i.strip_prefix("container:").is_some_and(|c| !c.is_empty()) => {
+            rc.ipc = Some(i.to_string())
+        }
+        Some(other) => {
+            return Err(Error::InvalidArgument(format!(
+                "invalid --ipc {other:?}: private, host or container:NAME"
+            )));
+        }
+    }
+    if let Some(Some(target)) = a.network.as_deref().map(|n| n.strip_prefix("container:")) {
+        if target.is_empty() {
+            return Err(Error::InvalidArgument(
+                "invalid --network container: give the container's name or ID".into(),
+            ));
+        }
+        // Docker refuses these too: they describe the network namespace, which is the
+        // other container's.
+        for (given, flag) in [
+            (!a.publish.is_empty() || a.publish_all, "--publish"),
+            (a.hostname.is_some(), "--hostname"),
+            (!a.dns.is_empty(), "--dns"),
+            (!a.add_host.is_empty(), "--add-host"),
+        ] {
+            if given {
+                return Err(Error::InvalidArgument(format!(
+                    "conflicting options: {flag} and --network container:{target} (set it on {target})"
+                )));
+            }
+        }
+    }
     rc.network = match network {
+        _ if a.pod.is_some() => None,
+        Some(n) if n.starts_with("container:") => {
+            Some(Network::Container(n["container:".len()..].to_string()))
+        }
         None | Some("bridge" | "default") => Some(Network::Bridge),
         Some("none") => Some(Network::None),
         Some("host") => Some(Network::Host),
@@ -471,7 +531,8 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
         },
     };
     // Docker does the same: ports mean nothing outside a bridge network.
-    if rc.network != Some(Network::Bridge) && (!a.publish.is_empty() || a.publish_all) {
+    if rc.pod.is_some() {
+    } else if rc.network != Some(Network::Bridge) && (!a.publish.is_empty() || a.publish_all) {
         ui::warn("published ports are discarded outside the bridge network");
     } else {
         for p in &a.publish {
@@ -595,6 +656,7 @@ fn run_settings(
         stop_timeout: a.stop_timeout,
         anonymous_volumes,
         init: a.init,
+        joins: Vec::new(),
     })
 }
 
@@ -679,7 +741,10 @@ pub fn create(paths: &Paths, a: &RunArgs, store: &mut Store) -> Result<container
         prepared.rootfs_mount.lowerdirs.clone(),
         rc.anonymous_volumes.clone(),
     )
-    .and_then(|settings| container::save_bundle(&prepared.dir, &prepared.spec, &settings));
+    .and_then(|mut settings| {
+        settings.joins = prepared.joins.clone();
+        container::save_bundle(&prepared.dir, &prepared.spec, &settings)
+    });
     if let Err(e) = saved {
         let _ = container::remove(store, paths, &prepared.record, true, true);
         return Err(e);
@@ -716,14 +781,25 @@ pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
     if !a.rm {
         // Kept so that `start` can run it again.
         let (config, _) = image::config(&store, &img)?;
-        let settings = run_settings(
+        let mut settings = run_settings(
             paths,
             &a,
             &config.config.unwrap_or_default(),
             prepared.rootfs_mount.lowerdirs.clone(),
             rc.anonymous_volumes.clone(),
         )?;
+        settings.joins = prepared.joins.clone();
         container::save_bundle(&prepared.dir, &prepared.spec, &settings)?;
+    }
+    if let Some(pod) = &prepared.record.pod {
+        let started = container::pod::find(&store, pod)
+            .and_then(|p| container::pod::ensure_running(&store, paths, &p));
+        if let Err(e) = started {
+            if a.rm {
+                let _ = container::remove(&mut store, paths, &prepared.record, true, true);
+            }
+            return Err(e);
+        }
     }
     let opts = RunOptions {
         id: prepared.record.id.clone(),

@@ -358,7 +358,7 @@ fn write_all_nonblocking(cl: &mut std::os::unix::net::UnixStream, data: &[u8]) -
 /// the loop needs little of it. Dropping the resident executable pages (clean, file
 /// backed: they fault back in from the file if needed) and returning free heap to the
 /// kernel brings the supervisor's RSS down to what the loop really uses.
-fn shed_memory() {
+pub fn shed_memory() {
     // SAFETY: malloc_trim only releases free heap memory.
     unsafe { libc::malloc_trim(0) };
     let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
