@@ -22,6 +22,7 @@ pub mod content;
 pub mod digest;
 pub mod error;
 pub mod image;
+pub mod kube;
 pub mod layer;
 pub mod network;
 pub mod reference;

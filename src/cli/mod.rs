@@ -4,11 +4,12 @@
 pub mod complete;
 mod container;
 mod image;
+mod kube;
 mod network;
 pub mod oci;
 mod pod;
 pub mod registry;
-mod run;
+pub(crate) mod run;
 mod system;
 mod volume;
 
@@ -129,6 +130,9 @@ pub enum Command {
     /// Manage pods: containers sharing a network, IPC and UTS namespace
     #[command(subcommand)]
     Pod(pod::PodCommand),
+    /// Kubernetes manifests: generate them from containers and pods, play them here
+    #[command(subcommand)]
+    Kube(kube::KubeCommand),
     /// Manage barge itself
     #[command(subcommand)]
     System(SystemCommand),
@@ -329,6 +333,7 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         Command::Volume(c) => volume::run(&paths, c),
         Command::Network(c) => network::run(&paths, c),
         Command::Pod(c) => pod::run(&paths, c),
+        Command::Kube(c) => kube::run(&paths, c),
         Command::PodInfra(a) => pod::pause(&paths, a),
         Command::Oci(a) => oci::run(a).map_err(|e| crate::Error::Other(format!("{e:#}"))),
         Command::Generate(a) => generate(a),

@@ -161,6 +161,7 @@ fn create(paths: &Paths, a: CreateArgs) -> Result<ExitStatus> {
         labels: labels(&a.label)?,
         publish,
         network: a.network,
+        empty_dirs: Vec::new(),
     };
     let mut store = Store::open(&paths.root)?;
     container::reap_dead(&mut store, paths)?;

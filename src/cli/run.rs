@@ -721,6 +721,17 @@ pub fn image_for_run(store: &mut Store, a: &RunArgs) -> Result<crate::store::Ima
 /// `create` (and `run -d`): the container exists, stopped, ready for `start`.
 pub fn create(paths: &Paths, a: &RunArgs, store: &mut Store) -> Result<container::Prepared> {
     let rc = run_config(paths, a)?;
+    create_with(paths, a, &rc, store)
+}
+
+/// `create` with a `RunConfig` already made from the flags (and maybe adjusted: `kube
+/// play` gives Kubernetes' multi-word command as the entrypoint).
+pub fn create_with(
+    paths: &Paths,
+    a: &RunArgs,
+    rc: &RunConfig,
+    store: &mut Store,
+) -> Result<container::Prepared> {
     container::reap_dead(store, paths)?;
     let img = image_for_run(store, a)?;
     let prepared = container::prepare(
@@ -729,7 +740,7 @@ pub fn create(paths: &Paths, a: &RunArgs, store: &mut Store) -> Result<container
         &img,
         &a.image,
         a.name.as_deref(),
-        &rc,
+        rc,
         a.rm,
         None,
     )?;

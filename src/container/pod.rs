@@ -37,6 +37,9 @@ pub struct PodConfig {
     /// The network the pod is on: `bridge` or a user network's name.
     #[serde(default)]
     pub network: String,
+    /// Volumes made for the pod's emptyDirs by `kube play`: removed with the pod.
+    #[serde(default)]
+    pub empty_dirs: Vec<String>,
 }
 
 /// `pod create` options.
@@ -48,6 +51,7 @@ pub struct PodOptions {
     pub publish: Vec<PortRequest>,
     /// None: the default bridge.
     pub network: Option<String>,
+    pub empty_dirs: Vec<String>,
 }
 
 pub fn config(p: &PodRecord) -> PodConfig {
@@ -146,6 +150,7 @@ pub fn create(store: &mut Store, paths: &Paths, o: &PodOptions) -> Result<PodRec
         labels: o.labels.clone(),
         ports: ports.clone(),
         network: net.name.clone(),
+        empty_dirs: o.empty_dirs.clone(),
     };
     let rec = PodRecord {
         id: id.clone(),
@@ -281,6 +286,11 @@ pub fn remove(store: &mut Store, paths: &Paths, p: &PodRecord, force: bool) -> R
     let dir = pod_dir(store, &p.id);
     let _ = std::fs::remove_dir_all(&dir);
     store.delete_pod(&p.id)?;
+    for v in config(p).empty_dirs {
+        if crate::volume::exists(&store.root, &v) {
+            crate::volume::remove(&store.root, &v)?;
+        }
+    }
     if let Some(n) = network {
         super::refresh_network_hosts(&store.root, &n);
     }
