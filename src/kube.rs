@@ -97,8 +97,11 @@ fn load(store: &Store, c: &ContainerRecord) -> Result<Source> {
 
 /// Split the process's arguments into Kubernetes' command (the ENTRYPOINT that ran) and
 /// args (the rest).
-fn command_args(full: &[String], image: &Value) -> (Vec<String>, Vec<String>) {
-    let ep = image_strings(image.get("Entrypoint"));
+fn command_args(full: &[String], given: &Value, image: &Value) -> (Vec<String>, Vec<String>) {
+    let ep = match given {
+        Value::Array(_) => strings(given),
+        _ => image_strings(image.get("Entrypoint")),
+    };
     if full.starts_with(&ep) {
         (ep.clone(), full[ep.len()..].to_vec())
     } else {
@@ -330,7 +333,7 @@ fn container_entry(
         .as_ref()
         .and_then(|p| p.args().clone())
         .unwrap_or_default();
-    let (command, args) = command_args(&full, &s.image);
+    let (command, args) = command_args(&full, &s.summary["Entrypoint"], &s.image);
     let name = s
         .record
         .name
@@ -1092,7 +1095,7 @@ mod tests {
         let img = json!({"Entrypoint": ["/ep", "-x"], "Cmd": ["a"]});
         let full: Vec<String> = ["/ep", "-x", "b", "c"].map(String::from).to_vec();
         assert_eq!(
-            command_args(&full, &img),
+            command_args(&full, &Value::Null, &img),
             (
                 vec!["/ep".into(), "-x".into()],
                 vec!["b".into(), "c".into()]

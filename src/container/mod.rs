@@ -140,6 +140,9 @@ fn summary(
         "User": rc.user.clone().unwrap_or_default(),
         "Env": process.and_then(|p| p.env().clone()).unwrap_or_default(),
         "Cmd": process.and_then(|p| p.args().clone()).unwrap_or_default(),
+        // `--entrypoint` as given (null: the image's), so `kube generate` can split the
+        // command line as Kubernetes does.
+        "Entrypoint": rc.entrypoint,
         "WorkingDir": process.map(|p| p.cwd().display().to_string()).unwrap_or_default(),
         "Tty": rc.tty,
         "Mounts": mounts,
