@@ -388,19 +388,21 @@ fn restart_policy(settings: &container::RunSettings) -> &'static str {
     }
 }
 
+/// What a manifest says of the pod around the containers.
+struct Group<'a> {
+    name: &'a str,
+    labels: &'a BTreeMap<String, String>,
+    hostname: Option<&'a str>,
+    /// The pod's published ports.
+    ports: &'a [crate::network::PortMapping],
+    /// `<pod>-`: what the pod's container and emptyDir volume names start with.
+    prefix: &'a str,
+    empty_dirs: &'a [String],
+}
+
 /// One manifest document (a Pod or a Deployment) for a group of containers.
-fn document(
-    store: &Store,
-    name: &str,
-    labels: &BTreeMap<String, String>,
-    hostname: Option<&str>,
-    sources: &[Source],
-    pod_ports: &[crate::network::PortMapping],
-    kind: Kind,
-    strip_prefix: &str,
-    empty_dirs: &[String],
-) -> Value {
-    let name = dns_label(name);
+fn document(store: &Store, g: &Group<'_>, sources: &[Source], kind: Kind) -> Value {
+    let name = dns_label(g.name);
     let mut volumes = Volumes::default();
     let containers: Vec<Value> = sources
         .iter()
@@ -410,17 +412,17 @@ fn document(
             // a container: the first.
             let own = container::ports(&s.record);
             let ports = if i == 0 && own.is_empty() {
-                pod_ports
+                g.ports
             } else {
                 &own[..]
             };
-            container_entry(store, s, ports, &mut volumes, strip_prefix, empty_dirs)
+            container_entry(store, s, ports, &mut volumes, g.prefix, g.empty_dirs)
         })
         .collect();
     let mut spec = Map::new();
     spec.insert("containers".into(), json!(containers));
     // A pod's hostname is its name unless it was given.
-    if let Some(h) = hostname.filter(|h| dns_label(h) == *h && *h != name) {
+    if let Some(h) = g.hostname.filter(|h| dns_label(h) == *h && *h != name) {
         spec.insert("hostname".into(), json!(h));
     }
     spec.insert(
@@ -437,7 +439,7 @@ fn document(
     if !volumes.list.is_empty() {
         spec.insert("volumes".into(), json!(volumes.list));
     }
-    let mut all_labels: BTreeMap<String, String> = labels.clone();
+    let mut all_labels: BTreeMap<String, String> = g.labels.clone();
     all_labels.insert("app".into(), name.clone());
     match kind {
         Kind::Pod => json!({
@@ -478,17 +480,16 @@ pub fn generate(store: &Store, _paths: &Paths, names: &[String], kind: Kind) -> 
                     .iter()
                     .map(|c| load(store, c))
                     .collect::<Result<Vec<_>>>()?;
-                docs.push(document(
-                    store,
-                    &p.name,
-                    &cfg.labels,
-                    Some(&cfg.hostname),
-                    &sources,
-                    &cfg.ports,
-                    kind,
-                    &format!("{}-", p.name),
-                    &cfg.empty_dirs,
-                ));
+                let prefix = format!("{}-", p.name);
+                let g = Group {
+                    name: &p.name,
+                    labels: &cfg.labels,
+                    hostname: Some(&cfg.hostname),
+                    ports: &cfg.ports,
+                    prefix: &prefix,
+                    empty_dirs: &cfg.empty_dirs,
+                };
+                docs.push(document(store, &g, &sources, kind));
             }
             Err(Error::NoSuchPod(_)) => {
                 let c = container::find(store, n).map_err(|e| match e {
@@ -514,14 +515,16 @@ pub fn generate(store: &Store, _paths: &Paths, names: &[String], kind: Kind) -> 
             0,
             document(
                 store,
-                &name,
-                &BTreeMap::new(),
-                None,
+                &Group {
+                    name: &name,
+                    labels: &BTreeMap::new(),
+                    hostname: None,
+                    ports: &[],
+                    prefix: "",
+                    empty_dirs: &[],
+                },
                 &loose,
-                &[],
                 kind,
-                "",
-                &[],
             ),
         );
     }
@@ -586,7 +589,7 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     /// Take the known keys of an object; warn about the others (with their path).
-    fn fields<'v>(&mut self, v: &'v Value, path: &str, known: &[&str]) -> Map<String, Value> {
+    fn fields(&mut self, v: &Value, path: &str, known: &[&str]) -> Map<String, Value> {
         let mut out = Map::new();
         if let Some(o) = v.as_object() {
             for (k, x) in o {
@@ -1102,7 +1105,10 @@ mod tests {
             )
         );
         let full: Vec<String> = ["sh", "-c", "x"].map(String::from).to_vec();
-        assert_eq!(command_args(&full, &json!({})), (vec![], full.clone()));
+        assert_eq!(
+            command_args(&full, &Value::Null, &json!({})),
+            (vec![], full.clone())
+        );
     }
 
     #[test]
