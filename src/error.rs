@@ -22,6 +22,9 @@ pub enum Error {
     /// No container has this name, ID or ID prefix.
     #[error("no such container: {0}")]
     NoSuchContainer(String),
+    /// No pod has this name, ID or ID prefix.
+    #[error("no such pod: {0}")]
+    NoSuchPod(String),
     /// An argument is malformed or out of range (a bad name, size, option).
     #[error("{0}")]
     InvalidArgument(String),
@@ -142,6 +145,7 @@ impl Error {
             Error::CommandNotExecutable { .. } => 126,
             Error::NoSuchImage(_)
             | Error::NoSuchContainer(_)
+            | Error::NoSuchPod(_)
             | Error::InvalidArgument(_)
             | Error::Conflict(_)
             | Error::NeedsConfirmation(_)

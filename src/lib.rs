@@ -128,6 +128,7 @@ pub mod ui;
 pub use store::Store;
 
 pub(crate) mod content;
+pub(crate) mod kube;
 pub(crate) mod network;
 pub(crate) mod registry;
 pub(crate) mod util;

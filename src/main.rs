@@ -59,6 +59,7 @@ fn static_hint(e: &barge::Error) -> Option<&'static str> {
             "see `barge images` for what is here, `barge pull` it, or `barge import` an archive",
         ),
         barge::Error::NoSuchContainer(_) => Some("see `barge ps -a` for the containers there are"),
+        barge::Error::NoSuchPod(_) => Some("see `barge pod ls` for the pods there are"),
         barge::Error::NeedsConfirmation(_) => {
             Some("pass -f/--force to run it without asking (from a script, for example)")
         }

@@ -720,7 +720,11 @@ pub fn supervise(paths: &Paths, a: SuperviseArgs) -> Result<ExitStatus> {
     let mut restarts = 0i64;
     let mut backoff = Duration::from_millis(100);
     loop {
-        let (spec, settings) = container::load_bundle(&dir)?;
+        let (mut spec, settings) = container::load_bundle(&dir)?;
+        if let Err(e) = container::resolve_joins(&store, paths, &mut spec, &settings.joins) {
+            report(format!("error 125 {}", e.to_string().replace('\n', " ")));
+            return Ok(125);
+        }
         let opts = supervisor::detached::DetachedOptions {
             id: c.id.clone(),
             rootfs_mount: Some(settings.rootfs_mount(&dir)),

@@ -4,10 +4,12 @@
 pub mod complete;
 mod container;
 mod image;
+mod kube;
 mod network;
 pub mod oci;
+mod pod;
 pub mod registry;
-mod run;
+pub(crate) mod run;
 mod system;
 mod volume;
 
@@ -125,6 +127,12 @@ pub enum Command {
     /// Manage networks
     #[command(subcommand)]
     Network(network::NetworkCommand),
+    /// Manage pods: containers sharing a network, IPC and UTS namespace
+    #[command(subcommand)]
+    Pod(pod::PodCommand),
+    /// Kubernetes manifests: generate them from containers and pods, play them here
+    #[command(subcommand)]
+    Kube(kube::KubeCommand),
     /// Manage barge itself
     #[command(subcommand)]
     System(SystemCommand),
@@ -140,6 +148,9 @@ pub enum Command {
     /// Watch a detached container (started by barge itself)
     #[command(hide = true, name = "__supervise")]
     Supervise(container::SuperviseArgs),
+    /// A pod's infra process (started by barge itself)
+    #[command(hide = true, name = "__pause")]
+    PodInfra(pod::PauseArgs),
     /// Write shell completions and man pages generated from these definitions
     #[command(hide = true, name = "__generate")]
     Generate(GenerateArgs),
@@ -319,6 +330,9 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         Command::Supervise(a) => container::supervise(&paths, a),
         Command::Volume(c) => volume::run(&paths, c),
         Command::Network(c) => network::run(&paths, c),
+        Command::Pod(c) => pod::run(&paths, c),
+        Command::Kube(c) => kube::run(&paths, c),
+        Command::PodInfra(a) => pod::pause(&paths, a),
         Command::Oci(a) => oci::run(a).map_err(|e| crate::Error::Other(format!("{e:#}"))),
         Command::Generate(a) => generate(a),
     }

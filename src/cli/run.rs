@@ -116,9 +116,15 @@ pub struct RunArgs {
     /// Add a host device: HOST[:CONTAINER[:PERMISSIONS]]
     #[arg(long)]
     pub device: Vec<String>,
-    /// Network mode: bridge (the default), none or host
+    /// Network mode: bridge (the default), none, host, container:NAME|ID or a network's name
     #[arg(long, alias = "net")]
     pub network: Option<String>,
+    /// IPC namespace: private (the default), host or container:NAME|ID
+    #[arg(long)]
+    pub ipc: Option<String>,
+    /// Run in a pod (name or ID): share its network, IPC and UTS namespaces
+    #[arg(long, add = crate::cli::complete::object())]
+    pub pod: Option<String>,
     /// Publish a container's port to the host: [IP:][HOST:]CONTAINER[/tcp|udp], ranges allowed
     #[arg(short, long)]
     pub publish: Vec<String>,
@@ -454,7 +460,61 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
         .network
         .as_deref()
         .or(paths.config.default_network.as_deref());
+    if a.pod.is_some() {
+        // A pod's members live in its network namespace: what concerns the network is
+        // the pod's to say.
+        for (given, flag) in [
+            (a.network.is_some(), "--network"),
+            (!a.publish.is_empty() || a.publish_all, "--publish"),
+            (a.hostname.is_some(), "--hostname"),
+            (a.ipc.is_some(), "--ipc"),
+        ] {
+            if given {
+                return Err(Error::InvalidArgument(format!(
+                    "{flag} cannot be used with --pod: the pod's namespaces are shared (give it to `barge pod create`)"
+                )));
+            }
+        }
+        rc.pod = a.pod.clone();
+    }
+    match a.ipc.as_deref() {
+        None | Some("private" | "shareable") => {}
+        Some("host") => rc.ipc = Some("host".into()),
+        Some(i) if i.strip_prefix("container:").is_some_and(|c| !c.is_empty()) => {
+            rc.ipc = Some(i.to_string())
+        }
+        Some(other) => {
+            return Err(Error::InvalidArgument(format!(
+                "invalid --ipc {other:?}: private, host or container:NAME"
+            )));
+        }
+    }
+    if let Some(Some(target)) = a.network.as_deref().map(|n| n.strip_prefix("container:")) {
+        if target.is_empty() {
+            return Err(Error::InvalidArgument(
+                "invalid --network container: give the container's name or ID".into(),
+            ));
+        }
+        // Docker refuses these too: they describe the network namespace, which is the
+        // other container's.
+        for (given, flag) in [
+            (!a.publish.is_empty() || a.publish_all, "--publish"),
+            (a.hostname.is_some(), "--hostname"),
+            (!a.dns.is_empty(), "--dns"),
+            (!a.add_host.is_empty(), "--add-host"),
+        ] {
+            if given {
+                return Err(Error::InvalidArgument(format!(
+                    "conflicting options: {flag} and --network container:{target} (set it on {target})"
+                )));
+            }
+        }
+    }
     rc.network = match network {
+        _ if a.pod.is_some() => None,
+        Some(n) if n.starts_with("container:") => {
+            Some(Network::Container(n["container:".len()..].to_string()))
+        }
         None | Some("bridge" | "default") => Some(Network::Bridge),
         Some("none") => Some(Network::None),
         Some("host") => Some(Network::Host),
@@ -471,7 +531,8 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
         },
     };
     // Docker does the same: ports mean nothing outside a bridge network.
-    if rc.network != Some(Network::Bridge) && (!a.publish.is_empty() || a.publish_all) {
+    if rc.pod.is_some() {
+    } else if rc.network != Some(Network::Bridge) && (!a.publish.is_empty() || a.publish_all) {
         ui::warn("published ports are discarded outside the bridge network");
     } else {
         for p in &a.publish {
@@ -585,6 +646,7 @@ fn run_settings(paths: &Paths, a: &RunArgs) -> Result<container::RunSettings> {
         stop_timeout: a.stop_timeout,
         anonymous_volumes: Vec::new(),
         init: a.init,
+        joins: Vec::new(),
     })
 }
 
@@ -662,7 +724,19 @@ pub fn image_for_run(client: &Client, a: &RunArgs) -> Result<()> {
 
 /// `create` (and `run -d`): the container exists, stopped, ready for `start`; its ID.
 pub fn create(paths: &Paths, a: &RunArgs) -> Result<String> {
-    let spec = container_spec(paths, a)?;
+    create_with(paths, a, run_config(paths, a)?)
+}
+
+/// `create` with a `RunConfig` already made from the flags (and maybe adjusted: `kube
+/// play` gives Kubernetes' multi-word command as the entrypoint).
+pub fn create_with(paths: &Paths, a: &RunArgs, rc: RunConfig) -> Result<String> {
+    let spec = ContainerSpec::from_parts(
+        a.image.clone(),
+        a.name.clone(),
+        rc,
+        run_settings(paths, a)?,
+        a.sig_proxy,
+    );
     let client = Client::from_paths(paths);
     image_for_run(&client, a)?;
     client.create(&spec)

@@ -263,6 +263,7 @@ impl Client {
             supervisor,
         )?;
         settings.lowerdirs = p.rootfs_mount.lowerdirs.clone();
+        settings.joins = p.joins.clone();
         Ok((p, settings))
     }
 
@@ -288,6 +289,18 @@ impl Client {
             // Kept so that `start` can run it again.
             if let Err(e) = container::save_bundle(&p.dir, &p.spec, &settings) {
                 let _ = container::remove(&mut store, &self.paths, &p.record, true, true);
+                return Err(e);
+            }
+        }
+        if let Some(pod) = &p.record.pod {
+            // The pod's infra holds the namespaces the container joins.
+            let started = container::pod::find(&store, pod).and_then(|pod| {
+                container::pod::ensure_running(&store, &self.paths, &pod, &self.binary()?)
+            });
+            if let Err(e) = started {
+                if settings.auto_remove {
+                    let _ = container::remove(&mut store, &self.paths, &p.record, true, true);
+                }
                 return Err(e);
             }
         }
@@ -353,6 +366,11 @@ impl Client {
 
     fn launch(&self, store: &Store, c: &ContainerRecord) -> Result<()> {
         let dir = container::container_dir(store, &c.id);
+        if let Some(pod) = &c.pod {
+            // The pod's infra holds the namespaces the container joins.
+            let p = container::pod::find(store, pod)?;
+            container::pod::ensure_running(store, &self.paths, &p, &self.binary()?)?;
+        }
         let args: Vec<std::ffi::OsString> = vec![
             "--root".into(),
             self.paths.root.clone().into(),

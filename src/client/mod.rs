@@ -456,7 +456,7 @@ impl Client {
     }
 
     /// The `barge` binary that supervises detached containers.
-    fn binary(&self) -> Result<PathBuf> {
+    pub(crate) fn binary(&self) -> Result<PathBuf> {
         if let Some(b) = &self.binary {
             return Ok(b.clone());
         }

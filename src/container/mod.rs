@@ -7,6 +7,7 @@
 
 pub mod defaults;
 pub mod fs;
+pub mod pod;
 pub mod spec;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::image;
 use crate::runtime::RootfsMount;
 use crate::store::{ContainerRecord, ImageRecord, Store};
+use oci_spec::runtime::LinuxNamespaceType;
 pub use spec::{Network, RunConfig, Seccomp, UserMount};
 
 /// A container ready to start: its record, its spec and the overlay to mount.
@@ -25,6 +27,8 @@ pub struct Prepared {
     pub dir: PathBuf,
     pub spec: oci_spec::runtime::Spec,
     pub rootfs_mount: RootfsMount,
+    /// Namespaces taken from other containers, found again at every start (`RunSettings`).
+    pub joins: Vec<(String, String)>,
 }
 
 /// 64 random hex digits, like Docker's container IDs.
@@ -136,14 +140,20 @@ fn summary(
         "User": rc.user.clone().unwrap_or_default(),
         "Env": process.and_then(|p| p.env().clone()).unwrap_or_default(),
         "Cmd": process.and_then(|p| p.args().clone()).unwrap_or_default(),
+        // `--entrypoint` as given (null: the image's), so `kube generate` can split the
+        // command line as Kubernetes does.
+        "Entrypoint": rc.entrypoint,
         "WorkingDir": process.map(|p| p.cwd().display().to_string()).unwrap_or_default(),
         "Tty": rc.tty,
         "Mounts": mounts,
-        "NetworkMode": match rc.network {
-            Some(Network::Host) => "host",
-            Some(Network::Bridge) => "bridge",
-            _ => "none",
+        "NetworkMode": match (&rc.network, &rc.pod) {
+            (_, Some(_)) => "pod".to_string(),
+            (Some(Network::Host), _) => "host".to_string(),
+            (Some(Network::Bridge), _) => "bridge".to_string(),
+            (Some(Network::Container(c)), _) => format!("container:{c}"),
+            _ => "none".to_string(),
         },
+        "IpcMode": rc.ipc.clone().unwrap_or_default(),
         "Ports": ports,
         "Privileged": rc.privileged,
         "ReadonlyRootfs": rc.read_only,
@@ -186,14 +196,52 @@ pub fn prepare(
         .rev()
         .map(|l| store.layer_dir(&l.chain_id).join("diff"))
         .collect();
+    // A pod member or a `--network container:X` takes its network (and /etc files, or
+    // hostname) from elsewhere; both are resolved here, before anything is written.
+    let pod = rc.pod.as_deref().map(|p| pod::find(store, p)).transpose()?;
+    let net_from = match &rc.network {
+        Some(Network::Container(t)) => Some(find(store, t)?),
+        _ => None,
+    };
+    let ipc_from = match rc.ipc.as_deref().and_then(|i| i.strip_prefix("container:")) {
+        Some(t) => Some(find(store, t)?),
+        None => None,
+    };
+    let mut rc = rc.clone();
+    if let Some(p) = &pod {
+        rc.hostname = Some(pod::config(p).hostname);
+    }
+    if let Some(t) = &net_from {
+        // Docker gives the container the hostname of the one whose network it joins.
+        rc.hostname = serde_json::from_str::<serde_json::Value>(&t.config)
+            .ok()
+            .and_then(|v| v["Hostname"].as_str().map(str::to_string));
+        rc.network = Some(Network::Container(t.id.clone()));
+    }
+    if let Some(t) = &ipc_from {
+        rc.ipc = Some(format!("container:{}", t.id));
+    }
+    let rc = &rc;
+    let mut joins = Vec::new();
+    if let Some(t) = &net_from {
+        joins.push(("net".to_string(), t.id.clone()));
+    }
+    if let Some(t) = &ipc_from {
+        joins.push(("ipc".to_string(), t.id.clone()));
+    }
     let dir = containers_dir(store).join(&id);
     for sub in ["upper", "work", "rootfs"] {
         let p = dir.join(sub);
         std::fs::create_dir_all(&p).at(&p)?;
     }
-    let hostname_file = dir.join("hostname");
-    let hosts_file = dir.join("hosts");
-    let resolv_file = dir.join("resolv.conf");
+    // `--network container:X` shares X's /etc/hosts, resolv.conf and hostname files, as
+    // Docker does: they describe the network namespace, which is X's.
+    let etc_dir = net_from
+        .as_ref()
+        .map_or_else(|| dir.clone(), |t| containers_dir(store).join(&t.id));
+    let hostname_file = etc_dir.join("hostname");
+    let hosts_file = etc_dir.join("hosts");
+    let resolv_file = etc_dir.join("resolv.conf");
     let image_config = config.config.clone().unwrap_or(serde_json::Value::Null);
     let input = spec::SpecInput {
         id: &id,
@@ -202,8 +250,17 @@ pub fn prepare(
         rootfs: &dir.join("rootfs"),
         etc_files: [&hostname_file, &hosts_file, &resolv_file],
     };
-    let bridge = rc.network == Some(Network::Bridge);
+    let bridge = rc.network == Some(Network::Bridge) && pod.is_none();
     let built = spec::build(&input, rc).and_then(|mut spec| {
+        if let Some(p) = &pod {
+            // The pod's UTS namespace already has its hostname (set by the infra).
+            spec.set_hostname(None);
+            let (net, ipc, uts) = pod::namespace_paths(paths, p);
+            set_namespace(&mut spec, LinuxNamespaceType::Network, Some(net));
+            set_namespace(&mut spec, LinuxNamespaceType::Ipc, Some(ipc));
+            set_namespace(&mut spec, LinuxNamespaceType::Uts, Some(uts));
+        }
+        resolve_joins(store, paths, &mut spec, &joins)?;
         if !bridge {
             return Ok((spec, Vec::new()));
         }
@@ -240,7 +297,8 @@ pub fn prepare(
             return Err(e);
         }
     };
-    let hostname = spec.hostname().clone().unwrap_or_default();
+    let hostname = rc.hostname.clone().unwrap_or_default();
+    let hostname = spec.hostname().clone().unwrap_or(hostname);
     let hosts = |own: Option<std::net::Ipv4Addr>| {
         let mut h = if rc.network == Some(Network::Host) {
             std::fs::read_to_string("/etc/hosts").unwrap_or_default()
@@ -260,12 +318,15 @@ pub fn prepare(
     } else {
         rc.dns.iter().map(|d| format!("nameserver {d}\n")).collect()
     };
-    for (p, text) in [
-        (&hostname_file, format!("{hostname}\n")),
-        (&hosts_file, hosts(None)),
-        (&resolv_file, resolv),
-    ] {
-        std::fs::write(p, text).at(p)?;
+    let own_ip = pod.as_ref().and_then(|p| pod::address(store, p));
+    if net_from.is_none() {
+        for (p, text) in [
+            (&hostname_file, format!("{hostname}\n")),
+            (&hosts_file, hosts(own_ip)),
+            (&resolv_file, resolv),
+        ] {
+            std::fs::write(p, text).at(p)?;
+        }
     }
     let command = spec
         .process()
@@ -297,6 +358,7 @@ pub fn prepare(
         oom_killed: false,
         restart_count: 0,
         stop_requested: false,
+        pod: pod.as_ref().map(|p| p.id.clone()),
     };
     if let Err(e) = store.insert_container(&record) {
         let _ = std::fs::remove_dir_all(&dir);
@@ -334,7 +396,95 @@ pub fn prepare(
         dir,
         spec,
         rootfs_mount,
+        joins,
     })
+}
+
+fn set_namespace(
+    spec: &mut oci_spec::runtime::Spec,
+    typ: LinuxNamespaceType,
+    path: Option<PathBuf>,
+) {
+    let Some(linux) = spec.linux_mut() else {
+        return;
+    };
+    let mut nss = linux.namespaces().clone().unwrap_or_default();
+    nss.retain(|n| n.typ() != typ);
+    if let Some(path) = path {
+        let mut ns = oci_spec::runtime::LinuxNamespace::default();
+        ns.set_typ(typ);
+        ns.set_path(Some(path));
+        nss.push(ns);
+    }
+    linux.set_namespaces(Some(nss));
+}
+
+/// Point the spec at the namespaces it takes from other containers (`--network
+/// container:X`, `--ipc container:X`). Called at create and again before every start, as
+/// Docker does: X may have restarted (a new init pid) or changed since.
+pub fn resolve_joins(
+    store: &Store,
+    paths: &Paths,
+    spec: &mut oci_spec::runtime::Spec,
+    joins: &[(String, String)],
+) -> Result<()> {
+    for (kind, target) in joins {
+        let typ = match kind.as_str() {
+            "net" => LinuxNamespaceType::Network,
+            "ipc" => LinuxNamespaceType::Ipc,
+            _ => continue,
+        };
+        let c = find(store, target)?;
+        let path = namespace_of(store, paths, &c, typ)?;
+        set_namespace(spec, typ, path);
+    }
+    Ok(())
+}
+
+/// The file to join for container `c`'s namespace of type `typ`; None for the host's.
+fn namespace_of(
+    store: &Store,
+    paths: &Paths,
+    c: &ContainerRecord,
+    typ: LinuxNamespaceType,
+) -> Result<Option<PathBuf>> {
+    // A bridge container's network namespace is a file that lives as long as its record.
+    if typ == LinuxNamespaceType::Network
+        && let Some(att) = crate::network::attachment(&store.root, &c.id)
+    {
+        return Ok(Some(att.netns));
+    }
+    // Else what its spec joins (a pod, another container), or the host's.
+    if let Ok((spec, _)) = load_bundle(&container_dir(store, &c.id)) {
+        let ns = spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.namespaces().clone())
+            .unwrap_or_default()
+            .into_iter()
+            .find(|n| n.typ() == typ);
+        match ns {
+            None => return Ok(None),
+            Some(n) if n.path().is_some() => return Ok(n.path().clone()),
+            Some(_) => {}
+        }
+    }
+    // A namespace of its own, held by its init: only while it runs.
+    let pid = supervised(c)
+        .then(|| crate::runtime::state(&state_root(paths), &c.id).ok())
+        .flatten()
+        .map(|s| s.pid)
+        .ok_or_else(|| {
+            Error::Conflict(format!(
+                "cannot join the namespaces of container {}: it is not running",
+                c.name
+            ))
+        })?;
+    let file = match typ {
+        LinuxNamespaceType::Network => "net",
+        _ => "ipc",
+    };
+    Ok(Some(PathBuf::from(format!("/proc/{pid}/ns/{file}"))))
 }
 
 /// Record how a container ended; with `--rm`, remove it entirely.
@@ -431,8 +581,9 @@ pub fn reap_dead(store: &mut Store, paths: &Paths) -> Result<()> {
     // attachment, so an attachment seen here whose row is missing below is really orphaned.
     let attached = crate::network::attached(&store.root);
     let all = store.containers()?;
+    let pods = store.pods()?;
     for id in attached {
-        if !all.iter().any(|c| c.id == id) {
+        if !all.iter().any(|c| c.id == id) && !pods.iter().any(|p| p.id == id) {
             crate::network::detach(&store.root, &id)?;
         }
     }
@@ -511,6 +662,9 @@ pub struct RunSettings {
     /// barge's built-in init as PID 1 (`--init`).
     #[serde(default)]
     pub init: bool,
+    /// Namespaces taken from other containers: ("net"|"ipc", container id).
+    #[serde(default)]
+    pub joins: Vec<(String, String)>,
 }
 
 pub fn container_dir(store: &Store, id: &str) -> PathBuf {

@@ -24,6 +24,8 @@ pub enum Network {
     Host,
     /// A namespace of its own on the `barge0` bridge (Docker's default).
     Bridge,
+    /// The network namespace of another container (`container:NAME|ID`, as given).
+    Container(String),
 }
 
 /// `--security-opt seccomp=...`.
@@ -89,6 +91,10 @@ pub struct RunConfig {
     pub mounts: Vec<UserMount>,
     /// Volumes made for this container alone (`-v /path`).
     pub anonymous_volumes: Vec<String>,
+    /// `--ipc`: None (a namespace of its own), `host`, or `container:NAME`.
+    pub ipc: Option<String>,
+    /// `--pod`: the pod (name or id, as given) whose namespaces the container joins.
+    pub pod: Option<String>,
 }
 
 /// What the spec builder needs from the image and the container's directory.
@@ -516,12 +522,17 @@ pub fn build(input: &SpecInput<'_>, rc: &RunConfig) -> Result<Spec> {
         .linux()
         .clone()
         .unwrap_or_else(|| LinuxBuilder::default().build().expect("linux"));
-    if rc.network == Some(Network::Host)
+    let host_net = rc.network == Some(Network::Host);
+    let host_ipc = rc.ipc.as_deref() == Some("host");
+    if (host_net || host_ipc)
         && let Some(ns) = linux.namespaces().clone()
     {
         linux.set_namespaces(Some(
             ns.into_iter()
-                .filter(|n| n.typ() != LinuxNamespaceType::Network)
+                .filter(|n| {
+                    !(host_net && n.typ() == LinuxNamespaceType::Network
+                        || host_ipc && n.typ() == LinuxNamespaceType::Ipc)
+                })
                 .collect(),
         ));
     }

@@ -41,6 +41,7 @@ mod devices;
 mod error;
 mod exec;
 mod init;
+pub mod pause;
 mod pid1;
 mod process;
 mod rootfs;

@@ -99,6 +99,35 @@ ALTER TABLE containers ADD COLUMN restart_count INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE containers ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0;
 ";
 
+/// Version 4: pods. A pod's network namespace is a bridge attachment keyed by the pod's
+/// id (like a container's); `infra_pid`/`infra_start` identify its `barge __pause` process
+/// while it runs. `containers.pod` names the pod a container belongs to.
+const SCHEMA_V4: &str = "
+CREATE TABLE IF NOT EXISTS pods (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created     INTEGER NOT NULL,
+    infra_pid   INTEGER,
+    infra_start INTEGER,
+    config      TEXT NOT NULL DEFAULT '{}'
+);
+ALTER TABLE containers ADD COLUMN pod TEXT;
+CREATE INDEX IF NOT EXISTS containers_pod ON containers(pod);
+";
+
+/// One pod's record.
+#[derive(Clone, Debug)]
+pub struct PodRecord {
+    pub id: String,
+    pub name: String,
+    pub created: i64,
+    /// The infra process (pid, start time) while it runs.
+    pub infra_pid: Option<i64>,
+    pub infra_start: Option<i64>,
+    /// Hostname, labels, published ports, network (JSON, see `container::pod`).
+    pub config: String,
+}
+
 /// One container's record.
 #[derive(Clone, Debug)]
 pub struct ContainerRecord {
@@ -119,6 +148,8 @@ pub struct ContainerRecord {
     pub oom_killed: bool,
     pub restart_count: i64,
     pub stop_requested: bool,
+    /// The pod it belongs to (its id).
+    pub pod: Option<String>,
 }
 
 /// One unpacked layer.
@@ -210,7 +241,7 @@ impl Store {
         let version: i64 = db
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(dberr)?;
-        if version < 3 {
+        if version < 4 {
             migrate(&mut db).map_err(dberr)?;
         }
         crate::util::Scratch::sweep(root)?;
@@ -643,8 +674,8 @@ impl Store {
     pub fn insert_container(&mut self, c: &ContainerRecord) -> Result<()> {
         let r = self.db.execute(
             "INSERT INTO containers (id, name, image_id, image_name, command, created, state, pid,
-               pid_start, exit_code, auto_remove, config)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+               pid_start, exit_code, auto_remove, config, pod)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 c.id,
                 c.name,
@@ -657,7 +688,8 @@ impl Store {
                 c.pid_start,
                 c.exit_code,
                 c.auto_remove,
-                c.config
+                c.config,
+                c.pod
             ],
         );
         match r {
@@ -761,7 +793,7 @@ impl Store {
             .prepare_cached(
                 "SELECT id, name, image_id, image_name, command, created, state, pid, pid_start,
                    exit_code, auto_remove, config, started_at, finished_at, oom_killed, restart_count,
-                   stop_requested FROM containers ORDER BY created DESC, rowid DESC",
+                   stop_requested, pod FROM containers ORDER BY created DESC, rowid DESC",
             )
             .map_err(|e| self.dberr(e))?;
         let rows = stmt
@@ -784,10 +816,82 @@ impl Store {
                     oom_killed: r.get(14)?,
                     restart_count: r.get(15)?,
                     stop_requested: r.get(16)?,
+                    pod: r.get(17)?,
                 })
             })
             .map_err(|e| self.dberr(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.dberr(e))
+    }
+
+    /// Record a new pod; fails with a conflict when the name is taken.
+    pub fn insert_pod(&mut self, p: &PodRecord) -> Result<()> {
+        let r = self.db.execute(
+            "INSERT INTO pods (id, name, created, infra_pid, infra_start, config)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                p.id,
+                p.name,
+                p.created,
+                p.infra_pid,
+                p.infra_start,
+                p.config
+            ],
+        );
+        match r {
+            Ok(_) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Err(Error::Conflict(format!(
+                    "the pod name \"{}\" is already in use; remove that pod or choose another name",
+                    p.name
+                )))
+            }
+            Err(e) => Err(self.dberr(e)),
+        }
+    }
+
+    /// Every pod, newest first.
+    pub fn pods(&self) -> Result<Vec<PodRecord>> {
+        let mut stmt = self
+            .db
+            .prepare_cached(
+                "SELECT id, name, created, infra_pid, infra_start, config FROM pods
+                 ORDER BY created DESC, rowid DESC",
+            )
+            .map_err(|e| self.dberr(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(PodRecord {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    created: r.get(2)?,
+                    infra_pid: r.get(3)?,
+                    infra_start: r.get(4)?,
+                    config: r.get(5)?,
+                })
+            })
+            .map_err(|e| self.dberr(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.dberr(e))
+    }
+
+    /// The pod's infra process started (Some) or is gone (None).
+    pub fn set_pod_infra(&mut self, id: &str, infra: Option<(i64, i64)>) -> Result<()> {
+        self.db
+            .execute(
+                "UPDATE pods SET infra_pid=?2, infra_start=?3 WHERE id=?1",
+                params![id, infra.map(|i| i.0), infra.map(|i| i.1)],
+            )
+            .map(|_| ())
+            .map_err(|e| self.dberr(e))
+    }
+
+    pub fn delete_pod(&mut self, id: &str) -> Result<()> {
+        self.db
+            .execute("DELETE FROM pods WHERE id=?1", [id])
+            .map(|_| ())
             .map_err(|e| self.dberr(e))
     }
 
@@ -825,7 +929,10 @@ fn migrate(db: &mut Connection) -> rusqlite::Result<()> {
     if version < 3 {
         tx.execute_batch(SCHEMA_V3)?;
     }
-    tx.execute_batch("PRAGMA user_version=3")?;
+    if version < 4 {
+        tx.execute_batch(SCHEMA_V4)?;
+    }
+    tx.execute_batch("PRAGMA user_version=4")?;
     tx.commit()
 }
 

@@ -365,7 +365,7 @@ fn write_all_nonblocking(cl: &mut std::os::unix::net::UnixStream, data: &[u8]) -
 /// pages of read-only file mappings that hold no private copy (they fault back in from
 /// the file if needed) and returning free heap to the kernel brings the supervisor's RSS
 /// down to what the loop really uses.
-fn shed_memory() {
+pub(crate) fn shed_memory() {
     // SAFETY: malloc_trim only releases free heap memory.
     unsafe { libc::malloc_trim(0) };
     let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else {
@@ -419,7 +419,13 @@ fn shed_stack(lowest: usize) {
         // SAFETY: [lowest, end) is the unused part of this thread's own stack, below every
         // live frame with a margin: no reference points there, and the kernel gives zeroed
         // pages back if the stack grows into it again.
-        unsafe { libc::madvise(lowest as *mut libc::c_void, end - lowest, libc::MADV_DONTNEED) };
+        unsafe {
+            libc::madvise(
+                lowest as *mut libc::c_void,
+                end - lowest,
+                libc::MADV_DONTNEED,
+            )
+        };
     }
 }
 

@@ -432,6 +432,16 @@ impl Drop for Barge {
                 let _ = self.cmd().args(["rm", "-f"]).args(&ids).output();
             }
         }
+        // Pods hold a network namespace and an infra process.
+        if let Ok(o) = self.cmd().args(["pod", "ls", "-q", "--no-trunc"]).output() {
+            let ids: Vec<String> = String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
+            if !ids.is_empty() {
+                let _ = self.cmd().args(["pod", "rm", "-f"]).args(&ids).output();
+            }
+        }
     }
 }
 

@@ -1,0 +1,229 @@
+//! `barge kube generate|play|down`: Kubernetes manifests out of containers and pods, and
+//! pods and containers out of manifests (see `crate::kube` for the mapping).
+
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::ExitStatus;
+use super::run::RunArgs;
+use crate::config::Paths;
+use crate::container::{self, pod};
+use crate::error::{Error, IoContext, Result};
+use crate::kube::{self, Kind, PodPlan};
+use crate::store::Store;
+use crate::ui;
+
+#[derive(Subcommand, Debug)]
+pub enum KubeCommand {
+    /// Write a Kubernetes manifest (YAML) for containers or pods
+    #[command(after_long_help = EXAMPLES_KUBE)]
+    Generate(GenerateArgs),
+    /// Create and start pods from a Kubernetes manifest (Pods and Deployments)
+    Play(FileArgs),
+    /// Remove the pods (and their containers and emptyDir volumes) a manifest made
+    Down(FileArgs),
+}
+
+const EXAMPLES_KUBE: &str = "Examples:
+  barge kube generate web > web.yaml             a Pod for the container (or pod) web
+  barge kube generate --type deployment web      a Deployment instead
+  barge kube play web.yaml                       run it here again
+  barge kube down web.yaml                       and remove what it made";
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// Containers or pods (names or IDs)
+    #[arg(required = true, add = crate::cli::complete::object())]
+    pub names: Vec<String>,
+    /// The kind of manifest: pod or deployment
+    #[arg(short = 't', long = "type", default_value = "pod", value_parser = ["pod", "deployment"])]
+    pub kind: String,
+    /// Write to this file instead of stdout
+    #[arg(short, long)]
+    pub filename: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct FileArgs {
+    /// The manifest (YAML, several documents allowed); - for stdin
+    pub file: PathBuf,
+}
+
+pub fn run(paths: &Paths, c: KubeCommand) -> Result<ExitStatus> {
+    match c {
+        KubeCommand::Generate(a) => generate(paths, a),
+        KubeCommand::Play(a) => play(paths, a),
+        KubeCommand::Down(a) => down(paths, a),
+    }
+}
+
+fn generate(paths: &Paths, a: GenerateArgs) -> Result<ExitStatus> {
+    let store = Store::open(&paths.root)?;
+    let kind = if a.kind == "deployment" {
+        Kind::Deployment
+    } else {
+        Kind::Pod
+    };
+    let yaml = kube::generate(&store, paths, &a.names, kind)?;
+    match &a.filename {
+        Some(f) => crate::util::write_atomic(f, yaml.as_bytes())?,
+        None => io::stdout()
+            .lock()
+            .write_all(yaml.as_bytes())
+            .at("stdout")?,
+    }
+    Ok(0)
+}
+
+fn read_manifest(file: &PathBuf) -> Result<String> {
+    if file.as_os_str() == "-" {
+        let mut s = String::new();
+        io::stdin().read_to_string(&mut s).at("stdin")?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(file).at(file)
+    }
+}
+
+/// The flags `run` would get for one container of a plan.
+fn run_args(p: &PodPlan, c: &kube::ContainerPlan, pod_id: &str) -> RunArgs {
+    let mut security_opt = Vec::new();
+    if c.no_new_privileges {
+        security_opt.push("no-new-privileges".to_string());
+    }
+    RunArgs {
+        image: c.image.clone(),
+        name: Some(c.name.clone()),
+        pod: Some(pod_id.to_string()),
+        env: c.env.clone(),
+        workdir: c.workdir.clone(),
+        user: c.user.clone(),
+        volume: c.volumes.clone(),
+        tmpfs: c.tmpfs.clone(),
+        memory: c.memory.clone(),
+        cpus: c.cpus,
+        cap_add: c.cap_add.clone(),
+        cap_drop: c.cap_drop.clone(),
+        privileged: c.privileged,
+        read_only: c.read_only,
+        security_opt,
+        tty: c.tty,
+        interactive: c.stdin,
+        restart: p.restart.clone(),
+        pull: c.pull.clone(),
+        sig_proxy: true,
+        ..Default::default()
+    }
+}
+
+/// Create one pod of a plan with its containers, then start it. On failure nothing of
+/// the pod is left.
+fn play_pod(paths: &Paths, store: &mut Store, p: &PodPlan) -> Result<(String, Vec<String>)> {
+    if let Ok(existing) = pod::find(store, &p.name) {
+        return Err(Error::Conflict(format!(
+            "pod {} already exists (remove it with `barge kube down` or `barge pod rm -f {}`)",
+            existing.name, existing.name
+        )));
+    }
+    let mut publish = Vec::new();
+    for s in &p.publish {
+        publish.extend(crate::network::parse_publish(s)?);
+    }
+    let rec = pod::create(
+        store,
+        paths,
+        &pod::PodOptions {
+            name: Some(p.name.clone()),
+            hostname: p.hostname.clone(),
+            labels: p.labels.clone(),
+            publish,
+            network: None,
+            empty_dirs: p.empty_dirs.clone(),
+        },
+    )?;
+    let made = (|| -> Result<Vec<String>> {
+        for v in &p.empty_dirs {
+            crate::volume::ensure(&paths.root, v)?;
+        }
+        let mut ids = Vec::new();
+        for c in &p.containers {
+            let a = run_args(p, c, &rec.id);
+            let mut rc = super::run::run_config(paths, &a)?;
+            // Kubernetes' command replaces the ENTRYPOINT, which may be several words
+            // (`--entrypoint` takes one).
+            if let Some(cmd) = &c.command {
+                rc.entrypoint = Some(cmd.clone());
+            }
+            rc.cmd = c.args.clone().unwrap_or_default();
+            ids.push(super::run::create_with(paths, &a, rc)?);
+        }
+        super::pod::start(paths, store, &rec)?;
+        Ok(ids)
+    })();
+    match made {
+        Ok(ids) => Ok((rec.id, ids)),
+        Err(e) => {
+            let _ = pod::remove(store, paths, &rec, true);
+            for v in &p.empty_dirs {
+                let _ = crate::volume::remove(&paths.root, v);
+            }
+            Err(e)
+        }
+    }
+}
+
+fn play(paths: &Paths, a: FileArgs) -> Result<ExitStatus> {
+    let text = read_manifest(&a.file)?;
+    let plans = kube::plan(&text, &mut |w| ui::warn(&format!("kube play: {w}")))?;
+    if plans.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "kube play: {} has no Pod or Deployment",
+            a.file.display()
+        )));
+    }
+    let mut store = Store::open(&paths.root)?;
+    container::reap_dead(&mut store, paths)?;
+    let mut o = io::stdout().lock();
+    for p in &plans {
+        let (pod_id, ids) = play_pod(paths, &mut store, p)?;
+        writeln!(o, "Pod:\n{pod_id}\nContainers:").at("stdout")?;
+        for id in ids {
+            writeln!(o, "{id}").at("stdout")?;
+        }
+        writeln!(o).at("stdout")?;
+    }
+    Ok(0)
+}
+
+fn down(paths: &Paths, a: FileArgs) -> Result<ExitStatus> {
+    let text = read_manifest(&a.file)?;
+    // Warnings were given by `play`; `down` needs only the names.
+    let plans = kube::plan(&text, &mut |_| {})?;
+    let mut store = Store::open(&paths.root)?;
+    let mut o = io::stdout().lock();
+    let mut removed = Vec::new();
+    for p in &plans {
+        match pod::find(&store, &p.name) {
+            Ok(rec) => {
+                pod::remove(&mut store, paths, &rec, true)?;
+                removed.push(rec.id);
+            }
+            Err(Error::NoSuchPod(_)) => {}
+            Err(e) => return Err(e),
+        }
+        for v in &p.empty_dirs {
+            if crate::volume::exists(&paths.root, v) {
+                crate::volume::remove(&paths.root, v)?;
+            }
+        }
+    }
+    if !removed.is_empty() {
+        writeln!(o, "Pods removed:").at("stdout")?;
+        for id in removed {
+            writeln!(o, "{id}").at("stdout")?;
+        }
+    }
+    Ok(0)
+}

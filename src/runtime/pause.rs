@@ -1,0 +1,103 @@
+//! A pod's infra process (`barge __pause POD`): the holder of the namespaces its
+//! containers share, as Kubernetes' pause container is.
+//!
+//! It is not a container: no image, no root filesystem, no mount namespace, no cgroup.
+//! It joins the pod's network namespace (a file made by `network::attach`, so the pod's
+//! address and published ports outlive restarts of the infra), unshares an IPC and a UTS
+//! namespace, names the UTS namespace after the pod, and bind-mounts both namespaces on
+//! `<pins>/ipc` and `<pins>/uts`. Containers of the pod name those files in their specs
+//! (stable paths, whatever the infra's pid) and the runtime joins them with setns. Then it
+//! sleeps in sigwaitinfo, reaping any child, until SIGTERM/SIGINT/SIGHUP, and unmounts
+//! the pins as it leaves.
+//!
+//! Why not a container with a pause image (podman builds one from catatonit): that needs a
+//! static binary inside a rootfs, and barge's own executable must never be visible inside
+//! a container (CVE-2019-5736). The infra runs no untrusted code and touches no file of
+//! the containers; it shares with them only namespaces in which it listens on nothing.
+
+use std::io;
+use std::os::fd::AsRawFd;
+use std::path::Path;
+
+use super::RuntimeError;
+
+/// The namespaces a pod's containers share through the infra's pins.
+pub const SHARED: [&str; 2] = ["ipc", "uts"];
+
+/// Remove the pins (a killed infra leaves them mounted). Idempotent.
+pub fn unpin(pins: &Path) {
+    for ns in SHARED {
+        let p = pins.join(ns);
+        let _ = rustix::mount::unmount(&p, rustix::mount::UnmountFlags::DETACH);
+        let _ = std::fs::remove_file(&p);
+    }
+    let _ = std::fs::remove_dir(pins);
+}
+
+/// Enter and pin the pod's namespaces, call `ready`, then wait for a stop signal.
+/// Must be called from a single-threaded process, which it turns into the infra.
+pub fn pause(
+    netns: Option<&Path>,
+    hostname: &str,
+    pins: &Path,
+    ready: impl FnOnce(),
+) -> Result<(), RuntimeError> {
+    let fail = |what: String| move |e: io::Error| RuntimeError::sys(what, e);
+    if let Some(ns) = netns {
+        let f = std::fs::File::open(ns).map_err(fail(format!("open {}", ns.display())))?;
+        // SAFETY: setns on a descriptor we own; the type is checked by the kernel.
+        if unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+            return Err(fail(format!("join {}", ns.display()))(
+                io::Error::last_os_error(),
+            ));
+        }
+    }
+    // SAFETY: unshare affects only this (single-threaded) process.
+    if unsafe { libc::unshare(libc::CLONE_NEWIPC | libc::CLONE_NEWUTS) } != 0 {
+        return Err(fail("unshare ipc and uts namespaces".into())(
+            io::Error::last_os_error(),
+        ));
+    }
+    rustix::system::sethostname(hostname.as_bytes())
+        .map_err(|e| fail("sethostname".into())(e.into()))?;
+    unpin(pins);
+    std::fs::create_dir_all(pins).map_err(fail(pins.display().to_string()))?;
+    for ns in SHARED {
+        let p = pins.join(ns);
+        std::fs::File::create(&p).map_err(fail(p.display().to_string()))?;
+        rustix::mount::mount_bind(format!("/proc/self/ns/{ns}"), &p).map_err(|e| {
+            unpin(pins);
+            fail(format!("bind mount {}", p.display()))(e.into())
+        })?;
+    }
+    let mut set = nix::sys::signal::SigSet::empty();
+    for s in [
+        nix::sys::signal::SIGTERM,
+        nix::sys::signal::SIGINT,
+        nix::sys::signal::SIGHUP,
+        nix::sys::signal::SIGCHLD,
+    ] {
+        set.add(s);
+    }
+    set.thread_block()
+        .map_err(|e| fail("block signals".into())(e.into()))?;
+    ready();
+    loop {
+        match set.wait() {
+            Ok(nix::sys::signal::SIGCHLD) => {
+                while let Ok(s) = nix::sys::wait::waitpid(
+                    None::<nix::unistd::Pid>,
+                    Some(nix::sys::wait::WaitPidFlag::WNOHANG),
+                ) {
+                    if s == nix::sys::wait::WaitStatus::StillAlive {
+                        break;
+                    }
+                }
+            }
+            Ok(_) => break,
+            Err(_) => continue,
+        }
+    }
+    unpin(pins);
+    Ok(())
+}

@@ -1,0 +1,484 @@
+//! Pods, `--network container:`, and Kubernetes manifests through the real binary, as
+//! root. Traffic stays on loopback and on barge's own bridge.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn setup() -> Option<Barge> {
+    if !is_root() {
+        eprintln!("skipped: needs root");
+        return None;
+    }
+    let b = Barge::new();
+    let img = Img::new("bb:1", vec![busybox_layer()]);
+    b.ok(&["import", &b.file("bb.tar", &docker_archive(&[img]))]);
+    Some(b)
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A TCP port free on the host right now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("0.0.0.0:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `kubernetes-validate` (PyPI, schemas bundled, offline): in PATH, or in the venv
+/// `.ci/run` makes. None when neither exists (the test says so and is skipped).
+fn validator() -> Option<String> {
+    let venv = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/target/kube-venv/bin/kubernetes-validate"
+    );
+    if Path::new(venv).exists() {
+        return Some(venv.into());
+    }
+    Command::new("kubernetes-validate")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|_| "kubernetes-validate".into())
+}
+
+fn validate(file: &str) {
+    let Some(v) = validator() else {
+        panic!(
+            "kubernetes-validate is not installed (pip install kubernetes-validate; .ci/run does it)"
+        );
+    };
+    let o = Command::new(v).args(["--strict", file]).output().unwrap();
+    assert!(
+        o.status.success(),
+        "{file} does not validate:\n{}{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+        std::fs::read_to_string(file).unwrap()
+    );
+}
+
+/// The network interfaces a container sees (names and addresses).
+fn interfaces(b: &Barge, args: &[&str]) -> String {
+    let mut a = vec!["run", "--rm"];
+    a.extend_from_slice(args);
+    a.extend_from_slice(&["bb:1", "cat", "/proc/net/if_inet6", "/proc/net/fib_trie"]);
+    let out = b.ok(&a);
+    let mut lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("/32 host LOCAL") || l.contains(' '))
+        .collect();
+    lines.sort();
+    lines.dedup();
+    lines.join("\n")
+}
+
+fn ip_of_container(b: &Barge, name: &str) -> String {
+    b.ok(&["inspect", "-f", "{{.NetworkSettings.IPAddress}}", name])
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn network_container_shares_the_other_containers_interfaces() {
+    let Some(b) = setup() else { return };
+    b.ok(&["run", "-d", "--name", "holder", "bb:1", "sleep", "1000"]);
+    let ip = ip_of_container(&b, "holder");
+    let joined = b.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "container:holder",
+        "bb:1",
+        "cat",
+        "/proc/net/fib_trie",
+        "/etc/hostname",
+        "/etc/hosts",
+    ]);
+    assert!(
+        joined.contains(&ip),
+        "the joined namespace has holder's address {ip}:\n{joined}"
+    );
+    let holder_hostname = b.ok(&["exec", "holder", "hostname"]);
+    assert!(
+        joined.contains(holder_hostname.trim()),
+        "holder's /etc files:\n{joined}"
+    );
+    // The same interfaces, seen from both.
+    let from_exec = b.ok(&["exec", "holder", "cat", "/proc/net/if_inet6"]);
+    let from_joined = b.ok(&[
+        "run",
+        "--rm",
+        "--net",
+        "container:holder",
+        "bb:1",
+        "cat",
+        "/proc/net/if_inet6",
+    ]);
+    assert_eq!(from_exec, from_joined);
+    // A container of its own network sees something else.
+    assert_ne!(
+        interfaces(&b, &[]),
+        interfaces(&b, &["--network", "container:holder"])
+    );
+    // Ports belong to the namespace's owner: refused, naming the conflict.
+    let err = b.fails(&[
+        "run",
+        "--rm",
+        "--network",
+        "container:holder",
+        "-p",
+        "8080:80",
+        "bb:1",
+        "true",
+    ]);
+    assert!(
+        err.contains("--publish") && err.contains("container:holder"),
+        "{err}"
+    );
+    let err = b.fails(&[
+        "run",
+        "--rm",
+        "--network",
+        "container:nosuch",
+        "bb:1",
+        "true",
+    ]);
+    assert!(err.contains("nosuch"), "{err}");
+    // A created container joins at start; a stopped owner makes the start fail clearly.
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "alone",
+        "--network",
+        "none",
+        "bb:1",
+        "sleep",
+        "1000",
+    ]);
+    b.ok(&[
+        "create",
+        "--name",
+        "late",
+        "--network",
+        "container:alone",
+        "--ipc",
+        "container:alone",
+        "bb:1",
+        "sh",
+        "-c",
+        "cat /proc/net/if_inet6 | wc -l",
+    ]);
+    b.ok(&["stop", "-t", "0", "alone"]);
+    let o = b.run(&["start", "late"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("alone: it is not running"));
+}
+
+#[test]
+fn pod_containers_share_localhost_hostname_and_published_ports() {
+    let Some(b) = setup() else { return };
+    let port = free_port();
+    let pod_id = b
+        .ok(&[
+            "pod",
+            "create",
+            "--name",
+            "pp",
+            "-p",
+            &format!("127.0.0.1:{port}:8080"),
+            "--label",
+            "tier=web",
+        ])
+        .trim()
+        .to_string();
+    assert_eq!(pod_id.len(), 64);
+    b.ok(&[
+        "run",
+        "-d",
+        "--pod",
+        "pp",
+        "--name",
+        "srv",
+        "bb:1",
+        "sh",
+        "-c",
+        "mkdir -p /www && echo from-pod > /www/index.html && exec busybox httpd -f -p 8080 -h /www",
+    ]);
+    // Another member reaches it on localhost, and has the pod's hostname.
+    let mut out = String::new();
+    wait_until("wget on localhost inside the pod", || {
+        let o = b.run(&[
+            "run",
+            "--rm",
+            "--pod",
+            "pp",
+            "bb:1",
+            "sh",
+            "-c",
+            "busybox wget -qO- http://127.0.0.1:8080/ && hostname",
+        ]);
+        out = String::from_utf8_lossy(&o.stdout).into_owned();
+        o.status.success()
+    });
+    assert_eq!(out, "from-pod\npp\n");
+    // The pod's published port reaches it from the host.
+    wait_until("the pod's published port", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    // One IPC namespace: a member sees the other's.
+    let ipc = |c: &str| b.ok(&["exec", c, "readlink", "/proc/self/ns/ipc"]);
+    b.ok(&[
+        "run", "-d", "--pod", "pp", "--name", "side", "bb:1", "sleep", "1000",
+    ]);
+    assert_eq!(ipc("srv"), ipc("side"));
+    let ls = b.ok(&["pod", "ls", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(ls.lines().next().unwrap()).unwrap();
+    assert_eq!(v["Name"], "pp");
+    assert_eq!(v["Status"], "Running");
+    assert_eq!(v["NumberOfContainers"], "2");
+    assert_eq!(v["Labels"]["tier"], "web");
+    assert_eq!(b.ok(&["pod", "ls", "-q"]).trim(), &pod_id[..12]);
+    let doc: serde_json::Value = serde_json::from_str(&b.ok(&["pod", "inspect", "pp"])).unwrap();
+    assert_eq!(doc[0]["Containers"].as_array().unwrap().len(), 2);
+    // Flags that belong to the pod are refused on its members.
+    let err = b.fails(&["run", "--rm", "--pod", "pp", "-p", "9:9", "bb:1", "true"]);
+    assert!(err.contains("--publish") && err.contains("--pod"), "{err}");
+    let err = b.fails(&["run", "--rm", "--pod", "nosuchpod", "bb:1", "true"]);
+    assert!(err.contains("no such pod: nosuchpod"), "{err}");
+    // stop: members and infra; start: both again.
+    let err = b.fails(&["pod", "rm", "pp"]);
+    assert!(err.contains("pod pp is running"), "{err}");
+    b.ok(&["pod", "stop", "-t", "1", "pp"]);
+    assert!(b.ok(&["ps", "-q"]).is_empty());
+    assert_eq!(b.ok(&["pod", "ls", "--format", "{{.Status}}"]), "Exited\n");
+    b.ok(&["pod", "start", "pp"]);
+    assert_eq!(b.ok(&["ps", "-q"]).lines().count(), 2);
+    wait_until("httpd after pod start", || {
+        b.run(&[
+            "exec",
+            "side",
+            "busybox",
+            "wget",
+            "-qO-",
+            "http://localhost:8080/",
+        ])
+        .status
+        .success()
+    });
+    // rm -f: nothing left.
+    b.ok(&["pod", "rm", "-f", "pp"]);
+    assert_gone(&b, &pod_id);
+    assert!(b.ok(&["ps", "-a", "-q"]).is_empty());
+}
+
+/// Nothing of pod `id` on the host: infra process, namespace files and mounts, veth,
+/// address.
+fn assert_gone(b: &Barge, id: &str) {
+    let veth = format!("veth{}", &id[..11]);
+    wait_until("the veth to go", || {
+        !Path::new("/sys/class/net").join(&veth).exists()
+    });
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(id), "mounts left:\n{mounts}");
+    assert!(!b.root().join("run/netns").join(id).exists());
+    assert!(!b.root().join("run/pods").join(id).exists());
+    let ipam = std::fs::read_to_string(b.root().join("network/ipam.json")).unwrap_or_default();
+    assert!(!ipam.contains(id), "{ipam}");
+    let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&ps.stdout).contains(&format!("__pause {id}")));
+    assert!(b.ok(&["pod", "ls", "-q"]).is_empty());
+}
+
+const TWO: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: duo
+  labels: {app: duo}
+spec:
+  restartPolicy: Never
+  volumes:
+  - name: www
+    emptyDir: {}
+  containers:
+  - name: server
+    image: bb:1
+    command: [sh, -c]
+    args: ["echo hello-duo > /www/index.html && exec busybox httpd -f -p 8080 -h /www"]
+    volumeMounts: [{name: www, mountPath: /www}]
+    livenessProbe: {tcpSocket: {port: 8080}}
+  - name: client
+    image: bb:1
+    command: [sh, -c, "for i in $(busybox seq 50); do busybox wget -qO- http://localhost:8080/ && exit 0; sleep 0.2; done; exit 1"]
+"#;
+
+#[test]
+fn play_two_containers_talk_on_localhost_and_down_leaves_nothing() {
+    let Some(b) = setup() else { return };
+    let file = b.file("duo.yaml", TWO.as_bytes());
+    let o = b.run(&["kube", "play", &file]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("spec.containers[0].livenessProbe is not supported"),
+        "the unsupported field is named: {err}"
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    let pod_id = out.lines().nth(1).unwrap().to_string();
+    wait_until("the client to finish", || {
+        b.ok(&[
+            "ps",
+            "-a",
+            "--filter",
+            "name=duo-client",
+            "--format",
+            "{{.Status}}",
+        ])
+        .starts_with("Exited")
+    });
+    assert!(
+        b.ok(&[
+            "ps",
+            "-a",
+            "--format",
+            "{{.Status}}",
+            "--filter",
+            "name=duo-client"
+        ])
+        .contains("Exited (0)")
+    );
+    assert_eq!(b.ok(&["logs", "duo-client"]), "hello-duo\n");
+    assert!(b.ok(&["volume", "ls", "-q"]).contains("duo-www"));
+    // Playing it again is refused while it exists.
+    let err = b.fails(&["kube", "play", &file]);
+    assert!(err.contains("duo"), "{err}");
+    b.ok(&["kube", "down", &file]);
+    assert_gone(&b, &pod_id);
+    assert!(b.ok(&["ps", "-a", "-q"]).is_empty());
+    assert!(!b.ok(&["volume", "ls", "-q"]).contains("duo-www"));
+    // Nothing under the store but images, layers, blobs and empty bookkeeping.
+    let left: Vec<String> = b
+        .store_files()
+        .into_iter()
+        .filter(|p| {
+            ["containers/", "pods/", "volumes/", "run/"]
+                .iter()
+                .any(|d| p.starts_with(d))
+                && !p.contains(".seccomp-cache")
+        })
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn generate_validates_and_round_trips_through_play() {
+    let Some(b) = setup() else { return };
+    let port = free_port();
+    let host_dir = tempfile::tempdir().unwrap();
+    let host = host_dir.path().to_str().unwrap();
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web_app",
+        "-e",
+        "GREETING=hi there",
+        "-e",
+        "MODE=prod",
+        "-p",
+        &format!("{port}:8080"),
+        "-m",
+        "64m",
+        "--cpus",
+        "0.5",
+        "--cap-drop",
+        "NET_RAW",
+        "--cap-add",
+        "SYS_TIME",
+        "--read-only",
+        "-v",
+        &format!("{host}:/data:ro"),
+        "-v",
+        "kvol:/v",
+        "--restart",
+        "on-failure",
+        "--entrypoint",
+        "sh",
+        "bb:1",
+        "-c",
+        "echo $GREETING && exec sleep 1000",
+    ]);
+    let yaml = b.ok(&["kube", "generate", "web_app"]);
+    let pod_file = b.file("pod.yaml", yaml.as_bytes());
+    validate(&pod_file);
+    let dep = b.ok(&["kube", "generate", "--type", "deployment", "web_app"]);
+    validate(&b.file("dep.yaml", dep.as_bytes()));
+    assert!(
+        dep.contains("kind: Deployment") && dep.contains("replicas: 1"),
+        "{dep}"
+    );
+    for want in [
+        "name: web-app-pod",
+        "image: bb:1",
+        "command:\n    - sh\n",
+        "- -c\n",
+        "name: GREETING\n      value: hi there",
+        "containerPort: 8080",
+        &format!("hostPort: {port}"),
+        "protocol: TCP",
+        "memory: '67108864'",
+        "cpu: 500m",
+        "- SYS_TIME",
+        "- NET_RAW",
+        "readOnlyRootFilesystem: true",
+        &format!("path: {host}"),
+        "claimName: kvol",
+        "restartPolicy: OnFailure",
+    ] {
+        assert!(yaml.contains(want), "{want:?} missing in:\n{yaml}");
+    }
+    assert!(
+        !yaml.contains("HOSTNAME"),
+        "barge's own env is not the user's:\n{yaml}"
+    );
+    // Round trip: the original goes, the manifest brings back the same command, env, ports.
+    let config = |name: &str| {
+        let cmd = b.ok(&["inspect", "-f", "{{json .Config.Cmd}}", name]);
+        let env: Vec<String> =
+            serde_json::from_str(&b.ok(&["inspect", "-f", "{{json .Config.Env}}", name])).unwrap();
+        // HOSTNAME is barge's, the pod's name after the trip.
+        let env: Vec<String> = env
+            .into_iter()
+            .filter(|e| !e.starts_with("HOSTNAME="))
+            .collect();
+        (cmd, env)
+    };
+    let before = config("web_app");
+    b.ok(&["rm", "-f", "web_app"]);
+    b.ok(&["kube", "play", &pod_file]);
+    assert_eq!(before, config("web-app-pod-web-app"));
+    let pods = b.ok(&["pod", "ls", "--format", "{{.Ports}}"]);
+    assert_eq!(pods.trim(), format!("0.0.0.0:{port}->8080/tcp"));
+    wait_until("the played container's output", || {
+        b.ok(&["logs", "web-app-pod-web-app"]) == "hi there\n"
+    });
+    // And generating the played pod gives the manifest back.
+    let again = b.ok(&["kube", "generate", "web-app-pod"]);
+    assert_eq!(again, yaml);
+    b.ok(&["kube", "down", &pod_file]);
+}
