@@ -55,6 +55,10 @@ pub enum Error {
     /// The registry has no such tag or digest (Docker's "manifest unknown").
     #[error("{0}: manifest unknown")]
     ManifestUnknown(String),
+    /// The host is not set up for what was asked (rootless: no subordinate ids, no helper),
+    /// with the fix.
+    #[error("{msg}")]
+    Setup { msg: String, hint: String },
     #[error("{0}")]
     Other(String),
 }

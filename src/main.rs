@@ -62,6 +62,7 @@ fn exit_code(e: &barge::Error) -> u8 {
         | barge::Error::Registry { .. }
         | barge::Error::Unauthorized { .. }
         | barge::Error::ManifestUnknown(_)
+        | barge::Error::Setup { .. }
         | barge::Error::Other(_) => 125,
     }
 }
@@ -69,6 +70,9 @@ fn exit_code(e: &barge::Error) -> u8 {
 fn hint(e: &barge::Error) -> Option<String> {
     if let barge::Error::Unauthorized { registry, .. } = e {
         return Some(format!("log in with `barge login {registry}`"));
+    }
+    if let barge::Error::Setup { hint, .. } = e {
+        return Some(hint.clone());
     }
     static_hint(e).map(str::to_string)
 }

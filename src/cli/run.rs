@@ -512,7 +512,40 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
     for t in &a.tmpfs {
         rc.mounts.push(parse_tmpfs(t)?);
     }
+    if paths.rootless {
+        rootless_limits(&mut rc, &crate::runtime::rootless_cgroup_controllers());
+    }
     Ok(rc)
+}
+
+/// Rootless: a limit whose cgroup controller the user was not delegated cannot apply.
+/// Say so (only when one was asked for) and run without it, as podman does.
+fn rootless_limits(rc: &mut RunConfig, have: &[String]) {
+    let missing = |c: &str| !have.iter().any(|h| h == c);
+    let why = if crate::runtime::cgroup_version() == crate::runtime::CgroupVersion::V2 {
+        "no cgroup v2 subtree is delegated to this user (systemd user session)"
+    } else {
+        "rootless containers need cgroup v2 with a delegated subtree; this host uses cgroup v1"
+    };
+    let warn = |flag: &str, controller: &str| {
+        crate::ui::warn(&format!(
+            "{flag} ignored: the {controller} controller is not available to rootless \
+             containers ({why})"
+        ));
+    };
+    if (rc.memory.is_some() || rc.memory_swap.is_some()) && missing("memory") {
+        warn("--memory", "memory");
+        rc.memory = None;
+        rc.memory_swap = None;
+    }
+    if rc.cpus.is_some() && missing("cpu") {
+        warn("--cpus", "cpu");
+        rc.cpus = None;
+    }
+    if rc.pids_limit.is_some() && missing("pids") {
+        warn("--pids-limit", "pids");
+        rc.pids_limit = None;
+    }
 }
 
 /// The settings kept beside the spec for `start`, restarts and the supervisor.

@@ -327,7 +327,7 @@ pub fn prepare(
         lowerdirs,
         upperdir: Some(dir.join("upper")),
         workdir: Some(dir.join("work")),
-        options: vec!["index=off".into()],
+        options: overlay_options(),
     };
     Ok(Prepared {
         record,
@@ -550,9 +550,20 @@ impl RunSettings {
             lowerdirs: self.lowerdirs.clone(),
             upperdir: Some(dir.join("upper")),
             workdir: Some(dir.join("work")),
-            options: vec!["index=off".into()],
+            options: overlay_options(),
         }
     }
+}
+
+/// Mount options of a container's overlay. Rootless, `userxattr`: overlay in a user
+/// namespace may not use trusted.* xattrs, so it reads (and the layer applier writes)
+/// user.overlay.* instead (Linux 5.11).
+pub fn overlay_options() -> Vec<String> {
+    let mut o = vec!["index=off".to_string()];
+    if crate::config::is_rootless() {
+        o.push("userxattr".into());
+    }
+    o
 }
 
 /// Find a container by full ID, name, or unique ID prefix (as Docker does).

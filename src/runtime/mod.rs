@@ -47,11 +47,15 @@ mod rootfs;
 mod seccomp;
 mod state;
 mod sys;
+pub mod userns;
 
 use std::path::PathBuf;
 
 pub use access::with_rootfs;
-pub use cgroups::{Cgroup, CgroupVersion, host_version as cgroup_version};
+pub use cgroups::{
+    Cgroup, CgroupVersion, host_version as cgroup_version,
+    rootless_controllers as rootless_cgroup_controllers,
+};
 pub use container::{
     Console, Container, SpawnOptions, cgroup, create, delete, kill, list, start, state, wait_status,
 };
