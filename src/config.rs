@@ -59,30 +59,30 @@ impl Paths {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("/"))
         };
+        let (default_root, default_run) = if rootless {
+            let data = std::env::var_os("XDG_DATA_HOME")
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| home().join(".local/share"));
+            (data.join("barge"), user_run_dir())
+        } else {
+            (PathBuf::from("/var/lib/barge"), PathBuf::from("/run/barge"))
+        };
         match root.or_else(|| config.root.clone()) {
-            Some(root) => Paths {
+            // The default store named explicitly (the supervisor is re-executed with
+            // `--root`) keeps the default state directory.
+            Some(root) if root != default_root => Paths {
                 run: root.join("run"),
                 root,
                 rootless,
                 config,
             },
-            None if !rootless => Paths {
-                root: PathBuf::from("/var/lib/barge"),
-                run: PathBuf::from("/run/barge"),
+            _ => Paths {
+                root: default_root,
+                run: default_run,
                 rootless,
                 config,
             },
-            None => {
-                let data = std::env::var_os("XDG_DATA_HOME")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| home().join(".local/share"));
-                Paths {
-                    root: data.join("barge"),
-                    run: user_run_dir(),
-                    rootless,
-                    config,
-                }
-            }
         }
     }
 }

@@ -487,7 +487,9 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
                 "invalid --add-host {h:?}: expected NAME:IP"
             )));
         };
-        let ip = if ip == "host-gateway" {
+        let ip = if ip == "host-gateway" && paths.rootless {
+            crate::network::slirp::GATEWAY.to_string()
+        } else if ip == "host-gateway" {
             crate::network::GATEWAY.to_string()
         } else {
             ip.to_string()

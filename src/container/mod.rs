@@ -255,7 +255,11 @@ pub fn prepare(
         }
         h
     };
-    let resolv = if rc.dns.is_empty() {
+    let resolv = if rc.dns.is_empty() && bridge && paths.rootless {
+        // slirp4netns's forwarder to the host's resolvers (which may be on the host's
+        // loopback, out of the container's reach).
+        format!("nameserver {}\n", crate::network::slirp::DNS)
+    } else if rc.dns.is_empty() {
         resolv_conf()
     } else {
         rc.dns.iter().map(|d| format!("nameserver {d}\n")).collect()
