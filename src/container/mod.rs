@@ -570,6 +570,48 @@ pub fn overlay_options() -> Vec<String> {
     o
 }
 
+/// How containers' root filesystems are mounted here, and why (`barge info`).
+pub struct StorageDriver {
+    pub name: &'static str,
+    pub options: Vec<String>,
+    pub why: String,
+}
+
+/// As root, native overlay. Rootless, native overlay in barge's user namespace when a trial
+/// mount with `userxattr` works; otherwise containers cannot run, and this says why (never a
+/// silent fall back to copying layers).
+pub fn storage_driver(paths: &Paths) -> StorageDriver {
+    let options = overlay_options();
+    if !paths.rootless {
+        return StorageDriver {
+            name: "overlay",
+            options,
+            why: String::new(),
+        };
+    }
+    let opts: Vec<&str> = options.iter().map(String::as_str).collect();
+    let probe = crate::util::Scratch::new(&paths.root)
+        .map_err(|e| e.to_string())
+        .and_then(|s| crate::runtime::userns::probe_overlay(&s.dir, &opts));
+    match probe {
+        Ok(()) => StorageDriver {
+            name: "overlay",
+            options,
+            why: "rootless: native overlay in barge's user namespace, overlay xattrs in \
+                  user.overlay.* (userxattr, Linux 5.11 and later)"
+                .into(),
+        },
+        Err(e) => StorageDriver {
+            name: "none",
+            options,
+            why: format!(
+                "rootless: native overlay is not allowed here ({e}); barge does not fall \
+                 back to copying layers, and fuse-overlayfs is not supported yet"
+            ),
+        },
+    }
+}
+
 /// Find a container by full ID, name, or unique ID prefix (as Docker does).
 pub fn find(store: &Store, key: &str) -> Result<ContainerRecord> {
     let all = store.containers()?;

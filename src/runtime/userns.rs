@@ -396,6 +396,43 @@ fn run_helper(helper: &str, file: &str, pid: i32, ranges: &[IdRange]) -> Result<
     Ok(())
 }
 
+/// Whether overlay mounts here with `options` (rootless: `userxattr`): a trial mount of an
+/// empty overlay under `dir` in a mount namespace of a short-lived thread, so nothing shows
+/// anywhere else. The error when it does not mount (an old kernel, a file system without
+/// user xattrs under the store).
+pub fn probe_overlay(dir: &Path, options: &[&str]) -> std::result::Result<(), String> {
+    for d in ["lower", "upper", "work", "merged"] {
+        fs::create_dir_all(dir.join(d)).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let m = super::RootfsMount {
+        fstype: "overlay".into(),
+        lowerdirs: vec![dir.join("lower")],
+        upperdir: Some(dir.join("upper")),
+        workdir: Some(dir.join("work")),
+        options: options.iter().map(|o| o.to_string()).collect(),
+    };
+    let target = dir.join("merged");
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // SAFETY: CLONE_NEWNS (with the CLONE_FS it implies) changes only this thread,
+            // which ends right after the trial.
+            unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNS) }
+                .map_err(|e| format!("unshare a mount namespace: {e}"))?;
+            rustix::mount::mount_change(
+                "/",
+                rustix::mount::MountPropagationFlags::PRIVATE
+                    | rustix::mount::MountPropagationFlags::REC,
+            )
+            .map_err(|e| format!("make / private: {e}"))?;
+            super::rootfs::mount_rootfs(&m, &target).map_err(|e| e.to_string())?;
+            let _ = rustix::mount::unmount(&target, rustix::mount::UnmountFlags::DETACH);
+            Ok(())
+        })
+        .join()
+        .unwrap_or_else(|_| Err("the probe thread panicked".into()))
+    })
+}
+
 /// The user's runtime directory when it has to be made in /tmp: created 0700, and refused
 /// unless it is a directory the user owns that nobody else can enter (another user could
 /// otherwise prepare it to catch barge's sockets and pid files).
