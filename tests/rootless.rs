@@ -521,3 +521,28 @@ fn without_subordinate_ids_root_only_images_run_and_others_fail_clearly() {
         "{err}"
     );
 }
+
+#[test]
+fn keep_id_writes_bind_mounted_files_as_the_user() {
+    let Some(u) = User::new(USER) else { return };
+    u.import(&root_only_image("plain:1"));
+    let data = u.home.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::os::unix::fs::chown(&data, Some(u.uid()), Some(u.uid())).unwrap();
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--userns=keep-id",
+        "-v",
+        &format!("{}:/data", data.display()),
+        "plain:1",
+        "sh",
+        "-c",
+        "id -u; touch /data/f",
+    ]);
+    assert_eq!(out, format!("{}\n", u.uid()));
+    let md = std::fs::metadata(data.join("f")).unwrap();
+    assert_eq!((md.uid(), md.gid()), (u.uid(), u.uid()));
+}

@@ -68,6 +68,10 @@ pub struct RunArgs {
     /// Add additional groups to join
     #[arg(long)]
     pub group_add: Vec<String>,
+    /// User namespace (rootless): `keep-id` runs as your own uid and gid inside, so files
+    /// written to bind mounts are yours
+    #[arg(long, value_name = "MODE", value_parser = ["host", "keep-id"])]
+    pub userns: Option<String>,
     /// Overwrite the default ENTRYPOINT of the image ("" clears it)
     #[arg(long)]
     pub entrypoint: Option<String>,
@@ -396,6 +400,7 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
         env: resolve_env(env),
         workdir: a.workdir.clone(),
         user: a.user.clone(),
+        keep_id: a.userns.as_deref() == Some("keep-id"),
         group_add: a.group_add.clone(),
         hostname: a.hostname.clone(),
         tty: a.tty,
@@ -513,6 +518,11 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
     }
     for t in &a.tmpfs {
         rc.mounts.push(parse_tmpfs(t)?);
+    }
+    if rc.keep_id && !paths.rootless {
+        return Err(Error::InvalidArgument(
+            "--userns=keep-id is for rootless barge: as root, use --user".into(),
+        ));
     }
     if paths.rootless {
         rootless_limits(&mut rc, &crate::runtime::rootless_cgroup_controllers());

@@ -490,7 +490,7 @@ fn delegated_in(root: &Path, own: &str) -> Option<PathBuf> {
         dir.push(c);
         if c.starts_with("user@") && c.ends_with(".service") {
             let ok = rustix::fs::access(
-                &dir.join("cgroup.subtree_control"),
+                dir.join("cgroup.subtree_control"),
                 rustix::fs::Access::WRITE_OK,
             )
             .is_ok();
@@ -547,4 +547,25 @@ fn enable_v2_controllers_below(root: &Path, dir: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_delegated_subtree_is_the_users_manager() {
+        let root = std::env::temp_dir().join(format!("barge-cg-{}", std::process::id()));
+        let svc = root.join("user.slice/user-1000.slice/user@1000.service");
+        fs::create_dir_all(svc.join("app.slice/x.scope")).unwrap();
+        fs::write(svc.join("cgroup.subtree_control"), "").unwrap();
+        let own = "/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope";
+        assert_eq!(delegated_in(&root, own), Some(svc));
+        // No user manager among the ancestors (a login shell's session scope): none.
+        assert_eq!(
+            delegated_in(&root, "/user.slice/user-1000.slice/session-3.scope"),
+            None
+        );
+        let _ = fs::remove_dir_all(&root);
+    }
 }

@@ -101,6 +101,38 @@ pub fn build_map(own: u32, subids: &[(u32, u32)]) -> Vec<IdRange> {
     v
 }
 
+/// `--userns=keep-id`: the map of a container's user namespace nested in barge's (whose
+/// ids run 0..total): the user's own id `own` is barge's 0 (the user on the host), the ids
+/// below it are barge's 1..=own and those above it themselves, as far as barge's namespace
+/// reaches. So image files of root show as the user's, and those of `own` as root's.
+pub fn keep_id_map(own: u32, total: u32) -> Vec<IdRange> {
+    let mut v = Vec::new();
+    if total == 0 {
+        return v;
+    }
+    let below = own.min(total - 1);
+    if below > 0 {
+        v.push(IdRange {
+            inside: 0,
+            outside: 1,
+            count: below,
+        });
+    }
+    v.push(IdRange {
+        inside: own,
+        outside: 0,
+        count: 1,
+    });
+    if total > own + 1 {
+        v.push(IdRange {
+            inside: own + 1,
+            outside: own + 1,
+            count: total - own - 1,
+        });
+    }
+    v
+}
+
 /// The mapping for user `name` (`uid`, `gid`) from /etc/subuid and /etc/subgid.
 pub fn mapping_for(name: &str, uid: u32, gid: u32) -> Mapping {
     let read = |f: &str| fs::read_to_string(f).unwrap_or_default();
@@ -495,5 +527,20 @@ mod tests {
         );
         // A range holding the user's own id is skipped, not mapped twice.
         assert_eq!(build_map(1000, &[(900, 200)]).len(), 1);
+    }
+
+    #[test]
+    fn keep_id_puts_the_user_at_its_own_id() {
+        let r = |inside, outside, count| IdRange {
+            inside,
+            outside,
+            count,
+        };
+        assert_eq!(
+            keep_id_map(1000, 65537),
+            [r(0, 1, 1000), r(1000, 0, 1), r(1001, 1001, 64536)]
+        );
+        // A single mapping: the user alone.
+        assert_eq!(keep_id_map(1000, 1), [r(1000, 0, 1)]);
     }
 }
