@@ -259,6 +259,11 @@ fn import_shifts_owners_into_the_users_range_and_keeps_stores_apart() {
     assert!(!u.store().starts_with("/var/lib/barge"));
     let info = u.ok(&["info"]);
     assert!(info.contains(&u.store().display().to_string()), "{info}");
+    // No XDG_RUNTIME_DIR: the private fallback in /tmp.
+    assert!(
+        info.contains(&format!("Run Dir: /tmp/barge-{}", u.uid())),
+        "{info}"
+    );
     assert!(info.contains("Rootless: yes"), "{info}");
     assert!(info.contains("userxattr"), "info names the driver: {info}");
     // Whiteouts and opaque directories work in the user's overlay.
@@ -273,6 +278,44 @@ fn import_shifts_owners_into_the_users_range_and_keeps_stores_apart() {
         "ls /gone; test -e /doomed && echo doomed-visible; cat /home/app/notes; id -u",
     ]);
     assert_eq!(out, "b\nmine\n0\n");
+}
+
+#[test]
+fn xdg_directories_are_honoured() {
+    let Some(u) = User::new(USER) else { return };
+    let data = u.home.path().join("xdg-data");
+    let run = u.home.path().join("xdg-run");
+    std::fs::create_dir(&run).unwrap();
+    std::os::unix::fs::chown(&run, Some(u.uid()), Some(u.uid())).unwrap();
+    chmod(&run, 0o700);
+    let o = u
+        .cmd()
+        .env("XDG_DATA_HOME", &data)
+        .env("XDG_RUNTIME_DIR", &run)
+        .arg("info")
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&o.stdout);
+    // This runtime dir has a pause process of its own: end it with the test.
+    if let Ok(p) = std::fs::read_to_string(run.join("barge/pause.pid"))
+        && let Some(pid) = p
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse::<i32>().ok())
+    {
+        // SAFETY: kill has no memory-safety requirements; the pid is the one barge wrote.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        info.contains(&format!("Root Dir: {}", data.join("barge").display())),
+        "{info}"
+    );
+    assert!(
+        info.contains(&format!("Run Dir: {}", run.join("barge").display())),
+        "{info}"
+    );
+    assert!(data.join("barge/barge.db").exists());
 }
 
 #[test]

@@ -530,6 +530,25 @@ mod tests {
     }
 
     #[test]
+    fn the_fallback_run_dir_must_be_private_and_the_users() {
+        use std::os::unix::fs::PermissionsExt;
+        let base = std::env::temp_dir().join(format!("barge-priv-{}", std::process::id()));
+        let me = rustix::process::geteuid().as_raw();
+        let d = base.join("mine");
+        fs::create_dir_all(&base).unwrap();
+        assert!(private_dir(&d, me).is_ok());
+        assert_eq!(
+            fs::metadata(&d).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        // Someone else's, or open to others: refused, not used.
+        assert!(private_dir(&d, me + 1).is_err());
+        fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(private_dir(&d, me).is_err());
+        let _ = fs::remove_dir_all(&base);
+    }
+
+    #[test]
     fn keep_id_puts_the_user_at_its_own_id() {
         let r = |inside, outside, count| IdRange {
             inside,
