@@ -3,8 +3,15 @@
 //!
 //! Root: `--root`, else `$BARGE_ROOT`, else `root` of the config file, else `/var/lib/barge`
 //! as root and `$XDG_DATA_HOME/barge` (default `~/.local/share/barge`) otherwise.
-//! Runtime state: `/run/barge` as root, `$XDG_RUNTIME_DIR/barge` otherwise; with a custom
-//! root, `<root>/run`, so stores given by `--root` never share state.
+//! Runtime state: `/run/barge` as root, `$XDG_RUNTIME_DIR/barge` otherwise (without
+//! `XDG_RUNTIME_DIR`, `/tmp/barge-$UID`, made 0700 and checked to be the user's own); with a
+//! custom root, `<root>/run`, so stores given by `--root` never share state.
+//!
+//! Rootless means: the user is not root on the host. A rootless barge process works inside
+//! the user's own user namespace (see `runtime::userns`), where it *is* uid 0; it carries
+//! [`crate::runtime::userns::ENV`] so that it (and the supervisor it re-executes) still knows
+//! whose store it works on. Root and user stores never share a file: a rootless barge ignores
+//! `root` in the system-wide config file, which is root's to set.
 //!
 //! Config files (TOML, documented in `man/man5/barge-config.5`): `$BARGE_CONFIG` alone
 //! when set; otherwise `/etc/barge/config.toml`, then `$XDG_CONFIG_HOME/barge/config.toml`
@@ -35,7 +42,7 @@ impl Paths {
     /// A config file that cannot be parsed is reported as a warning and ignored, so that
     /// `barge` stays usable to inspect and fix things; [`Config::load`] is the strict form.
     pub fn resolve(root: Option<PathBuf>) -> Paths {
-        let config = match Config::load() {
+        let config = match Config::load_for(is_rootless()) {
             Ok(c) => c,
             Err(e) => {
                 crate::ui::warn(&format!("{e} (ignoring the config file)"));
@@ -46,40 +53,91 @@ impl Paths {
     }
 
     pub fn with_config(root: Option<PathBuf>, config: Config) -> Paths {
-        let rootless = !rustix::process::geteuid().is_root();
+        let rootless = is_rootless();
         let home = || {
             std::env::var_os("HOME")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("/"))
         };
+        let (default_root, default_run) = if rootless {
+            let data = std::env::var_os("XDG_DATA_HOME")
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| home().join(".local/share"));
+            (data.join("barge"), user_run_dir())
+        } else {
+            (PathBuf::from("/var/lib/barge"), PathBuf::from("/run/barge"))
+        };
         match root.or_else(|| config.root.clone()) {
-            Some(root) => Paths {
+            // The default store named explicitly (the supervisor is re-executed with
+            // `--root`) keeps the default state directory.
+            Some(root) if root != default_root => Paths {
                 run: root.join("run"),
                 root,
                 rootless,
                 config,
             },
-            None if !rootless => Paths {
-                root: PathBuf::from("/var/lib/barge"),
-                run: PathBuf::from("/run/barge"),
+            _ => Paths {
+                root: default_root,
+                run: default_run,
                 rootless,
                 config,
             },
-            None => {
-                let data = std::env::var_os("XDG_DATA_HOME")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| home().join(".local/share"));
-                let run = std::env::var_os("XDG_RUNTIME_DIR")
-                    .map(|d| PathBuf::from(d).join("barge"))
-                    .unwrap_or_else(|| data.join("barge/run"));
-                Paths {
-                    root: data.join("barge"),
-                    run,
-                    rootless,
-                    config,
-                }
-            }
         }
+    }
+}
+
+/// True when barge works for an ordinary user: not root on the host, or inside the user's
+/// namespace that barge joined (where it is uid 0 but still works for that user).
+pub fn is_rootless() -> bool {
+    !rustix::process::geteuid().is_root() || joined_ids().is_some()
+}
+
+/// The user's ids on the host when this process is in a rootless barge namespace.
+fn joined_ids() -> Option<(u32, u32)> {
+    let v = std::env::var(crate::runtime::userns::ENV).ok()?;
+    let (u, g) = v.split_once(':')?;
+    let ids = (u.parse().ok()?, g.parse().ok()?);
+    // The variable alone proves nothing (anyone can set it): the maps must not be the host's.
+    crate::runtime::userns::in_user_namespace().then_some(ids)
+}
+
+/// The user barge works for, as the host sees it: uid and gid.
+pub fn host_ids() -> (u32, u32) {
+    joined_ids().unwrap_or_else(|| {
+        (
+            rustix::process::getuid().as_raw(),
+            rustix::process::getgid().as_raw(),
+        )
+    })
+}
+
+/// The name of the user barge works for (`uid` as text when /etc/passwd has none).
+pub fn host_user_name() -> String {
+    let uid = host_ids().0;
+    nix::unistd::User::from_uid(uid.into())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .unwrap_or_else(|| uid.to_string())
+}
+
+/// The fix for a user without subordinate ids, as a hint line.
+pub fn subid_hint() -> String {
+    format!(
+        "as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {}, then end \
+         the barge-pause process (its pid is in {}) so that the next command maps the ranges",
+        host_user_name(),
+        user_run_dir().join("pause.pid").display()
+    )
+}
+
+/// The rootless user's runtime directory, whatever the store: `$XDG_RUNTIME_DIR/barge`, or
+/// `/tmp/barge-$UID` on a system without one (no login session, `su`, cron).
+pub fn user_run_dir() -> PathBuf {
+    match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+        Some(d) => PathBuf::from(d).join("barge"),
+        None => PathBuf::from(format!("/tmp/barge-{}", host_ids().0)),
     }
 }
 
@@ -154,11 +212,20 @@ impl Config {
 
     /// Read and merge the config files; missing files are skipped.
     pub fn load() -> Result<Config> {
+        Config::load_for(is_rootless())
+    }
+
+    /// As [`Config::load`]; `rootless` ignores the system file's `root`, so that an
+    /// ordinary user's barge never opens root's store.
+    pub fn load_for(rootless: bool) -> Result<Config> {
         let mut merged = Config::default();
         for f in Config::files() {
             match std::fs::read_to_string(&f) {
                 Ok(text) => {
-                    let c = Config::parse(&text, &f)?;
+                    let mut c = Config::parse(&text, &f)?;
+                    if rootless && f == Path::new("/etc/barge/config.toml") {
+                        c.root = None;
+                    }
                     merged.merge(c);
                     merged.files.push(f);
                 }

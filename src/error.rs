@@ -122,7 +122,17 @@ pub enum Error {
         /// What the runtime said.
         message: String,
     },
+    /// The host is not set up for what was asked (rootless: no subordinate ids, no helper),
+    /// with the fix.
+    #[error("{msg}")]
+    Setup {
+        /// What is missing.
+        msg: String,
+        /// How to fix it.
+        hint: String,
+    },
     /// Anything else, described in one line.
+
     #[error("{0}")]
     Other(String),
 }
@@ -146,6 +156,7 @@ impl Error {
             Error::NoSuchImage(_)
             | Error::NoSuchContainer(_)
             | Error::NoSuchPod(_)
+            | Error::Setup { .. }
             | Error::InvalidArgument(_)
             | Error::Conflict(_)
             | Error::NeedsConfirmation(_)

@@ -47,6 +47,9 @@ fn hint(e: &barge::Error) -> Option<String> {
     if let barge::Error::Unauthorized { registry, .. } = e {
         return Some(format!("log in with `barge login {registry}`"));
     }
+    if let barge::Error::Setup { hint, .. } = e {
+        return Some(hint.clone());
+    }
     static_hint(e).map(str::to_string)
 }
 

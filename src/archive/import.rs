@@ -846,7 +846,14 @@ struct Job {
     label: String,
 }
 
-type JobResult = std::result::Result<(PathBuf, Applied), String>;
+type JobResult = std::result::Result<(PathBuf, Applied), JobError>;
+
+/// A worker's failure: as text (named after the layer by `take`), or whole when the error
+/// carries a hint of its own.
+enum JobError {
+    Text(String),
+    Whole(Error),
+}
 
 impl Unpacks {
     fn new(scratch: PathBuf) -> Unpacks {
@@ -874,7 +881,11 @@ impl Unpacks {
                                 Ok(Ok(j)) => j,
                                 _ => return,
                             };
-                            let r = run_job(&job, &opts).map_err(|e| e.to_string());
+                            let r = run_job(&job, &opts).map_err(|e| match e {
+                                // Kept whole: it carries its fix.
+                                e @ Error::Setup { .. } => JobError::Whole(e),
+                                e => JobError::Text(e.to_string()),
+                            });
                             let d = job.blob.digest.clone();
                             results.lock().expect("results lock").insert(d.clone(), r);
                             let _ = done_tx.send(d);
@@ -928,7 +939,8 @@ impl Unpacks {
                     self.started.remove(&blob.digest);
                     return match r {
                         Ok(r) => Ok(r),
-                        Err(msg) => Err(Error::Layer {
+                        Err(JobError::Whole(e)) => Err(e),
+                        Err(JobError::Text(msg)) => Err(Error::Layer {
                             layer: blob.digest.to_string(),
                             msg,
                         }),

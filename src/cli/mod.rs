@@ -266,6 +266,9 @@ pub struct GenerateArgs {
 pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
     use crate::error::IoContext;
     let paths = Paths::resolve(cli.root.clone());
+    if needs_userns(&cli.command) {
+        enter_rootless(&paths)?;
+    }
     match cli.command {
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => image::import(&paths, a),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => image::images(&paths, a),
@@ -336,6 +339,60 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         Command::Oci(a) => oci::run(a).map_err(|e| crate::Error::Other(format!("{e:#}"))),
         Command::Generate(a) => generate(a),
     }
+}
+
+/// Commands that touch no store file and join no container stay outside the rootless
+/// user namespace (and so never create it).
+fn needs_userns(c: &Command) -> bool {
+    !matches!(
+        c,
+        Command::Version(_)
+            | Command::Completion(_)
+            | Command::Generate(_)
+            | Command::Login(_)
+            | Command::Logout(_)
+            | Command::Oci(_)
+    )
+}
+
+/// An ordinary user's barge joins (or makes) the user's namespace before anything else:
+/// see `runtime::userns` for why. A no-op as root and when already inside.
+fn enter_rootless(paths: &Paths) -> crate::Result<()> {
+    use crate::runtime::userns;
+    if !paths.rootless || rustix::process::geteuid().is_root() {
+        return Ok(());
+    }
+    let (uid, gid) = crate::config::host_ids();
+    let name = crate::config::host_user_name();
+    let setup = |e: crate::runtime::RuntimeError| {
+        let msg = format!("rootless: {e}");
+        let hint = if msg.contains("not installed") {
+            "install the uidmap package (apt-get install uidmap), which has newuidmap and              newgidmap"
+                .to_string()
+        } else if msg.contains("refused") {
+            crate::config::subid_hint()
+        } else {
+            "see `barge info`; the user namespace is held by the barge-pause process".to_string()
+        };
+        crate::Error::Setup { msg, hint }
+    };
+    let dir = crate::config::user_run_dir();
+    if let Some(parent) = dir.parent()
+        && std::env::var_os("XDG_RUNTIME_DIR").is_some()
+    {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    userns::private_dir(&dir, uid).map_err(setup)?;
+    let joined = userns::join(&dir, &name, uid, gid).map_err(setup)?;
+    // SAFETY: the process is single-threaded here (nothing has started a thread before the
+    // command runs), so no other thread reads the environment meanwhile.
+    unsafe { std::env::set_var(userns::ENV, format!("{uid}:{gid}")) };
+    if joined.created && joined.mapping.single() {
+        crate::ui::warn(&format!(
+            "{name} has no subordinate ids in /etc/subuid or /etc/subgid: running with a              single id mapping, so only images whose files all belong to root can be used"
+        ));
+    }
+    Ok(())
 }
 
 /// The hand-written barge-config(5), kept in the source so `__generate` writes every

@@ -68,6 +68,10 @@ pub struct RunArgs {
     /// Add additional groups to join
     #[arg(long)]
     pub group_add: Vec<String>,
+    /// User namespace (rootless): `keep-id` runs as your own uid and gid inside, so files
+    /// written to bind mounts are yours
+    #[arg(long, value_name = "MODE", value_parser = ["host", "keep-id"])]
+    pub userns: Option<String>,
     /// Overwrite the default ENTRYPOINT of the image ("" clears it)
     #[arg(long)]
     pub entrypoint: Option<String>,
@@ -402,6 +406,7 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
         env: resolve_env(env),
         workdir: a.workdir.clone(),
         user: a.user.clone(),
+        keep_id: a.userns.as_deref() == Some("keep-id"),
         group_add: a.group_add.clone(),
         hostname: a.hostname.clone(),
         tty: a.tty,
@@ -548,7 +553,9 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
                 "invalid --add-host {h:?}: expected NAME:IP"
             )));
         };
-        let ip = if ip == "host-gateway" {
+        let ip = if ip == "host-gateway" && paths.rootless {
+            crate::network::slirp::GATEWAY.to_string()
+        } else if ip == "host-gateway" {
             crate::network::GATEWAY.to_string()
         } else {
             ip.to_string()
@@ -573,7 +580,45 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
     for t in &a.tmpfs {
         rc.mounts.push(parse_tmpfs(t)?);
     }
+    if rc.keep_id && !paths.rootless {
+        return Err(Error::InvalidArgument(
+            "--userns=keep-id is for rootless barge: as root, use --user".into(),
+        ));
+    }
+    if paths.rootless {
+        rootless_limits(&mut rc, &crate::runtime::rootless_cgroup_controllers());
+    }
     Ok(rc)
+}
+
+/// Rootless: a limit whose cgroup controller the user was not delegated cannot apply.
+/// Say so (only when one was asked for) and run without it, as podman does.
+fn rootless_limits(rc: &mut RunConfig, have: &[String]) {
+    let missing = |c: &str| !have.iter().any(|h| h == c);
+    let why = if crate::runtime::cgroup_version() == crate::runtime::CgroupVersion::V2 {
+        "no cgroup v2 subtree is delegated to this user (systemd user session)"
+    } else {
+        "rootless containers need cgroup v2 with a delegated subtree; this host uses cgroup v1"
+    };
+    let warn = |flag: &str, controller: &str| {
+        crate::ui::warn(&format!(
+            "{flag} ignored: the {controller} controller is not available to rootless \
+             containers ({why})"
+        ));
+    };
+    if (rc.memory.is_some() || rc.memory_swap.is_some()) && missing("memory") {
+        warn("--memory", "memory");
+        rc.memory = None;
+        rc.memory_swap = None;
+    }
+    if rc.cpus.is_some() && missing("cpu") {
+        warn("--cpus", "cpu");
+        rc.cpus = None;
+    }
+    if rc.pids_limit.is_some() && missing("pids") {
+        warn("--pids-limit", "pids");
+        rc.pids_limit = None;
+    }
 }
 
 /// The settings kept beside the spec for `start`, restarts and the supervisor (the client

@@ -667,6 +667,7 @@ fn info_doc(paths: &Paths) -> Result<Value> {
         crate::runtime::CgroupVersion::V1 => "1",
         crate::runtime::CgroupVersion::V2 => "2",
     };
+    let driver = container::storage_driver(paths);
     let filesystems = std::fs::read_to_string("/proc/filesystems").unwrap_or_default();
     let overlay = filesystems
         .lines()
@@ -714,8 +715,13 @@ fn info_doc(paths: &Paths) -> Result<Value> {
         "ContainersPaused": 0,
         "ContainersStopped": containers.len() - running,
         "Images": images.len(),
-        "Driver": "overlay",
-        "DriverStatus": [["Native Overlay Diff", "true"], ["Overlay in kernel", overlay.to_string()]],
+        "Driver": driver.name,
+        "DriverStatus": [
+            ["Native Overlay Diff", "true"],
+            ["Overlay in kernel", overlay.to_string()],
+            ["Mount options", driver.options.join(",")],
+            ["Why", driver.why],
+        ],
         "DockerRootDir": paths.root.display().to_string(),
         "RunRoot": paths.run.display().to_string(),
         "ConfigFiles": paths.config.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
@@ -793,7 +799,15 @@ pub fn info(paths: &Paths, a: InfoArgs) -> Result<ExitStatus> {
         writeln!(o, "  Running: {}", s("ContainersRunning"))?;
         writeln!(o, "  Stopped: {}", s("ContainersStopped"))?;
         writeln!(o, " Images: {}", s("Images"))?;
-        writeln!(o, " Storage Driver: overlay")?;
+        writeln!(o, " Storage Driver: {}", s("Driver"))?;
+        let status = d["DriverStatus"].as_array().cloned().unwrap_or_default();
+        for pair in status.iter().skip(2) {
+            let k = pair[0].as_str().unwrap_or("");
+            let v = pair[1].as_str().unwrap_or("");
+            if !v.is_empty() {
+                writeln!(o, "  {k}: {v}")?;
+            }
+        }
         writeln!(o, "  Overlay in kernel: {}", yes(&d["Features"]["Overlay"]))?;
         writeln!(o, " Root Dir: {}", s("DockerRootDir"))?;
         writeln!(o, " Run Dir: {}", s("RunRoot"))?;

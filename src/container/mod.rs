@@ -313,7 +313,11 @@ pub fn prepare(
         }
         h
     };
-    let resolv = if rc.dns.is_empty() {
+    let resolv = if rc.dns.is_empty() && bridge && paths.rootless {
+        // slirp4netns's forwarder to the host's resolvers (which may be on the host's
+        // loopback, out of the container's reach).
+        format!("nameserver {}\n", crate::network::slirp::DNS)
+    } else if rc.dns.is_empty() {
         resolv_conf()
     } else {
         rc.dns.iter().map(|d| format!("nameserver {d}\n")).collect()
@@ -389,7 +393,7 @@ pub fn prepare(
         lowerdirs,
         upperdir: Some(dir.join("upper")),
         workdir: Some(dir.join("work")),
-        options: vec!["index=off".into()],
+        options: overlay_options(),
     };
     Ok(Prepared {
         record,
@@ -704,8 +708,61 @@ impl RunSettings {
             lowerdirs: self.lowerdirs.clone(),
             upperdir: Some(dir.join("upper")),
             workdir: Some(dir.join("work")),
-            options: vec!["index=off".into()],
+            options: overlay_options(),
         }
+    }
+}
+
+/// Mount options of a container's overlay. Rootless, `userxattr`: overlay in a user
+/// namespace may not use trusted.* xattrs, so it reads (and the layer applier writes)
+/// user.overlay.* instead (Linux 5.11).
+pub fn overlay_options() -> Vec<String> {
+    let mut o = vec!["index=off".to_string()];
+    if crate::config::is_rootless() {
+        o.push("userxattr".into());
+    }
+    o
+}
+
+/// How containers' root filesystems are mounted here, and why (`barge info`).
+pub struct StorageDriver {
+    pub name: &'static str,
+    pub options: Vec<String>,
+    pub why: String,
+}
+
+/// As root, native overlay. Rootless, native overlay in barge's user namespace when a trial
+/// mount with `userxattr` works; otherwise containers cannot run, and this says why (never a
+/// silent fall back to copying layers).
+pub fn storage_driver(paths: &Paths) -> StorageDriver {
+    let options = overlay_options();
+    if !paths.rootless {
+        return StorageDriver {
+            name: "overlay",
+            options,
+            why: String::new(),
+        };
+    }
+    let opts: Vec<&str> = options.iter().map(String::as_str).collect();
+    let probe = crate::util::Scratch::new(&paths.root)
+        .map_err(|e| e.to_string())
+        .and_then(|s| crate::runtime::userns::probe_overlay(&s.dir, &opts));
+    match probe {
+        Ok(()) => StorageDriver {
+            name: "overlay",
+            options,
+            why: "rootless: native overlay in barge's user namespace, overlay xattrs in \
+                  user.overlay.* (userxattr, Linux 5.11 and later)"
+                .into(),
+        },
+        Err(e) => StorageDriver {
+            name: "none",
+            options,
+            why: format!(
+                "rootless: native overlay is not allowed here ({e}); barge does not fall \
+                 back to copying layers, and fuse-overlayfs is not supported yet"
+            ),
+        },
     }
 }
 

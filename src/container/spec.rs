@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{
     Capability, LinuxBuilder, LinuxCpuBuilder, LinuxDeviceBuilder, LinuxDeviceCgroupBuilder,
-    LinuxDeviceType, LinuxMemoryBuilder, LinuxNamespaceType, LinuxPidsBuilder,
-    LinuxResourcesBuilder, LinuxSeccomp, Mount, MountBuilder, PosixRlimitBuilder, PosixRlimitType,
-    Spec, UserBuilder,
+    LinuxDeviceType, LinuxIdMapping, LinuxIdMappingBuilder, LinuxMemoryBuilder,
+    LinuxNamespaceBuilder, LinuxNamespaceType, LinuxPidsBuilder, LinuxResourcesBuilder,
+    LinuxSeccomp, Mount, MountBuilder, PosixRlimitBuilder, PosixRlimitType, Spec, UserBuilder,
 };
 use serde_json::Value;
 
@@ -61,6 +61,9 @@ pub struct RunConfig {
     pub env: Vec<String>,
     pub workdir: Option<String>,
     pub user: Option<String>,
+    /// `--userns=keep-id` (rootless): a user namespace of the container's own in which the
+    /// user's host uid and gid are themselves.
+    pub keep_id: bool,
     pub group_add: Vec<String>,
     pub hostname: Option<String>,
     pub tty: bool,
@@ -404,7 +407,13 @@ pub fn build(input: &SpecInput<'_>, rc: &RunConfig) -> Result<Spec> {
 
     let args = command_line(input.image, rc)?;
     let env = environment(input.image, rc, &hostname);
-    let user_spec = rc.user.clone().or_else(|| {
+    let keep_id = if rc.keep_id {
+        Some(keep_id_maps()?)
+    } else {
+        None
+    };
+    let own_ids = keep_id.as_ref().map(|k| format!("{}:{}", k.uid, k.gid));
+    let user_spec = rc.user.clone().or(own_ids).or_else(|| {
         input
             .image
             .get("User")
@@ -536,6 +545,30 @@ pub fn build(input: &SpecInput<'_>, rc: &RunConfig) -> Result<Spec> {
                 .collect(),
         ));
     }
+    if let Some(k) = keep_id {
+        let mut ns = linux.namespaces().clone().unwrap_or_default();
+        ns.push(
+            LinuxNamespaceBuilder::default()
+                .typ(LinuxNamespaceType::User)
+                .build()
+                .map_err(|e| Error::Other(e.to_string()))?,
+        );
+        linux.set_namespaces(Some(ns));
+        let conv = |v: &[crate::runtime::userns::IdRange]| -> Result<Vec<LinuxIdMapping>> {
+            v.iter()
+                .map(|r| {
+                    LinuxIdMappingBuilder::default()
+                        .container_id(r.inside)
+                        .host_id(r.outside)
+                        .size(r.count)
+                        .build()
+                        .map_err(|e| Error::Other(e.to_string()))
+                })
+                .collect()
+        };
+        linux.set_uid_mappings(Some(conv(&k.uids)?));
+        linux.set_gid_mappings(Some(conv(&k.gids)?));
+    }
     if rc.privileged {
         linux.set_masked_paths(None);
         linux.set_readonly_paths(None);
@@ -641,6 +674,29 @@ pub fn build(input: &SpecInput<'_>, rc: &RunConfig) -> Result<Spec> {
     ));
     spec.set_linux(Some(linux));
     Ok(spec)
+}
+
+struct KeepId {
+    uid: u32,
+    gid: u32,
+    uids: Vec<crate::runtime::userns::IdRange>,
+    gids: Vec<crate::runtime::userns::IdRange>,
+}
+
+/// The maps of a keep-id container, relative to barge's rootless namespace (where the user
+/// is 0 and the subordinate ids follow): see `userns::keep_id_map`.
+fn keep_id_maps() -> Result<KeepId> {
+    use crate::runtime::userns;
+    let (uid, gid) = crate::config::host_ids();
+    let cur = userns::current_mapping()
+        .ok_or_else(|| Error::Other("cannot read this process's id maps".into()))?;
+    let total = |v: &[userns::IdRange]| v.iter().map(|r| r.count).sum::<u32>();
+    Ok(KeepId {
+        uid,
+        gid,
+        uids: userns::keep_id_map(uid, total(&cur.uids)),
+        gids: userns::keep_id_map(gid, total(&cur.gids)),
+    })
 }
 
 #[cfg(test)]

@@ -38,8 +38,12 @@ const MAX_DEFERRED_DIRS: usize = 1 << 16;
 
 #[derive(Clone, Debug)]
 pub struct ApplyOptions {
-    /// Create device nodes and whiteouts, chown to the archive's owners. False for rootless.
+    /// Create whiteouts and chown to the archive's owners: true for root, and for rootless
+    /// barge in its user namespace (where it is root over the user's subordinate ids; the
+    /// kernel lets anyone create the 0:0 character device of a whiteout).
     pub privileged: bool,
+    /// Create device nodes (root on the host only: a user namespace may not).
+    pub devices: bool,
     /// The xattr overlay reads for opaque directories (`trusted.overlay.opaque`, or
     /// `user.overlay.opaque` with the `userxattr` mount option).
     pub opaque_xattr: &'static str,
@@ -51,9 +55,13 @@ pub struct ApplyOptions {
 impl Default for ApplyOptions {
     fn default() -> Self {
         let privileged = rustix::process::geteuid().is_root();
+        // trusted.* xattrs need the host's root; overlay mounted with `userxattr` (as
+        // rootless barge mounts it) reads user.overlay.* instead.
+        let host_root = privileged && !crate::config::is_rootless();
         ApplyOptions {
             privileged,
-            opaque_xattr: if privileged {
+            devices: host_root,
+            opaque_xattr: if host_root {
                 "trusted.overlay.opaque"
             } else {
                 "user.overlay.opaque"
@@ -62,6 +70,34 @@ impl Default for ApplyOptions {
         }
     }
 }
+
+/// chown says EINVAL for an id the user namespace does not map: rootless barge without
+/// (enough) subordinate ids. Marked so that `apply` can say how to fix it.
+fn unmapped(e: Errno, uid: u32, gid: u32) -> io::Error {
+    if e == Errno::INVAL {
+        io::Error::other(Unmapped { uid, gid })
+    } else {
+        e.into()
+    }
+}
+
+#[derive(Debug)]
+struct Unmapped {
+    uid: u32,
+    gid: u32,
+}
+
+impl std::fmt::Display for Unmapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "owned by {}:{}, an id that barge's user namespace does not map",
+            self.uid, self.gid
+        )
+    }
+}
+
+impl std::error::Error for Unmapped {}
 
 /// What an apply found: the diff ID (sha256 of the uncompressed tar) and the bytes of file
 /// content written.
@@ -113,9 +149,19 @@ pub fn apply(
             // Entry data is read outside the header budget.
             budget.unlimited();
             let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-            applier
-                .entry(&mut entry)
-                .map_err(|e| err(format!("entry {name:?}: {e}")))?;
+            applier.entry(&mut entry).map_err(|e| {
+                if e.get_ref().is_some_and(|i| i.is::<Unmapped>()) {
+                    return Error::Setup {
+                        msg: format!(
+                            "layer {label}: {name:?} is {e}: {} has no subordinate ids in \
+                             /etc/subuid and /etc/subgid (or too few)",
+                            crate::config::host_user_name()
+                        ),
+                        hint: crate::config::subid_hint(),
+                    };
+                }
+                err(format!("entry {name:?}: {e}"))
+            })?;
             io::copy(&mut entry, &mut io::sink())
                 .map_err(|e| err(format!("entry {name:?}: {e}")))?;
             budget.headers();
@@ -216,7 +262,7 @@ impl Applier<'_> {
             }
             if !self.opts.privileged {
                 return Err(bad(
-                    "whiteouts need a privileged store (rootless whiteouts come later)",
+                    "whiteouts need barge's user namespace (rootless) or root",
                 ));
             }
             let target = OsStr::from_bytes(rest);
@@ -375,10 +421,11 @@ impl Applier<'_> {
                     tar::EntryType::Block => FileType::BlockDevice,
                     _ => FileType::Fifo,
                 };
-                if ft != FileType::Fifo && !self.opts.privileged {
+                if ft != FileType::Fifo && !self.opts.devices {
                     if !self.warned_devices {
                         eprintln!(
-                            "barge: warning: skipping device nodes: creating them needs root"
+                            "barge: warning: skipping device nodes: creating them needs root \
+                             on the host"
                         );
                         self.warned_devices = true;
                     }
@@ -421,7 +468,8 @@ impl Applier<'_> {
                 fd,
                 Some(rfs::Uid::from_raw(uid)),
                 Some(rfs::Gid::from_raw(gid)),
-            )?;
+            )
+            .map_err(|e| unmapped(e, uid, gid))?;
         }
         Ok(())
     }
@@ -434,7 +482,8 @@ impl Applier<'_> {
                 Some(rfs::Uid::from_raw(uid)),
                 Some(rfs::Gid::from_raw(gid)),
                 AtFlags::SYMLINK_NOFOLLOW,
-            )?;
+            )
+            .map_err(|e| unmapped(e, uid, gid))?;
         }
         Ok(())
     }

@@ -37,6 +37,7 @@
 //! same namespace.
 
 pub mod netlink;
+pub mod slirp;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -103,6 +104,9 @@ pub struct Attachment {
     pub veth: String,
     pub netns: PathBuf,
     pub ports: Vec<PortMapping>,
+    /// Rootless: the slirp4netns process (pid, start time) that connects the namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slirp: Option<(i32, u64)>,
 }
 
 fn default_network() -> String {
@@ -641,6 +645,9 @@ pub fn attach(
     net: &NetworkDef,
     ports: Vec<PortMapping>,
 ) -> Result<Attachment> {
+    if crate::config::is_rootless() {
+        return attach_rootless(root, run, id, name, net, ports);
+    }
     let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
     let bridge = ensure_bridge(&host, net)?;
     let mut ipam = Ipam::open(root)?;
@@ -670,6 +677,7 @@ pub fn attach(
         veth: veth_name(id),
         netns: netns_path(run, id),
         ports,
+        slirp: None,
     };
     // Recorded first: whatever a crash leaves half-made is found and undone by `detach`.
     ipam.map.insert(id.to_string(), att.clone());
@@ -698,6 +706,70 @@ pub fn attach(
         return Err(e);
     }
     Ok(att)
+}
+
+/// Rootless: the default network is slirp4netns (see `slirp`); user networks need a
+/// bridge, which only root can make.
+fn attach_rootless(
+    root: &Path,
+    run: &Path,
+    id: &str,
+    name: &str,
+    net: &NetworkDef,
+    ports: Vec<PortMapping>,
+) -> Result<Attachment> {
+    if !net.builtin() {
+        return Err(Error::Setup {
+            msg: format!(
+                "network {}: user networks need root (a host bridge)",
+                net.name
+            ),
+            hint: "rootless containers use the default network (slirp4netns), none or host".into(),
+        });
+    }
+    let mut ipam = Ipam::open(root)?;
+    for p in &ports {
+        let clash = ipam.map.values().flat_map(|a| &a.ports).any(|q| {
+            q.host_port == p.host_port
+                && q.proto == p.proto
+                && (q.host_ip.is_none() || p.host_ip.is_none() || q.host_ip == p.host_ip)
+        });
+        if clash {
+            return Err(Error::Conflict(format!(
+                "Bind for {}/{} failed: port is already allocated",
+                p.host(),
+                p.proto
+            )));
+        }
+    }
+    let mut att = Attachment {
+        network: net.name.clone(),
+        name: name.into(),
+        ip: slirp::ADDRESS,
+        gateway: slirp::GATEWAY,
+        prefix: 24,
+        veth: "tap0".into(),
+        netns: netns_path(run, id),
+        ports,
+        // Recorded before it runs, so that `detach` after a crash releases the namespace.
+        slirp: Some((0, 0)),
+    };
+    ipam.map.insert(id.to_string(), att.clone());
+    ipam.save()?;
+    match slirp::start(&att) {
+        Ok(p) => {
+            att.slirp = Some(p);
+            ipam.map.insert(id.to_string(), att.clone());
+            ipam.save()?;
+            Ok(att)
+        }
+        Err(e) => {
+            slirp::stop(0, 0, &att.netns);
+            ipam.map.remove(id);
+            let _ = ipam.save();
+            Err(e)
+        }
+    }
 }
 
 /// Runs on a thread of its own: it enters the new namespace and dies with it.
@@ -755,8 +827,12 @@ pub fn detach(root: &Path, id: &str) -> Result<Option<String>> {
     let Some(att) = ipam.map.get(id).cloned() else {
         return Ok(None);
     };
-    let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
-    undo(&host, &att, true);
+    if let Some((pid, start)) = att.slirp {
+        slirp::stop(pid, start, &att.netns);
+    } else {
+        let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
+        undo(&host, &att, true);
+    }
     ipam.map.remove(id);
     ipam.save()?;
     Ok(Some(att.network))

@@ -137,6 +137,34 @@ impl Cgroup {
     /// Creates the group (parents included) and applies `resources`.
     pub fn create(rel: &Path, resources: Option<&LinuxResources>) -> Result<Cgroup> {
         let version = host_version();
+        if super::userns::rootless() {
+            // An ordinary user may only create groups in a subtree delegated to it; without
+            // one the container runs in barge's own group, with no limits (the container
+            // side warns when limits were asked for).
+            let Some(base) = delegated_base() else {
+                return Ok(Cgroup {
+                    version,
+                    dirs: Vec::new(),
+                });
+            };
+            let name = rel.file_name().map(PathBuf::from).unwrap_or_default();
+            let dir = base.join("barge.slice").join(name);
+            enable_v2_controllers_below(&base, &dir)?;
+            mkdir(&dir)?;
+            let cg = Cgroup {
+                version,
+                dirs: vec![dir],
+            };
+            // Device rules need a BPF program, which only the host's root may attach; in
+            // a user namespace the container cannot create device nodes anyway.
+            let mut r = resources.cloned().unwrap_or_default();
+            r.set_devices(None);
+            if let Err(e) = cg.apply(&r) {
+                cg.remove();
+                return Err(e);
+            }
+            return Ok(cg);
+        }
         let dirs = match version {
             CgroupVersion::V2 => {
                 let dir = Path::new(ROOT).join(rel);
@@ -442,10 +470,52 @@ fn mkdir(dir: &Path) -> Result<()> {
     fs::create_dir_all(dir).map_err(|e| RuntimeError::file(dir, e))
 }
 
+/// Rootless on cgroup v2: the subtree systemd delegates to the user's manager
+/// (`.../user@UID.service`, found among the ancestors of this process's own group) when
+/// barge may write it. None on v1 and hybrid hosts, and without a user session.
+pub fn delegated_base() -> Option<PathBuf> {
+    if host_version() != CgroupVersion::V2 {
+        return None;
+    }
+    let own = fs::read_to_string("/proc/self/cgroup").ok()?;
+    let path = own.lines().find_map(|l| l.strip_prefix("0::"))?;
+    delegated_in(Path::new(ROOT), path)
+}
+
+/// The `user@*.service` ancestor of `own` (a path under `root`) whose subtree_control is
+/// writable.
+fn delegated_in(root: &Path, own: &str) -> Option<PathBuf> {
+    let mut dir = root.to_path_buf();
+    for c in own.trim_start_matches('/').split('/') {
+        dir.push(c);
+        if c.starts_with("user@") && c.ends_with(".service") {
+            let ok = rustix::fs::access(
+                dir.join("cgroup.subtree_control"),
+                rustix::fs::Access::WRITE_OK,
+            )
+            .is_ok();
+            return ok.then_some(dir);
+        }
+    }
+    None
+}
+
+/// The controllers a rootless container's group gets: those of the delegated subtree, or
+/// none without one.
+pub fn rootless_controllers() -> Vec<String> {
+    delegated_base()
+        .and_then(|b| fs::read_to_string(b.join("cgroup.controllers")).ok())
+        .map(|c| c.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
 /// On v2 a controller's files appear in a group only when every ancestor lists it in
 /// `cgroup.subtree_control`.
 fn enable_v2_controllers(dir: &Path) -> Result<()> {
-    let root = Path::new(ROOT);
+    enable_v2_controllers_below(Path::new(ROOT), dir)
+}
+
+fn enable_v2_controllers_below(root: &Path, dir: &Path) -> Result<()> {
     let available = fs::read_to_string(root.join("cgroup.controllers")).unwrap_or_default();
     let wanted: Vec<&str> = available
         .split_whitespace()
@@ -477,4 +547,25 @@ fn enable_v2_controllers(dir: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_delegated_subtree_is_the_users_manager() {
+        let root = std::env::temp_dir().join(format!("barge-cg-{}", std::process::id()));
+        let svc = root.join("user.slice/user-1000.slice/user@1000.service");
+        fs::create_dir_all(svc.join("app.slice/x.scope")).unwrap();
+        fs::write(svc.join("cgroup.subtree_control"), "").unwrap();
+        let own = "/user.slice/user-1000.slice/user@1000.service/app.slice/x.scope";
+        assert_eq!(delegated_in(&root, own), Some(svc));
+        // No user manager among the ancestors (a login shell's session scope): none.
+        assert_eq!(
+            delegated_in(&root, "/user.slice/user-1000.slice/session-3.scope"),
+            None
+        );
+        let _ = fs::remove_dir_all(&root);
+    }
 }

@@ -92,7 +92,13 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     // program resets the flag (and /proc/PID/exe then names that program). A fresh pid
     // namespace holds no other process at that point; entering a running container
     // (`exec`) must additionally run from a sealed copy of the binary.
-    sys::prctl(libc::PR_SET_DUMPABLE, 0).map_err(io_fail("set non-dumpable"))?;
+    // With a user namespace the parent must still open this process's uid_map and gid_map,
+    // which a non-dumpable process's /proc entries would deny a caller that is not the
+    // host's root (rootless barge writes them itself for `--userns=keep-id`): the flag is set
+    // after the maps, by `after_credential_change`, before anything of the container runs.
+    if !a.userns {
+        sys::prctl(libc::PR_SET_DUMPABLE, 0).map_err(io_fail("set non-dumpable"))?;
+    }
     if a.die_with_parent {
         sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong)
             .map_err(io_fail("set parent-death signal"))?;

@@ -48,17 +48,27 @@ mod rootfs;
 mod seccomp;
 mod state;
 mod sys;
+pub mod userns;
 
 use std::path::PathBuf;
 
 pub use access::with_rootfs;
-pub use cgroups::{Cgroup, CgroupVersion, host_version as cgroup_version};
+pub use cgroups::{
+    Cgroup, CgroupVersion, host_version as cgroup_version,
+    rootless_controllers as rootless_cgroup_controllers,
+};
 pub use container::{
     Console, Container, SpawnOptions, cgroup, create, delete, kill, list, start, state, wait_status,
 };
 pub use error::RuntimeError;
 pub use exec::{ExecOptions, ExecProcess, exec, exec_spawn};
 pub use state::{State, Status};
+
+/// The start time of process `pid` (clock ticks since boot): with the pid, it names one
+/// process even after the pid is reused.
+pub fn process_start_time(pid: i32) -> Option<u64> {
+    sys::process_start_time(pid)
+}
 
 /// A filesystem to mount onto the spec's root path inside the container's mount namespace
 /// (so it disappears with the namespace and never shows on the host), e.g. an overlay.

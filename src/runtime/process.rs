@@ -175,7 +175,14 @@ pub(crate) fn switch_user_and_caps(
     // synchronise credentials across threads of a thread list that the raw clone left stale.
     // SAFETY: `groups` is valid for reads of its length.
     if unsafe { libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) } != 0 {
-        return Err(f("setgroups"));
+        // A user namespace whose gid_map its creator wrote without privilege (rootless
+        // without subordinate ids) has setgroups denied for good, and maps no group but
+        // one: the process keeps the user's own groups, which it had on the host anyway.
+        let denied =
+            std::fs::read_to_string("/proc/self/setgroups").is_ok_and(|s| s.trim() == "deny");
+        if !denied {
+            return Err(f("setgroups"));
+        }
     }
     let (uid, gid) = (user.uid(), user.gid());
     // SAFETY: integer arguments only.

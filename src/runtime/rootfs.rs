@@ -361,7 +361,17 @@ fn mount_one(root: &OwnedFd, m: &Mount, dest: &Path, cgv: CgroupVersion) -> io::
     }
     let target = ensure_in_root(root, dest, Kind::Dir)?;
     if typ == "cgroup" || typ == "cgroup2" {
-        return mount_cgroupfs(root, dest, &target, &opts, cgv);
+        return match mount_cgroupfs(root, dest, &target, &opts, cgv) {
+            // Rootless with the host's network: /sys is the host's, bind-mounted read-only
+            // (sysfs belongs to the owner of the network namespace), and its cgroup mounts
+            // are locked beneath it. The container keeps that read-only view.
+            Err(e)
+                if super::userns::in_user_namespace() && e.raw_os_error() == Some(libc::EBUSY) =>
+            {
+                Ok(())
+            }
+            r => r,
+        };
     }
     let data = CString::new(opts.data.join(",")).map_err(io::Error::other)?;
     let fstype = CString::new(typ).map_err(io::Error::other)?;
@@ -379,6 +389,31 @@ fn mount_one(root: &OwnedFd, m: &Mount, dest: &Path, cgv: CgroupVersion) -> io::
         opts.flags,
         Some(&data),
     );
+    // A single-id user namespace (rootless without subordinate ids) maps no `tty` group:
+    // devpts refuses gid=5 then, and its terminals belong to the container's root group.
+    let r = match r {
+        Err(e)
+            if typ == "devpts"
+                && e.raw_os_error() == Some(libc::EINVAL)
+                && super::userns::in_user_namespace() =>
+        {
+            let data: Vec<&str> = opts
+                .data
+                .iter()
+                .map(String::as_str)
+                .filter(|o| !o.starts_with("gid="))
+                .collect();
+            let data = CString::new(data.join(",")).map_err(io::Error::other)?;
+            sys::mount(
+                Some(&source),
+                &fd_path(&target),
+                Some(&fstype),
+                opts.flags,
+                Some(&data),
+            )
+        }
+        r => r,
+    };
     match r {
         // sysfs can only be mounted by the owner of the network namespace: without a net
         // namespace of its own the container gets a read-only view of the host's instead.

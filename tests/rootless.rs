@@ -1,0 +1,591 @@
+//! Rootless: the real barge binary run as an ordinary user (`tester`, with subordinate ids,
+//! and `tester-nosub`, without), through setpriv with a clean environment. The tests run as
+//! root only to create those users and to look at the files from outside.
+//!
+//! Each test has a home of its own (so a store of its own, ~/.local/share/barge); the
+//! user's runtime directory is the /tmp/barge-$UID fallback (no XDG_RUNTIME_DIR), shared by
+//! the tests as it would be by one user's shells, and so is the barge-pause process.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const USER: &str = "tester";
+const NOSUB: &str = "tester-nosub";
+const SUB_START: u32 = 100000;
+
+struct Host {
+    /// A copy of the binary that the users can execute (target/ may be closed to them).
+    bin: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn run_quiet(cmd: &mut Command) -> bool {
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn uid_of(user: &str) -> u32 {
+    let out = Command::new("id").args(["-u", user]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+/// The users and the host settings the tests need (as .ci/run makes them), once per run.
+fn host() -> Option<&'static Host> {
+    static HOST: OnceLock<Option<Host>> = OnceLock::new();
+    HOST.get_or_init(|| {
+        if !is_root() {
+            eprintln!("skipped: needs root (to create the test users)");
+            return None;
+        }
+        for tool in ["setpriv", "newuidmap", "slirp4netns"] {
+            if !run_quiet(Command::new("sh").args(["-c", &format!("command -v {tool}")])) {
+                panic!("{tool} is needed for the rootless tests (apt-get install uidmap slirp4netns util-linux)");
+            }
+        }
+        // Other test binaries may do the same at once: useradd takes its own lock, and a
+        // second useradd of the same name just fails.
+        if !run_quiet(Command::new("id").arg(USER)) {
+            run_quiet(Command::new("useradd").args(["-m", "-s", "/bin/sh", USER]));
+        }
+        if !run_quiet(Command::new("id").arg(NOSUB)) {
+            // -K ..._COUNT=0: no automatic subordinate ranges for this one.
+            run_quiet(Command::new("useradd").args([
+                "-m",
+                "-s",
+                "/bin/sh",
+                "-K",
+                "SUB_UID_COUNT=0",
+                "-K",
+                "SUB_GID_COUNT=0",
+                NOSUB,
+            ]));
+        }
+        for (file, flag) in [("/etc/subuid", "--add-subuids"), ("/etc/subgid", "--add-subgids")] {
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            if !text.lines().any(|l| l.starts_with(&format!("{USER}:"))) {
+                let range = format!("{SUB_START}-{}", SUB_START + 65535);
+                assert!(
+                    run_quiet(Command::new("usermod").args([flag, &range, USER])),
+                    "usermod {flag} {range} {USER}"
+                );
+            }
+            assert!(
+                !text.lines().any(|l| l.starts_with(&format!("{NOSUB}:"))),
+                "{NOSUB} must have no entry in {file}"
+            );
+        }
+        // Debian's udev makes these 0666; a bare devtmpfs leaves them 0600.
+        for dev in ["/dev/net/tun", "/dev/fuse"] {
+            let _ = Command::new("chmod").args(["0666", dev]).status();
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("barge-rootless-bin-")
+            .tempdir()
+            .unwrap();
+        chmod(dir.path(), 0o755);
+        let bin = dir.path().join("barge");
+        std::fs::copy(env!("CARGO_BIN_EXE_barge"), &bin).unwrap();
+        chmod(&bin, 0o755);
+        Some(Host { bin, _dir: dir })
+    })
+    .as_ref()
+}
+
+fn chmod(p: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// One user's home for one test, and barge run as that user.
+struct User {
+    name: &'static str,
+    home: tempfile::TempDir,
+    bin: PathBuf,
+}
+
+impl Drop for User {
+    fn drop(&mut self) {
+        // Running containers hold slirp4netns and namespaces: end them with the test.
+        if let Ok(o) = self.cmd().args(["ps", "-a", "-q"]).output() {
+            let ids: Vec<String> = String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
+            if !ids.is_empty() {
+                let _ = self.cmd().args(["rm", "-f"]).args(&ids).output();
+            }
+        }
+        // Files of the container's users belong to subordinate ids: root removes them.
+    }
+}
+
+impl User {
+    fn new(name: &'static str) -> Option<User> {
+        let h = host()?;
+        let home = tempfile::Builder::new()
+            .prefix("barge-rootless-home-")
+            .tempdir()
+            .unwrap();
+        let uid = uid_of(name);
+        std::os::unix::fs::chown(home.path(), Some(uid), Some(uid)).unwrap();
+        chmod(home.path(), 0o755);
+        Some(User {
+            name,
+            home,
+            bin: h.bin.clone(),
+        })
+    }
+
+    fn uid(&self) -> u32 {
+        uid_of(self.name)
+    }
+
+    fn store(&self) -> PathBuf {
+        self.home.path().join(".local/share/barge")
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("setpriv");
+        c.args([
+            &format!("--reuid={}", self.name),
+            &format!("--regid={}", self.name),
+            "--init-groups",
+            "--",
+        ])
+        .arg(&self.bin)
+        .env_clear()
+        .env("HOME", self.home.path())
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+        .env("BARGE_NO_SYNC", "1")
+        .current_dir(self.home.path())
+        .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(
+            o.status.success(),
+            "barge {args:?} as {} failed ({:?}):\nstdout: {}\nstderr: {}",
+            self.name,
+            o.status,
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    }
+
+    /// A file in the home the user can read.
+    fn file(&self, name: &str, data: &[u8]) -> String {
+        let p = self.home.path().join(name);
+        std::fs::write(&p, data).unwrap();
+        chmod(&p, 0o644);
+        p.to_string_lossy().into_owned()
+    }
+
+    fn import(&self, img: &Img) {
+        let f = self.file("img.tar", &docker_archive(std::slice::from_ref(img)));
+        self.ok(&["import", &f]);
+    }
+}
+
+/// busybox, plus a user 1000 with a home of its own, httpd, and a file the second layer
+/// deletes (whiteout) under a directory it replaces (opaque).
+fn image(tag: &str) -> Img {
+    let extra = layer(&[
+        E::DirMode("home/app", 0o700, 1000, 1000),
+        E::FileMode("home/app/notes", b"mine\n", 0o600, 1000, 1000),
+        E::File(
+            "etc/passwd",
+            b"root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n",
+        ),
+        E::Symlink("bin/httpd", "busybox"),
+        E::Dir("srv"),
+        E::File("srv/old", b"old\n"),
+        E::Dir("gone"),
+        E::File("gone/a", b"a\n"),
+        E::File("doomed", b"x\n"),
+    ]);
+    let top = layer(&[
+        E::File(".wh.doomed", b""),
+        E::Dir("gone"),
+        E::File("gone/.wh..wh..opq", b""),
+        E::File("gone/b", b"b\n"),
+    ]);
+    Img::new(tag, vec![busybox_layer(), extra, top])
+}
+
+/// Only root's files: what a user without subordinate ids can still use.
+fn root_only_image(tag: &str) -> Img {
+    Img::new(tag, vec![busybox_layer()])
+}
+
+#[test]
+fn import_shifts_owners_into_the_users_range_and_keeps_stores_apart() {
+    let Some(u) = User::new(USER) else { return };
+    u.import(&image("app:1"));
+    assert!(u.ok(&["images"]).contains("app"));
+    // The layer files are on the user's store, owned by the mapped ids: the image's root is
+    // the user, its uid 1000 is subordinate id 100000 + 999.
+    let mut found = None;
+    for e in std::fs::read_dir(u.store().join("layers"))
+        .unwrap()
+        .flatten()
+    {
+        let p = e.path().join("diff/home/app/notes");
+        if let Ok(md) = std::fs::symlink_metadata(&p) {
+            found = Some(md);
+        }
+    }
+    let md = found.expect("home/app/notes in a layer of the user's store");
+    assert_eq!((md.uid(), md.gid()), (SUB_START + 999, SUB_START + 999));
+    let root_md = std::fs::metadata(u.store().join("barge.db")).unwrap();
+    assert_eq!(root_md.uid(), u.uid());
+    // Root's default store is not the user's.
+    assert!(!u.store().starts_with("/var/lib/barge"));
+    let info = u.ok(&["info"]);
+    assert!(info.contains(&u.store().display().to_string()), "{info}");
+    // No XDG_RUNTIME_DIR: the private fallback in /tmp.
+    assert!(
+        info.contains(&format!("Run Dir: /tmp/barge-{}", u.uid())),
+        "{info}"
+    );
+    assert!(info.contains("Rootless: yes"), "{info}");
+    assert!(info.contains("userxattr"), "info names the driver: {info}");
+    // Whiteouts and opaque directories work in the user's overlay.
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "app:1",
+        "sh",
+        "-c",
+        "ls /gone; test -e /doomed && echo doomed-visible; cat /home/app/notes; id -u",
+    ]);
+    assert_eq!(out, "b\nmine\n0\n");
+}
+
+#[test]
+fn xdg_directories_are_honoured() {
+    let Some(u) = User::new(USER) else { return };
+    let data = u.home.path().join("xdg-data");
+    let run = u.home.path().join("xdg-run");
+    std::fs::create_dir(&run).unwrap();
+    std::os::unix::fs::chown(&run, Some(u.uid()), Some(u.uid())).unwrap();
+    chmod(&run, 0o700);
+    let o = u
+        .cmd()
+        .env("XDG_DATA_HOME", &data)
+        .env("XDG_RUNTIME_DIR", &run)
+        .arg("info")
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&o.stdout);
+    // This runtime dir has a pause process of its own: end it with the test.
+    if let Ok(p) = std::fs::read_to_string(run.join("barge/pause.pid"))
+        && let Some(pid) = p
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse::<i32>().ok())
+    {
+        // SAFETY: kill has no memory-safety requirements; the pid is the one barge wrote.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        info.contains(&format!("Root Dir: {}", data.join("barge").display())),
+        "{info}"
+    );
+    assert!(
+        info.contains(&format!("Run Dir: {}", run.join("barge").display())),
+        "{info}"
+    );
+    assert!(data.join("barge/barge.db").exists());
+}
+
+#[test]
+fn a_file_made_inside_belongs_to_the_mapped_uid_outside() {
+    let Some(u) = User::new(USER) else { return };
+    u.import(&image("app:1"));
+    let id = u
+        .ok(&[
+            "run",
+            "--network",
+            "none",
+            "-u",
+            "1000",
+            "app:1",
+            "sh",
+            "-c",
+            "id -u; touch /home/app/made",
+        ])
+        .trim()
+        .to_string();
+    assert_eq!(id, "1000");
+    let cid = u.ok(&["ps", "-a", "-q", "--no-trunc"]).trim().to_string();
+    let made = u
+        .store()
+        .join("containers")
+        .join(&cid)
+        .join("upper/home/app/made");
+    let md = std::fs::symlink_metadata(&made).unwrap();
+    assert_eq!(md.uid(), SUB_START + 999);
+    // rm removes files of subordinate ids, which the user alone could not.
+    u.ok(&["rm", &cid]);
+    assert!(!u.store().join("containers").join(&cid).exists());
+    u.ok(&["rmi", "app:1"]);
+    let layers: Vec<_> = std::fs::read_dir(u.store().join("layers"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert!(layers.is_empty(), "rmi removed the layers");
+}
+
+#[test]
+fn detached_container_logs_exec_stop_rm() {
+    let Some(u) = User::new(USER) else { return };
+    u.import(&image("app:1"));
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "bg",
+        "--network",
+        "none",
+        "app:1",
+        "sh",
+        "-c",
+        "echo started; exec sleep 1001",
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !u.ok(&["logs", "bg"]).contains("started") {
+        assert!(Instant::now() < deadline, "no log line");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(u.ok(&["ps"]).contains("bg"));
+    assert_eq!(u.ok(&["exec", "bg", "id", "-u"]), "0\n");
+    assert_eq!(u.ok(&["exec", "-u", "1000", "bg", "id", "-u"]), "1000\n");
+    // A limit cannot apply without a delegated cgroup: said once, and the run goes on.
+    let o = u.run(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-m",
+        "64m",
+        "app:1",
+        "true",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("memory controller"), "{err}");
+    u.ok(&["stop", "-t", "1", "bg"]);
+    assert!(u.ok(&["ps", "-a"]).contains("Exited"));
+    assert!(u.ok(&["system", "df"]).contains("Containers"));
+    u.ok(&["rm", "bg"]);
+    assert_eq!(u.ok(&["ps", "-a", "-q"]), "");
+}
+
+#[test]
+fn interactive_tty_run() {
+    let Some(u) = User::new(USER) else { return };
+    u.import(&image("app:1"));
+    let pty =
+        rustix::pty::openpt(rustix::pty::OpenptFlags::RDWR | rustix::pty::OpenptFlags::NOCTTY)
+            .unwrap();
+    rustix::pty::grantpt(&pty).unwrap();
+    rustix::pty::unlockpt(&pty).unwrap();
+    let name = rustix::pty::ptsname(&pty, Vec::new()).unwrap();
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(name.to_str().unwrap())
+        .unwrap();
+    let mut cmd = u.cmd();
+    cmd.env("TERM", "xterm")
+        .args(["run", "--rm", "-it", "--network", "none", "app:1", "sh"]);
+    cmd.stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave);
+    // SAFETY: setsid and TIOCSCTTY in the child before exec only touch the child's own
+    // session and terminal.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            rustix::process::setsid().map_err(std::io::Error::from)?;
+            rustix::process::ioctl_tiocsctty(rustix::stdio::stdin())
+                .map_err(std::io::Error::from)?;
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut master = std::fs::File::from(pty);
+    master.write_all(b"tty; id -u; exit 3\n").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = Vec::new();
+    rustix::fs::fcntl_setfl(&master, rustix::fs::OFlags::NONBLOCK).unwrap();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timeout: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        let mut buf = [0u8; 4096];
+        if let Ok(n) = master.read(&mut buf) {
+            seen.extend_from_slice(&buf[..n]);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = master.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&seen);
+    assert_eq!(status.code(), Some(3), "{text}");
+    assert!(text.contains("/dev/pts/0"), "its own terminal: {text}");
+}
+
+#[test]
+fn pull_from_the_local_registry() {
+    let Some(u) = User::new(USER) else { return };
+    let reg = registry::Registry::start(None);
+    let img = image("x:1");
+    registry::push_img(reg.port, "rootless/app", "1", &img);
+    let reference = format!("{}/rootless/app:1", reg.host());
+    u.ok(&["pull", "-q", &reference]);
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-u",
+        "1000",
+        &reference,
+        "cat",
+        "/home/app/notes",
+    ]);
+    assert_eq!(out, "mine\n");
+}
+
+#[test]
+fn published_port_is_reachable_on_the_host_loopback() {
+    let Some(u) = User::new(USER) else { return };
+    u.import(&image("app:1"));
+    let port = registry::free_port();
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "-p",
+        &format!("{port}:80"),
+        "app:1",
+        "sh",
+        "-c",
+        "mkdir -p /www && echo hello-rootless > /www/index.html && exec httpd -f -p 80 -h /www",
+    ]);
+    assert!(u.ok(&["port", "web"]).contains(&port.to_string()));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let body = loop {
+        let got = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+            s.set_read_timeout(Some(Duration::from_secs(3)))?;
+            s.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+            let mut r = String::new();
+            s.read_to_string(&mut r)?;
+            Ok(r)
+        });
+        match got {
+            Ok(r) if r.contains("hello-rootless") => break r,
+            _ if Instant::now() > deadline => panic!("no answer on 127.0.0.1:{port}: {got:?}"),
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    };
+    assert!(body.starts_with("HTTP/1."), "{body}");
+    u.ok(&["rm", "-f", "web"]);
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the forward ends with the container"
+    );
+}
+
+#[test]
+fn host_network() {
+    let Some(u) = User::new(USER) else { return };
+    u.import(&image("app:1"));
+    let host_name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let out = u.ok(&["run", "--rm", "--network", "host", "app:1", "hostname"]);
+    assert_eq!(out.trim(), host_name.trim());
+}
+
+#[test]
+fn without_subordinate_ids_root_only_images_run_and_others_fail_clearly() {
+    let Some(u) = User::new(NOSUB) else { return };
+    u.import(&root_only_image("plain:1"));
+    assert_eq!(
+        u.ok(&["run", "--rm", "--network", "none", "plain:1", "id", "-u"]),
+        "0\n"
+    );
+    let f = u.file("owned.tar", &docker_archive(&[image("app:1")]));
+    let o = u.run(&["import", &f]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(125), "{err}");
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("barge: error: "))
+        .collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].contains("/etc/subuid"), "{err}");
+    assert!(lines[0].contains("home/app"), "names the file: {err}");
+    assert!(
+        err.contains(&format!(
+            "hint: as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {NOSUB}"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn keep_id_writes_bind_mounted_files_as_the_user() {
+    let Some(u) = User::new(USER) else { return };
+    u.import(&root_only_image("plain:1"));
+    let data = u.home.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::os::unix::fs::chown(&data, Some(u.uid()), Some(u.uid())).unwrap();
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--userns=keep-id",
+        "-v",
+        &format!("{}:/data", data.display()),
+        "plain:1",
+        "sh",
+        "-c",
+        "id -u; touch /data/f",
+    ]);
+    assert_eq!(out, format!("{}\n", u.uid()));
+    let md = std::fs::metadata(data.join("f")).unwrap();
+    assert_eq!((md.uid(), md.gid()), (u.uid(), u.uid()));
+}
