@@ -10,7 +10,7 @@ bundle=$work/bundle
 rm -rf "$bundle"; mkdir -p "$bundle/rootfs"
 tar -xf "$work/busybox.tar" -C "$work" --wildcards '*/layer.tar' 2>/dev/null || true
 tar -xf "$(ls "$work"/*/layer.tar | head -1)" -C "$bundle/rootfs"
-cmds="'$barge --root $store run --rm busybox /bin/true'"
+cmds="'$barge --root $store run --rm busybox /bin/true' '$barge --root $store run --rm --network none busybox /bin/true'"
 if command -v runc >/dev/null; then
   (cd "$bundle" && runc spec && sed -i 's/"terminal": true/"terminal": false/; s/"sh"/"\/bin\/true"/' config.json \
     && python3 -c "import json;c=json.load(open('config.json'));c['process'].pop('rlimits',None);json.dump(c,open('config.json','w'))")

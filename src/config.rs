@@ -68,7 +68,12 @@ impl Paths {
         } else {
             (PathBuf::from("/var/lib/barge"), PathBuf::from("/run/barge"))
         };
-        match root.or_else(|| config.root.clone()) {
+        // Relative to the working directory at the start: the store's paths end up in
+        // container specs (which must be absolute) and in re-executed supervisors.
+        let root = root
+            .or_else(|| config.root.clone())
+            .map(|r| std::path::absolute(&r).unwrap_or(r));
+        match root {
             // The default store named explicitly (the supervisor is re-executed with
             // `--root`) keeps the default state directory.
             Some(root) if root != default_root => Paths {

@@ -604,3 +604,26 @@ fn sig_proxy_false_keeps_signals_from_the_container() {
 fn unique_sleep() -> String {
     format!("60.{}", std::process::id())
 }
+
+/// `--root` relative to the working directory: the store's paths go into the container's
+/// spec and into re-executed supervisors, which need them absolute.
+#[test]
+fn relative_root_works_in_the_foreground_and_detached() {
+    let Some(b) = setup() else { return };
+    let rel = |args: &[&str]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_barge"));
+        c.current_dir(b.root().parent().unwrap())
+            .args(["--root", "store"])
+            .args(args)
+            .env("BARGE_NO_SYNC", "1")
+            .env("BARGE_CONFIG", b.root().with_file_name("config.toml"))
+            .stdin(Stdio::null());
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    assert_eq!(rel(&["run", "--rm", "--network", "none", "bb:1", "echo", "hi"]), "hi");
+    let id = rel(&["run", "-d", "--network", "none", "bb:1", "sleep", "30"]);
+    assert!(rel(&["ps", "-q", "--no-trunc"]).contains(&id));
+    rel(&["rm", "-f", &id]);
+}
