@@ -521,3 +521,89 @@ fn start_interactive_feeds_stdin() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&o.stdout), "read hello\n");
 }
+
+/// `attach` to a container with a terminal: its size is ours, and follows a resize.
+#[test]
+fn attach_passes_the_terminal_size_and_its_changes() {
+    use std::io::{Read, Write};
+    let Some(b) = setup() else { return };
+    let id = b.ok(&["run", "-dit", "bb:1", "sh"]).trim().to_string();
+    let pty =
+        rustix::pty::openpt(rustix::pty::OpenptFlags::RDWR | rustix::pty::OpenptFlags::NOCTTY)
+            .unwrap();
+    rustix::pty::grantpt(&pty).unwrap();
+    rustix::pty::unlockpt(&pty).unwrap();
+    let name = rustix::pty::ptsname(&pty, Vec::new()).unwrap();
+    let set_size = |rows: u16, cols: u16| {
+        let ws = rustix::termios::Winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        rustix::termios::tcsetwinsize(&pty, ws).unwrap();
+    };
+    set_size(31, 101);
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(name.to_str().unwrap())
+        .unwrap();
+    let mut cmd = b.cmd();
+    cmd.args(["attach", &id]);
+    cmd.stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave);
+    // SAFETY: setsid and TIOCSCTTY in the child before exec only touch the child's own
+    // session and terminal.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            rustix::process::setsid().map_err(std::io::Error::from)?;
+            rustix::process::ioctl_tiocsctty(rustix::stdio::stdin())
+                .map_err(std::io::Error::from)?;
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut master = std::fs::File::from(pty.try_clone().unwrap());
+    rustix::fs::fcntl_setfl(&master, rustix::fs::OFlags::NONBLOCK).unwrap();
+    let mut seen = Vec::new();
+    let mut expect = |master: &mut std::fs::File, input: &[u8], want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        // Asked again until it shows: the first keys may arrive before attach has
+        // connected, and a resize takes a round trip.
+        master.write_all(input).unwrap();
+        loop {
+            std::thread::sleep(Duration::from_millis(200));
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = master.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..n]);
+            }
+            if String::from_utf8_lossy(&seen).contains(want) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waiting for {want:?}: {}",
+                String::from_utf8_lossy(&seen)
+            );
+            master.write_all(input).unwrap();
+        }
+    };
+    expect(&mut master, b"stty size\n", "31 101");
+    set_size(42, 123);
+    expect(&mut master, b"stty size\n", "42 123");
+    // ctrl-p ctrl-q detaches and leaves the container running.
+    master.write_all(&[0x10, 0x11]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "attach did not detach");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(b.ok(&["ps", "-q", "--no-trunc"]).contains(&id));
+    b.ok(&["rm", "-f", &id]);
+}

@@ -619,10 +619,17 @@ fn relative_root_works_in_the_foreground_and_detached() {
             .env("BARGE_CONFIG", b.root().with_file_name("config.toml"))
             .stdin(Stdio::null());
         let o = c.output().unwrap();
-        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8_lossy(&o.stdout).trim().to_string()
     };
-    assert_eq!(rel(&["run", "--rm", "--network", "none", "bb:1", "echo", "hi"]), "hi");
+    assert_eq!(
+        rel(&["run", "--rm", "--network", "none", "bb:1", "echo", "hi"]),
+        "hi"
+    );
     let id = rel(&["run", "-d", "--network", "none", "bb:1", "sleep", "30"]);
     assert!(rel(&["ps", "-q", "--no-trunc"]).contains(&id));
     rel(&["rm", "-f", &id]);

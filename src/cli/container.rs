@@ -829,7 +829,7 @@ pub struct ExecArgs {
 /// `exec`: run a command in a running container, with the container's namespaces,
 /// cgroup, capabilities, seccomp and limits; exit with its code.
 pub fn exec(paths: &Paths, a: ExecArgs) -> Result<ExitStatus> {
-    if a.tty && a.interactive && !std::io::IsTerminal::is_terminal(&io::stdin()) {
+    if a.tty && a.interactive && !a.detach && !std::io::IsTerminal::is_terminal(&io::stdin()) {
         return Err(Error::InvalidArgument(
             "the input device is not a TTY: drop -t, or run from a terminal".into(),
         ));
@@ -1117,6 +1117,22 @@ pub struct AttachArgs {
     pub detach_keys: String,
 }
 
+/// Send our terminal's size to a container's supervisor (see `control_socket`).
+fn send_winsize(ctl: &std::os::unix::net::UnixDatagram) {
+    use std::os::fd::AsRawFd;
+    for fd in [io::stdout().as_raw_fd(), io::stdin().as_raw_fd()] {
+        // SAFETY: TIOCGWINSZ writes one winsize into a valid, owned struct.
+        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+        if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0 && ws.ws_row > 0 {
+            let mut msg = [supervisor::detached::CONTROL_RESIZE, 0, 0, 0, 0];
+            msg[1..3].copy_from_slice(&ws.ws_row.to_be_bytes());
+            msg[3..5].copy_from_slice(&ws.ws_col.to_be_bytes());
+            let _ = ctl.send(&msg);
+            return;
+        }
+    }
+}
+
 /// `attach`: the container's live output here, our input to its stdin (when it was run
 /// with -i); ctrl-p ctrl-q detaches. Exits with the container's code when it ends.
 pub fn attach(paths: &Paths, a: AttachArgs) -> Result<ExitStatus> {
@@ -1147,6 +1163,26 @@ pub fn attach(paths: &Paths, a: AttachArgs) -> Result<ExitStatus> {
     } else {
         None
     };
+    // A terminal's size follows ours: now, and on every SIGWINCH.
+    let resize = settings
+        .tty
+        .then(|| {
+            let ctl = std::os::unix::net::UnixDatagram::unbound().ok()?;
+            ctl.connect(supervisor::detached::control_socket(&dirf))
+                .ok()?;
+            let mut winch = nix::sys::signal::SigSet::empty();
+            winch.add(nix::sys::signal::Signal::SIGWINCH);
+            winch.thread_block().ok()?;
+            let sfd = nix::sys::signalfd::SignalFd::with_flags(
+                &winch,
+                nix::sys::signalfd::SfdFlags::SFD_NONBLOCK
+                    | nix::sys::signalfd::SfdFlags::SFD_CLOEXEC,
+            )
+            .ok()?;
+            send_winsize(&ctl);
+            Some((ctl, sfd))
+        })
+        .flatten();
     let stdin = io::stdin();
     let stdin_fd = stdin.as_fd();
     let mut frame: Vec<u8> = Vec::new();
@@ -1163,6 +1199,13 @@ pub fn attach(paths: &Paths, a: AttachArgs) -> Result<ExitStatus> {
                 rustix::event::PollFlags::IN,
             ));
         }
+        let winch_slot = fds.len();
+        if let Some((_, sfd)) = &resize {
+            fds.push(rustix::event::PollFd::new(
+                sfd,
+                rustix::event::PollFlags::IN,
+            ));
+        }
         match rustix::event::poll(&mut fds, None) {
             Ok(_) => {}
             Err(rustix::io::Errno::INTR) => continue,
@@ -1170,7 +1213,12 @@ pub fn attach(paths: &Paths, a: AttachArgs) -> Result<ExitStatus> {
         }
         let sock_ready = !fds[0].revents().is_empty();
         let stdin_ready = stdin_open && !fds[1].revents().is_empty();
+        let winch_ready = fds.get(winch_slot).is_some_and(|f| !f.revents().is_empty());
         drop(fds);
+        if winch_ready && let Some((ctl, sfd)) = &resize {
+            while let Ok(Some(_)) = sfd.read_signal() {}
+            send_winsize(ctl);
+        }
         if sock_ready {
             let n = sock.read(&mut buf).unwrap_or(0);
             if n == 0 {

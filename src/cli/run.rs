@@ -788,7 +788,8 @@ pub fn create_with(paths: &Paths, a: &RunArgs, rc: RunConfig) -> Result<String> 
 }
 
 pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
-    if a.tty && !std::io::stdin().is_terminal() && a.interactive {
+    // Detached, the terminal is the supervisor's (Docker accepts `run -dit` from a script).
+    if a.tty && a.interactive && !a.detach && !std::io::stdin().is_terminal() {
         return Err(Error::InvalidArgument(
             "the input device is not a TTY: drop -t, or run from a terminal".into(),
         ));

@@ -52,6 +52,17 @@ pub fn attach_socket(dir: &std::fs::File) -> PathBuf {
     PathBuf::from(format!("/proc/self/fd/{}/attach.sock", dir.as_raw_fd()))
 }
 
+/// The control socket of a container with a terminal: `barge attach` sends the size of its
+/// own terminal there, as one datagram `[RESIZE, rows (u16, big endian), cols (u16, big
+/// endian)]`, when it starts and on every SIGWINCH. A datagram socket beside the stream one
+/// keeps the stdin stream raw and each message whole (conmon has a control FIFO for this).
+pub fn control_socket(dir: &std::fs::File) -> PathBuf {
+    PathBuf::from(format!("/proc/self/fd/{}/ctl.sock", dir.as_raw_fd()))
+}
+
+/// The resize message of the control socket.
+pub const CONTROL_RESIZE: u8 = 1;
+
 /// What happened, for the caller to record.
 pub enum Event {
     Started { pid: i32 },
@@ -137,6 +148,16 @@ pub fn supervise(
         l.set_nonblocking(true).ok()?;
         Some(l)
     });
+    let control = match (&attach_dir, opts.tty) {
+        (Some(d), true) => {
+            let path = control_socket(d);
+            let _ = std::fs::remove_file(&path);
+            std::os::unix::net::UnixDatagram::bind(&path)
+                .and_then(|c| c.set_nonblocking(true).map(|()| c))
+                .ok()
+        }
+        _ => None,
+    };
     // Slots go None when a client leaves; the list is compacted before each poll so poll
     // slots and indices agree within one round.
     let spawned = Container::spawn(SpawnOptions {
@@ -216,6 +237,10 @@ pub fn supervise(
         if let Some(l) = &listener {
             fds.push(rustix::event::PollFd::new(l, rustix::event::PollFlags::IN));
         }
+        let control_slot = fds.len();
+        if let Some(c) = &control {
+            fds.push(rustix::event::PollFd::new(c, rustix::event::PollFlags::IN));
+        }
         let client_slot = fds.len();
         for cl in clients.iter().flatten() {
             fds.push(rustix::event::PollFd::new(cl, rustix::event::PollFlags::IN));
@@ -260,6 +285,24 @@ pub fn supervise(
                 }
             } else if slot == pid_slot && exited.is_none() {
                 exited = wait_status(c.pid(), true).map_err(|e| RuntimeError::sys("waitpid", e))?;
+            } else if control.is_some() && slot == control_slot {
+                let mut msg = [0u8; 8];
+                while let Some(Ok(n)) = control.as_ref().map(|c| c.recv(&mut msg)) {
+                    if n == 5
+                        && msg[0] == CONTROL_RESIZE
+                        && let Some((master, _)) = pipes.first()
+                    {
+                        let ws = libc::winsize {
+                            ws_row: u16::from_be_bytes([msg[1], msg[2]]),
+                            ws_col: u16::from_be_bytes([msg[3], msg[4]]),
+                            ws_xpixel: 0,
+                            ws_ypixel: 0,
+                        };
+                        // SAFETY: TIOCSWINSZ reads one winsize from a valid pointer; the
+                        // kernel then sends SIGWINCH to the terminal's foreground group.
+                        unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+                    }
+                }
             } else if listener.is_some() && slot == listen_slot {
                 if let Some(l) = &listener {
                     while let Ok((cl, _)) = l.accept() {
@@ -337,6 +380,9 @@ pub fn supervise(
     drop(clients);
     if let (Some(d), Some(_)) = (&attach_dir, &listener) {
         let _ = std::fs::remove_file(attach_socket(d));
+    }
+    if let (Some(d), Some(_)) = (&attach_dir, &control) {
+        let _ = std::fs::remove_file(control_socket(d));
     }
     let status = exited.unwrap_or(ExitStatus::Code(0));
     Ok(c.finish(status))
