@@ -15,6 +15,8 @@ pub enum Error {
     NoSuchImage(String),
     #[error("no such container: {0}")]
     NoSuchContainer(String),
+    #[error("network {0} not found")]
+    NoSuchNetwork(String),
     #[error("{0}")]
     InvalidArgument(String),
     #[error("conflict: {0}")]
@@ -57,6 +59,9 @@ pub enum Error {
     ManifestUnknown(String),
     #[error("{0}")]
     Other(String),
+    /// A failure with an obvious fix that only the code raising it knows (the `hint:`).
+    #[error("{msg}")]
+    Hinted { msg: String, hint: String },
 }
 
 impl Error {

@@ -50,6 +50,8 @@ fn exit_code(e: &barge::Error) -> u8 {
     match e {
         barge::Error::NoSuchImage(_)
         | barge::Error::NoSuchContainer(_)
+        | barge::Error::NoSuchNetwork(_)
+        | barge::Error::Hinted { .. }
         | barge::Error::InvalidArgument(_)
         | barge::Error::Conflict(_)
         | barge::Error::NeedsConfirmation(_)
@@ -70,6 +72,9 @@ fn hint(e: &barge::Error) -> Option<String> {
     if let barge::Error::Unauthorized { registry, .. } = e {
         return Some(format!("log in with `barge login {registry}`"));
     }
+    if let barge::Error::Hinted { hint, .. } = e {
+        return Some(hint.clone());
+    }
     static_hint(e).map(str::to_string)
 }
 
@@ -82,6 +87,7 @@ fn static_hint(e: &barge::Error) -> Option<&'static str> {
             "see `barge images` for what is here, `barge pull` it, or `barge import` an archive",
         ),
         barge::Error::NoSuchContainer(_) => Some("see `barge ps -a` for the containers there are"),
+        barge::Error::NoSuchNetwork(_) => Some("see `barge network ls` for the networks there are"),
         barge::Error::NeedsConfirmation(_) => {
             Some("pass -f/--force to run it without asking (from a script, for example)")
         }

@@ -41,7 +41,7 @@ pub mod netlink;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::{Ipv4Addr, TcpListener, UdpSocket};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -88,7 +88,7 @@ impl std::fmt::Display for PortMapping {
     }
 }
 
-/// A container's place on the bridge.
+/// A container's place on one network (an endpoint, in Docker's words).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Attachment {
     /// The network's name (`bridge` for the default one).
@@ -100,13 +100,79 @@ pub struct Attachment {
     pub ip: Ipv4Addr,
     pub gateway: Ipv4Addr,
     pub prefix: u8,
+    /// The host end of the veth pair.
     pub veth: String,
-    pub netns: PathBuf,
+    /// The container end: `eth0` for the network it was created on, `eth1`... for the
+    /// ones joined with `network connect`.
+    #[serde(default = "eth0")]
+    pub ifname: String,
     pub ports: Vec<PortMapping>,
+    /// More names the peers know it by (`--network-alias`, `network connect --alias`).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// The address was asked for (`--ip`), not picked.
+    #[serde(default)]
+    pub static_ip: bool,
+    /// The network is `--internal`: no default route through it.
+    #[serde(default)]
+    pub internal: bool,
+}
+
+impl Attachment {
+    /// The container end's hardware address, derived from the IP address as Docker did
+    /// (02:42 + the four bytes): an address handed to a new container comes with the same
+    /// MAC, so entries the peers still have in their ARP caches stay right.
+    pub fn mac(&self) -> [u8; 6] {
+        let o = self.ip.octets();
+        [0x02, 0x42, o[0], o[1], o[2], o[3]]
+    }
+
+    pub fn mac_string(&self) -> String {
+        let m = self.mac();
+        format!(
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        )
+    }
 }
 
 fn default_network() -> String {
     "bridge".into()
+}
+
+fn eth0() -> String {
+    "eth0".into()
+}
+
+/// A container's network namespace and its attachments in the order they were made. The
+/// namespace lives as long as the container record, attached to no network or to several;
+/// the first attachment that is not internal carries the default route.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Sandbox {
+    pub netns: PathBuf,
+    pub networks: Vec<Attachment>,
+}
+
+impl Sandbox {
+    pub fn on(&self, network: &str) -> Option<&Attachment> {
+        self.networks.iter().find(|a| a.network == network)
+    }
+
+    /// The attachment whose gateway is the default route.
+    fn router(&self) -> Option<&Attachment> {
+        self.networks.iter().find(|a| !a.internal)
+    }
+}
+
+/// What a container asks of a network it joins.
+#[derive(Clone, Debug, Default)]
+pub struct Endpoint {
+    /// `--ip`: this address rather than a free one.
+    pub ip: Option<Ipv4Addr>,
+    /// `--network-alias`.
+    pub aliases: Vec<String>,
+    /// Published ports (only where the container is created).
+    pub ports: Vec<PortMapping>,
 }
 
 /// A network: the default `bridge` (barge0) or one made by `network create`.
@@ -119,6 +185,10 @@ pub struct NetworkDef {
     pub prefix: u8,
     pub gateway: Ipv4Addr,
     pub created: i64,
+    /// `network create --internal`: no masquerade and no default route, so its
+    /// containers reach each other and the host's address on the bridge, nothing else.
+    #[serde(default)]
+    pub internal: bool,
 }
 
 impl NetworkDef {
@@ -141,6 +211,7 @@ pub fn default_bridge() -> NetworkDef {
         prefix: PREFIX,
         gateway: GATEWAY,
         created: 0,
+        internal: false,
     }
 }
 
@@ -191,9 +262,41 @@ fn overlaps(a: (Ipv4Addr, u8), b: (Ipv4Addr, u8)) -> bool {
     u32::from(a.0) & mask == u32::from(b.0) & mask
 }
 
+/// What `network create` was asked for.
+#[derive(Clone, Debug, Default)]
+pub struct CreateOptions {
+    pub subnet: Option<String>,
+    pub gateway: Option<String>,
+    pub internal: bool,
+}
+
+/// A route of the host that overlaps `c`, as `ip route` shows it. Routes through this
+/// store's own bridges are left out (the check against its networks names those better);
+/// another store's barge bridge counts, since two bridges routing one range break both.
+fn host_route_overlap(root: &Path, c: (Ipv4Addr, u8)) -> Option<String> {
+    let sock = netlink::Socket::open().ok()?;
+    let own: Vec<String> = networks(root).into_iter().map(|n| n.bridge).collect();
+    sock.routes().ok()?.into_iter().find_map(|r| {
+        if !overlaps((r.dst, r.prefix), c) {
+            return None;
+        }
+        let dev = netlink::name(r.oif).unwrap_or_default();
+        if own.contains(&dev) {
+            return None;
+        }
+        Some(if dev.is_empty() {
+            format!("{}/{}", r.dst, r.prefix)
+        } else {
+            format!("{}/{} dev {dev}", r.dst, r.prefix)
+        })
+    })
+}
+
 /// `network create`: a bridge of its own (made at the first container), a subnet given or
-/// the first free 10.86.N.0/24.
-pub fn create(root: &Path, name: &str, subnet: Option<&str>) -> Result<NetworkDef> {
+/// the first free 10.86.N.0/24. A subnet that overlaps another barge network or a route
+/// the host already has is refused, as Docker does: the bridge would steal or lose that
+/// traffic.
+pub fn create(root: &Path, name: &str, opts: &CreateOptions) -> Result<NetworkDef> {
     crate::container::validate_name(name)?;
     if matches!(name, "bridge" | "host" | "none" | "default") {
         return Err(Error::Conflict(format!(
@@ -207,24 +310,57 @@ pub fn create(root: &Path, name: &str, subnet: Option<&str>) -> Result<NetworkDe
             "network with name {name} already exists"
         )));
     }
-    let taken: Vec<(Ipv4Addr, u8)> = networks(root)
-        .iter()
-        .map(|n| (n.subnet, n.prefix))
-        .collect();
-    let (subnet, prefix) = match subnet {
+    let taken: Vec<NetworkDef> = networks(root);
+    let (subnet, prefix) = match &opts.subnet {
         Some(s) => {
             let c = parse_cidr(s)?;
-            if taken.iter().any(|t| overlaps(*t, c)) {
-                return Err(Error::Conflict(format!(
-                    "subnet {s} overlaps another barge network"
-                )));
+            if let Some(t) = taken.iter().find(|t| overlaps((t.subnet, t.prefix), c)) {
+                return Err(Error::Hinted {
+                    msg: format!(
+                        "subnet {s} overlaps network {} ({})",
+                        t.name,
+                        t.cidr()
+                    ),
+                    hint: "choose another --subnet (`barge network ls --format '{{.Name}} {{.Subnet}}'` lists the ones taken)".into(),
+                });
+            }
+            if let Some(r) = host_route_overlap(root, c) {
+                return Err(Error::Hinted {
+                    msg: format!("subnet {s} overlaps the host's route {r}"),
+                    hint: "choose another --subnet (`ip route` lists the host's routes)".into(),
+                });
             }
             c
         }
-        None => (0..=255u8)
-            .map(|n| (Ipv4Addr::new(10, 86, n, 0), 24))
-            .find(|c| !taken.iter().any(|t| overlaps(*t, *c)))
-            .ok_or_else(|| Error::Other("no free subnet in 10.86.0.0/16: give --subnet".into()))?,
+        None => {
+            if opts.gateway.is_some() {
+                return Err(Error::InvalidArgument("--gateway needs --subnet".into()));
+            }
+            (0..=255u8)
+                .map(|n| (Ipv4Addr::new(10, 86, n, 0), 24))
+                .filter(|c| !taken.iter().any(|t| overlaps((t.subnet, t.prefix), *c)))
+                .find(|c| host_route_overlap(root, *c).is_none())
+                .ok_or_else(|| Error::Hinted {
+                    msg: "no free subnet in 10.86.0.0/16".into(),
+                    hint: "give one with --subnet".into(),
+                })?
+        }
+    };
+    let size = 1u32 << (32 - prefix);
+    let gateway = match &opts.gateway {
+        None => Ipv4Addr::from(u32::from(subnet) + 1),
+        Some(g) => {
+            let ip: Ipv4Addr = g.parse().map_err(|_| {
+                Error::InvalidArgument(format!("invalid --gateway {g:?}: not an IPv4 address"))
+            })?;
+            let host = u32::from(ip).wrapping_sub(u32::from(subnet));
+            if host == 0 || host >= size - 1 {
+                return Err(Error::InvalidArgument(format!(
+                    "--gateway {ip} is not a host address of subnet {subnet}/{prefix}"
+                )));
+            }
+            ip
+        }
     };
     let id = crate::container::new_id();
     let def = NetworkDef {
@@ -233,8 +369,9 @@ pub fn create(root: &Path, name: &str, subnet: Option<&str>) -> Result<NetworkDe
         id,
         subnet,
         prefix,
-        gateway: Ipv4Addr::from(u32::from(subnet) + 1),
+        gateway,
         created: chrono::Utc::now().timestamp(),
+        internal: opts.internal,
     };
     defs.insert(name.into(), def.clone());
     write_defs(root, &defs)?;
@@ -251,7 +388,7 @@ fn write_defs(root: &Path, defs: &BTreeMap<String, NetworkDef>) -> Result<()> {
 
 /// `network rm`: refused while containers use it; removes its bridge and NAT entry.
 pub fn remove(root: &Path, key: &str) -> Result<String> {
-    let def = lookup(root, key).ok_or_else(|| Error::Other(format!("network {key} not found")))?;
+    let def = lookup(root, key).ok_or_else(|| Error::NoSuchNetwork(key.into()))?;
     if def.builtin() {
         return Err(Error::Conflict(format!(
             "{} is a pre-defined network and cannot be removed",
@@ -259,7 +396,7 @@ pub fn remove(root: &Path, key: &str) -> Result<String> {
         )));
     }
     let ipam = Ipam::open(root)?;
-    if ipam.map.values().any(|a| a.network == def.name) {
+    if ipam.map.values().any(|sb| sb.on(&def.name).is_some()) {
         return Err(Error::Conflict(format!(
             "network {} has active endpoints",
             def.name
@@ -271,25 +408,53 @@ pub fn remove(root: &Path, key: &str) -> Result<String> {
     if netlink::index(&def.bridge).is_ok() {
         let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
         let _ = host.del_link(&def.bridge);
-        let _ = nft(&format!(
-            "delete element ip barge masq {{ {} }}\n",
-            def.cidr()
-        ));
+        if !def.internal {
+            let _ = nft(&format!(
+                "delete element ip barge masq {{ {} }}\n",
+                def.cidr()
+            ));
+        }
     }
     Ok(def.name)
 }
 
-/// The attachments on one network (for `network inspect` and the peers' /etc/hosts).
-pub fn attachments_on(root: &Path, network: &str) -> Vec<(String, Attachment)> {
+/// Every container's sandbox, read without the lock (the file is replaced whole).
+pub fn sandboxes(root: &Path) -> BTreeMap<String, Sandbox> {
     std::fs::read(root.join("network/ipam.json"))
         .ok()
-        .and_then(|b| serde_json::from_slice::<BTreeMap<String, Attachment>>(&b).ok())
-        .map(|m| {
-            m.into_iter()
-                .filter(|(_, a)| a.network == network)
-                .collect()
-        })
+        .map(|b| parse_ipam(&b))
         .unwrap_or_default()
+}
+
+/// ipam.json: container id -> sandbox. Before containers could join several networks an
+/// entry was one attachment with the namespace in it; such entries are read as a sandbox
+/// with one network.
+fn parse_ipam(b: &[u8]) -> BTreeMap<String, Sandbox> {
+    let raw: BTreeMap<String, serde_json::Value> = serde_json::from_slice(b).unwrap_or_default();
+    raw.into_iter()
+        .filter_map(|(id, v)| {
+            if v.get("networks").is_some() {
+                return serde_json::from_value(v).ok().map(|sb| (id, sb));
+            }
+            let netns = serde_json::from_value(v.get("netns")?.clone()).ok()?;
+            let att: Attachment = serde_json::from_value(v).ok()?;
+            Some((
+                id,
+                Sandbox {
+                    netns,
+                    networks: vec![att],
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The attachments on one network (for `network inspect` and the peers' /etc/hosts).
+pub fn attachments_on(root: &Path, network: &str) -> Vec<(String, Attachment)> {
+    sandboxes(root)
+        .into_iter()
+        .filter_map(|(id, sb)| sb.on(network).cloned().map(|a| (id, a)))
+        .collect()
 }
 
 fn port_range(s: &str) -> Result<(u16, u16)> {
@@ -419,9 +584,15 @@ pub fn netns_path(run: &Path, id: &str) -> PathBuf {
     run.join("netns").join(id)
 }
 
-fn veth_name(id: &str) -> String {
-    // IFNAMSIZ is 16 with the NUL: "veth" + 11 hex digits.
-    format!("veth{}", &id[..11.min(id.len())])
+/// The host end of a container's `n`th interface (eth`n`).
+fn veth_name(id: &str, n: u32) -> String {
+    // IFNAMSIZ is 16 with the NUL: "veth" + 11 hex digits for eth0, "veth" + 8 + "-N" for
+    // the others ('-' is not a hex digit, so the two forms never collide).
+    if n == 0 {
+        format!("veth{}", &id[..11.min(id.len())])
+    } else {
+        format!("veth{}-{n}", &id[..8.min(id.len())])
+    }
 }
 
 fn io_err(what: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> Error {
@@ -430,7 +601,7 @@ fn io_err(what: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> Error 
 
 /// An exclusive flock on a file, released on drop.
 /// The file is kept open only to hold the lock.
-struct Lock(#[allow(dead_code)] std::fs::File);
+pub struct Lock(#[allow(dead_code)] std::fs::File);
 
 impl Lock {
     fn take(path: &Path) -> Result<Lock> {
@@ -451,7 +622,7 @@ impl Lock {
 
 struct Ipam {
     path: PathBuf,
-    map: BTreeMap<String, Attachment>,
+    map: BTreeMap<String, Sandbox>,
     _lock: Lock,
 }
 
@@ -461,7 +632,7 @@ impl Ipam {
         let lock = Lock::take(&dir.join("lock"))?;
         let path = dir.join("ipam.json");
         let map = match std::fs::read(&path) {
-            Ok(b) => serde_json::from_slice(&b).unwrap_or_default(),
+            Ok(b) => parse_ipam(&b),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
             Err(e) => return Err(io_err(path.display())(e)),
         };
@@ -480,20 +651,61 @@ impl Ipam {
         std::fs::rename(&tmp, &self.path).map_err(io_err(self.path.display()))
     }
 
-    fn pick(&self, net: &NetworkDef) -> Result<Ipv4Addr> {
-        let used: std::collections::HashSet<Ipv4Addr> = self.map.values().map(|a| a.ip).collect();
+    fn attachments(&self) -> impl Iterator<Item = &Attachment> {
+        self.map.values().flat_map(|sb| &sb.networks)
+    }
+
+    /// An address on `net`: the one asked for, checked, or a free one picked at random.
+    fn take(&self, net: &NetworkDef, want: Option<Ipv4Addr>) -> Result<Ipv4Addr> {
+        let used: std::collections::HashSet<Ipv4Addr> = self
+            .attachments()
+            .filter(|a| a.network == net.name)
+            .map(|a| a.ip)
+            .collect();
         let base = u32::from(net.subnet);
         let size = 1u32 << (32 - net.prefix);
+        if let Some(ip) = want {
+            let host = u32::from(ip).wrapping_sub(base);
+            if host >= size {
+                return Err(Error::Hinted {
+                    msg: format!(
+                        "address {ip} is not in network {}'s subnet {}",
+                        net.name,
+                        net.cidr()
+                    ),
+                    hint: format!("give an --ip in {}", net.cidr()),
+                });
+            }
+            if host == 0 || host == size - 1 {
+                return Err(Error::InvalidArgument(format!(
+                    "address {ip} is the network or broadcast address of {}",
+                    net.cidr()
+                )));
+            }
+            if ip == net.gateway {
+                return Err(Error::Conflict(format!(
+                    "address {ip} is network {}'s gateway",
+                    net.name
+                )));
+            }
+            if used.contains(&ip) {
+                return Err(Error::Conflict(format!(
+                    "address {ip} is already in use on network {}",
+                    net.name
+                )));
+            }
+            return Ok(ip);
+        }
         for _ in 0..1000 {
             let mut b = [0u8; 4];
             let _ = rustix::rand::getrandom(&mut b, rustix::rand::GetRandomFlags::empty());
             let host = u32::from_ne_bytes(b) % size;
-            // Not the network, the gateway (.0.1) or the broadcast address.
-            if host <= 1 || host == size - 1 {
+            // Not the network or the broadcast address, nor the gateway.
+            if host == 0 || host == size - 1 {
                 continue;
             }
             let ip = Ipv4Addr::from(base + host);
-            if !used.contains(&ip) {
+            if ip != net.gateway && !used.contains(&ip) {
                 return Ok(ip);
             }
         }
@@ -501,6 +713,28 @@ impl Ipam {
             "network: no free address in {}",
             net.cidr()
         )))
+    }
+
+    /// Refuse ports that another container publishes already.
+    fn check_ports(&self, ports: &[PortMapping]) -> Result<()> {
+        // A port published through DNAT is not bound on the host, so resolve_ports' bind
+        // check cannot see the other containers' ports: they are compared here, under the
+        // lock.
+        for p in ports {
+            let clash = self.attachments().flat_map(|a| &a.ports).any(|q| {
+                q.host_port == p.host_port
+                    && q.proto == p.proto
+                    && (q.host_ip.is_none() || p.host_ip.is_none() || q.host_ip == p.host_ip)
+            });
+            if clash {
+                return Err(Error::Conflict(format!(
+                    "Bind for {}/{} failed: port is already allocated",
+                    p.host(),
+                    p.proto
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -582,7 +816,7 @@ fn ensure_bridge(host: &netlink::Socket, net: &NetworkDef) -> Result<u32> {
     let nft_err = |e| Error::Other(format!("network: nft: {e}"));
     if net.builtin() {
         nft(&ruleset()).map_err(nft_err)?;
-    } else {
+    } else if !net.internal {
         let add = format!("add element ip barge masq {{ {} }}\n", net.cidr());
         nft(&add).map_err(nft_err)?;
     }
@@ -632,67 +866,71 @@ fn nft_elements(ports: &[PortMapping], ip: Ipv4Addr, with_values: bool) -> Strin
     s
 }
 
-/// Make the container's network namespace, wire it to the bridge and publish its ports.
+fn publish(att: &Attachment) -> Result<()> {
+    if att.ports.is_empty() {
+        return Ok(());
+    }
+    nft(&nft_elements(&att.ports, att.ip, true)).map_err(|e| {
+        let ports: Vec<String> = att.ports.iter().map(|p| p.host()).collect();
+        Error::Conflict(format!(
+            "cannot publish {}: already published by another container? ({e})",
+            ports.join(", ")
+        ))
+    })
+}
+
+fn new_attachment(
+    id: &str,
+    name: &str,
+    net: &NetworkDef,
+    n: u32,
+    ip: Ipv4Addr,
+    ep: Endpoint,
+) -> Attachment {
+    Attachment {
+        network: net.name.clone(),
+        name: name.into(),
+        ip,
+        gateway: net.gateway,
+        prefix: net.prefix,
+        veth: veth_name(id, n),
+        ifname: format!("eth{n}"),
+        ports: ep.ports,
+        aliases: ep.aliases,
+        static_ip: ep.ip.is_some(),
+        internal: net.internal,
+    }
+}
+
+/// Make the container's network namespace, wire it to `net` (eth0) and publish its ports.
 pub fn attach(
     root: &Path,
     run: &Path,
     id: &str,
     name: &str,
     net: &NetworkDef,
-    ports: Vec<PortMapping>,
+    ep: Endpoint,
 ) -> Result<Attachment> {
     let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
     let bridge = ensure_bridge(&host, net)?;
     let mut ipam = Ipam::open(root)?;
-    // A port published through DNAT is not bound on the host, so resolve_ports' bind check
-    // cannot see the other containers' ports: they are compared here, under the lock.
-    for p in &ports {
-        let clash = ipam.map.values().flat_map(|a| &a.ports).any(|q| {
-            q.host_port == p.host_port
-                && q.proto == p.proto
-                && (q.host_ip.is_none() || p.host_ip.is_none() || q.host_ip == p.host_ip)
-        });
-        if clash {
-            return Err(Error::Conflict(format!(
-                "Bind for {}/{} failed: port is already allocated",
-                p.host(),
-                p.proto
-            )));
-        }
-    }
-    let ip = ipam.pick(net)?;
-    let att = Attachment {
-        network: net.name.clone(),
-        name: name.into(),
-        ip,
-        gateway: net.gateway,
-        prefix: net.prefix,
-        veth: veth_name(id),
+    ipam.check_ports(&ep.ports)?;
+    let ip = ipam.take(net, ep.ip)?;
+    let att = new_attachment(id, name, net, 0, ip, ep);
+    let sb = Sandbox {
         netns: netns_path(run, id),
-        ports,
+        networks: vec![att.clone()],
     };
     // Recorded first: whatever a crash leaves half-made is found and undone by `detach`.
-    ipam.map.insert(id.to_string(), att.clone());
+    ipam.map.insert(id.to_string(), sb.clone());
     ipam.save()?;
     let made = std::thread::scope(|s| {
-        s.spawn(|| configure(&host, bridge, &att))
+        s.spawn(|| configure(&host, bridge, &sb.netns, &att))
             .join()
             .unwrap_or_else(|_| Err(Error::Other("network: setup thread panicked".into())))
     });
-    let made = made.and_then(|()| {
-        if att.ports.is_empty() {
-            return Ok(());
-        }
-        nft(&nft_elements(&att.ports, ip, true)).map_err(|e| {
-            let ports: Vec<String> = att.ports.iter().map(|p| p.host()).collect();
-            Error::Conflict(format!(
-                "cannot publish {}: already published by another container? ({e})",
-                ports.join(", ")
-            ))
-        })
-    });
-    if let Err(e) = made {
-        undo(&host, &att, false);
+    if let Err(e) = made.and_then(|()| publish(&att)) {
+        undo(&host, &sb, false);
         ipam.map.remove(id);
         let _ = ipam.save();
         return Err(e);
@@ -701,81 +939,232 @@ pub fn attach(
 }
 
 /// Runs on a thread of its own: it enters the new namespace and dies with it.
-fn configure(host: &netlink::Socket, bridge: u32, att: &Attachment) -> Result<()> {
-    if let Some(d) = att.netns.parent() {
+fn configure(host: &netlink::Socket, bridge: u32, netns: &Path, att: &Attachment) -> Result<()> {
+    if let Some(d) = netns.parent() {
         std::fs::create_dir_all(d).map_err(io_err(d.display()))?;
     }
-    std::fs::File::create(&att.netns).map_err(io_err(att.netns.display()))?;
+    std::fs::File::create(netns).map_err(io_err(netns.display()))?;
     // SAFETY: CLONE_NEWNET changes only this thread's network namespace, which no other
     // thread relies on; the thread ends right after configuring the namespace.
     unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNET) }
         .map_err(|e| io_err("unshare network namespace")(e.into()))?;
-    rustix::mount::mount_bind("/proc/thread-self/ns/net", &att.netns)
-        .map_err(|e| io_err(format!("bind mount {}", att.netns.display()))(e.into()))?;
-    let ns = std::fs::File::open(&att.netns).map_err(io_err(att.netns.display()))?;
-    host.add_veth(&att.veth, bridge, "eth0", ns.as_raw_fd())
+    rustix::mount::mount_bind("/proc/thread-self/ns/net", netns)
+        .map_err(|e| io_err(format!("bind mount {}", netns.display()))(e.into()))?;
+    let ns = std::fs::File::open(netns).map_err(io_err(netns.display()))?;
+    host.add_veth(&att.veth, bridge, &att.ifname, att.mac(), ns.as_raw_fd())
         .map_err(io_err(format!("create veth {}", att.veth)))?;
     // From here on this thread is inside the container's namespace.
     let inner = netlink::Socket::open().map_err(io_err("netlink socket"))?;
     inner.set_up(1).map_err(io_err("set lo up"))?;
-    let eth0 = netlink::index("eth0").map_err(io_err("eth0"))?;
-    inner.set_up(eth0).map_err(io_err("set eth0 up"))?;
+    address(&inner, att, !att.internal)
+}
+
+/// Inside the container's namespace: bring the interface up with its address, and the
+/// default route through its gateway when it is the one that routes.
+fn address(inner: &netlink::Socket, att: &Attachment, route: bool) -> Result<()> {
+    let i = netlink::index(&att.ifname).map_err(io_err(&att.ifname))?;
     inner
-        .add_addr(eth0, att.ip, att.prefix)
+        .set_up(i)
+        .map_err(io_err(format!("set {} up", att.ifname)))?;
+    inner
+        .add_addr(i, att.ip, att.prefix)
         .map_err(io_err(format!("address {}", att.ip)))?;
-    inner
-        .add_default_route(att.gateway, eth0)
-        .map_err(io_err("default route"))?;
+    if route {
+        default_route(inner, att)?;
+    }
     Ok(())
 }
 
-/// Undo an attachment, ignoring what is already gone.
-fn undo(host: &netlink::Socket, att: &Attachment, ports: bool) {
+fn default_route(inner: &netlink::Socket, att: &Attachment) -> Result<()> {
+    let i = netlink::index(&att.ifname).map_err(io_err(&att.ifname))?;
+    inner
+        .add_default_route(att.gateway, i)
+        .map_err(io_err(format!("default route via {}", att.gateway)))
+}
+
+/// Run `f` on a short-lived thread that has joined the namespace `netns`, with a netlink
+/// socket opened there. setns(CLONE_NEWNET) changes only the calling thread, so barge's own
+/// threads keep the host's namespace.
+fn in_netns<T: Send>(
+    netns: &Path,
+    f: impl FnOnce(&netlink::Socket) -> Result<T> + Send,
+) -> Result<T> {
+    let ns = std::fs::File::open(netns).map_err(io_err(netns.display()))?;
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            rustix::thread::move_into_link_name_space(
+                ns.as_fd(),
+                Some(rustix::thread::LinkNameSpaceType::Network),
+            )
+            .map_err(|e| io_err(format!("join {}", netns.display()))(e.into()))?;
+            let inner = netlink::Socket::open().map_err(io_err("netlink socket"))?;
+            f(&inner)
+        })
+        .join()
+        .unwrap_or_else(|_| Err(Error::Other("network: setup thread panicked".into())))
+    })
+}
+
+/// `network connect`: join one more network, as the container's next interface (eth1,
+/// eth2...). Works in any state, since the namespace lives as long as the container: a
+/// created or stopped container finds the interface there when it starts.
+pub fn connect(
+    root: &Path,
+    id: &str,
+    name: &str,
+    net: &NetworkDef,
+    ep: Endpoint,
+) -> Result<Attachment> {
+    let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
+    let bridge = ensure_bridge(&host, net)?;
+    let mut ipam = Ipam::open(root)?;
+    let Some(sb) = ipam.map.get(id).cloned() else {
+        return Err(Error::Conflict(format!(
+            "container {name} has no network namespace of its own (network mode none, host or container:): it cannot join networks"
+        )));
+    };
+    if sb.on(&net.name).is_some() {
+        return Err(Error::Conflict(format!(
+            "container {name} is already connected to network {}",
+            net.name
+        )));
+    }
+    let n = (0..)
+        .find(|n| !sb.networks.iter().any(|a| a.ifname == format!("eth{n}")))
+        .unwrap_or(0);
+    let ip = ipam.take(net, ep.ip)?;
+    let att = new_attachment(id, name, net, n, ip, ep);
+    // Only a network with a way out routes, and only when no other one does already.
+    let route = !att.internal && sb.router().is_none();
+    let mut recorded = sb.clone();
+    recorded.networks.push(att.clone());
+    ipam.map.insert(id.to_string(), recorded);
+    ipam.save()?;
+    let made = std::fs::File::open(&sb.netns)
+        .map_err(io_err(sb.netns.display()))
+        .and_then(|ns| {
+            host.add_veth(&att.veth, bridge, &att.ifname, att.mac(), ns.as_raw_fd())
+                .map_err(io_err(format!("create veth {}", att.veth)))
+        })
+        .and_then(|()| in_netns(&sb.netns, |inner| address(inner, &att, route)));
+    if let Err(e) = made {
+        let _ = host.del_link(&att.veth);
+        ipam.map.insert(id.to_string(), sb);
+        let _ = ipam.save();
+        return Err(e);
+    }
+    Ok(att)
+}
+
+/// `network disconnect`: leave one network. Its interface goes (with its published ports);
+/// when it carried the default route, the next network with a way out takes it over.
+/// `force` goes on past links that are already gone.
+pub fn disconnect(root: &Path, id: &str, name: &str, network: &str, force: bool) -> Result<()> {
+    let mut ipam = Ipam::open(root)?;
+    let Some(mut sb) = ipam.map.get(id).cloned() else {
+        return Err(Error::Conflict(format!(
+            "container {name} is not connected to network {network}"
+        )));
+    };
+    let Some(pos) = sb.networks.iter().position(|a| a.network == network) else {
+        return Err(Error::Conflict(format!(
+            "container {name} is not connected to network {network}"
+        )));
+    };
+    let was_router = sb.router().map(|a| a.network.as_str()) == Some(network);
+    let att = sb.networks.remove(pos);
+    let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
+    // Synchronous (unlike the end of a container, see `undo`): the name eth<N> must be free
+    // for the next connect.
+    match host.del_link(&att.veth) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::ENODEV) || force => {}
+        Err(e) => return Err(io_err(format!("delete {}", att.veth))(e)),
+    }
+    if !att.ports.is_empty() {
+        let _ = nft(&nft_elements(&att.ports, att.ip, false));
+    }
+    ipam.map.insert(id.to_string(), sb.clone());
+    ipam.save()?;
+    if was_router && let Some(next) = sb.router().cloned() {
+        let routed = in_netns(&sb.netns, |inner| default_route(inner, &next));
+        if !force {
+            routed?;
+        }
+    }
+    Ok(())
+}
+
+/// The name peers know a container by changed (`rename`): the networks it is on.
+pub fn rename(root: &Path, id: &str, name: &str) -> Result<Vec<String>> {
+    let mut ipam = Ipam::open(root)?;
+    let Some(sb) = ipam.map.get_mut(id) else {
+        return Ok(Vec::new());
+    };
+    for a in &mut sb.networks {
+        a.name = name.into();
+    }
+    let nets = sb.networks.iter().map(|a| a.network.clone()).collect();
+    ipam.save()?;
+    Ok(nets)
+}
+
+/// Undo a sandbox, ignoring what is already gone.
+fn undo(host: &netlink::Socket, sb: &Sandbox, ports: bool) {
     // No RTM_DELLINK: deleting a veth waits for an RCU grace period (about 20 ms here,
     // more than the whole rest of `run --rm`). Unmounting the namespace drops its last
     // reference once the container is gone, and the kernel's cleanup worker destroys it and
-    // both veth ends in the background, a few milliseconds later. Without a mounted
+    // the veth pairs in the background, a few milliseconds later. Without a mounted
     // namespace (a crash before the mount) the deletion is tried anyway, as a cheap ENODEV.
-    if rustix::mount::unmount(&att.netns, rustix::mount::UnmountFlags::DETACH).is_err() {
-        let _ = host.del_link(&att.veth);
+    if rustix::mount::unmount(&sb.netns, rustix::mount::UnmountFlags::DETACH).is_err() {
+        for a in &sb.networks {
+            let _ = host.del_link(&a.veth);
+        }
     }
-    if ports && !att.ports.is_empty() {
-        let _ = nft(&nft_elements(&att.ports, att.ip, false));
+    if ports {
+        for a in sb.networks.iter().filter(|a| !a.ports.is_empty()) {
+            let _ = nft(&nft_elements(&a.ports, a.ip, false));
+        }
     }
-    let _ = std::fs::remove_file(&att.netns);
+    let _ = std::fs::remove_file(&sb.netns);
 }
 
-/// Release a container's network (idempotent; cheap when it had none). Returns the
-/// network it was on.
-pub fn detach(root: &Path, id: &str) -> Result<Option<String>> {
+/// Release a container's network namespace and every attachment (idempotent; cheap when it
+/// had none). Returns the networks it was on.
+pub fn detach(root: &Path, id: &str) -> Result<Vec<String>> {
     if !root.join("network/ipam.json").exists() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     let mut ipam = Ipam::open(root)?;
-    let Some(att) = ipam.map.get(id).cloned() else {
-        return Ok(None);
+    let Some(sb) = ipam.map.get(id).cloned() else {
+        return Ok(Vec::new());
     };
     let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
-    undo(&host, &att, true);
+    undo(&host, &sb, true);
     ipam.map.remove(id);
     ipam.save()?;
-    Ok(Some(att.network))
+    Ok(sb.networks.into_iter().map(|a| a.network).collect())
 }
 
-/// Containers with an attachment (to find leftovers of containers whose row is gone).
+/// Containers with a sandbox (to find leftovers of containers whose row is gone).
 pub fn attached(root: &Path) -> Vec<String> {
-    std::fs::read(root.join("network/ipam.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<BTreeMap<String, Attachment>>(&b).ok())
-        .map(|m| m.into_keys().collect())
-        .unwrap_or_default()
+    sandboxes(root).into_keys().collect()
 }
 
-/// A container's attachment, if it has one (for inspect and `port`).
+/// A container's sandbox, if it has one (for inspect, `port`, `connect`).
+pub fn sandbox(root: &Path, id: &str) -> Option<Sandbox> {
+    sandboxes(root).remove(id)
+}
+
+/// A container's first attachment, the one it was created with unless it left it.
 pub fn attachment(root: &Path, id: &str) -> Option<Attachment> {
-    let b = std::fs::read(root.join("network/ipam.json")).ok()?;
-    let mut m: BTreeMap<String, Attachment> = serde_json::from_slice(&b).ok()?;
-    m.remove(id)
+    sandbox(root, id).and_then(|sb| sb.networks.into_iter().next())
+}
+
+/// Serialises rewrites of the containers' /etc/hosts (container/ owns the files; the lock
+/// sits with the network state they are made from).
+pub fn hosts_lock(root: &Path) -> Result<Lock> {
+    Lock::take(&root.join("network/hosts.lock"))
 }
 
 #[cfg(test)]
