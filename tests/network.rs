@@ -178,14 +178,15 @@ fn none_has_only_lo_and_host_sees_the_host() {
         "/sys/class/net",
     ]);
     assert_eq!(out, "lo\n");
-    let host: Vec<String> = std::fs::read_to_string("/proc/net/dev")
-        .unwrap()
-        .lines()
-        .skip(2)
-        .map(|l| l.split(':').next().unwrap().trim().to_string())
-        // Other tests' containers come and go meanwhile.
-        .filter(|i| !i.starts_with("veth"))
-        .collect();
+    let host = || -> Vec<String> {
+        std::fs::read_to_string("/proc/net/dev")
+            .unwrap()
+            .lines()
+            .skip(2)
+            .map(|l| l.split(':').next().unwrap().trim().to_string())
+            .collect()
+    };
+    let before = host();
     let out = b.ok(&[
         "run",
         "--rm",
@@ -195,7 +196,10 @@ fn none_has_only_lo_and_host_sees_the_host() {
         "cat",
         "/proc/net/dev",
     ]);
-    for i in &host {
+    // Other tests' veths and bridges come and go meanwhile: the interfaces there before
+    // and after are the ones the container must have seen.
+    let after = host();
+    for i in before.iter().filter(|i| after.contains(i)) {
         assert!(out.contains(&format!("{i}:")), "{i} missing: {out}");
     }
     // --add-host and --dns end up in the container's files.
@@ -659,5 +663,55 @@ fn killed_barge_with_two_networks_leaves_nothing() {
     b.ok(&["rm", "-f", "peer"]);
     assert_released(&b, &peer, None);
     assert_eq!(ipam(&b).trim(), "{}");
+    b.ok(&["network", "rm", &net]);
+}
+
+#[test]
+fn start_after_a_reboot_makes_the_namespace_again() {
+    let Some(b) = setup() else { return };
+    let net = user_net(&b, "boot", "10.86.213.0/24");
+    let port = free_port();
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "svc",
+        "--network",
+        &net,
+        "--ip",
+        "10.86.213.7",
+        "-p",
+        &format!("127.0.0.1:{port}:80"),
+        "bb:1",
+        "sh",
+        "-c",
+        HTTPD,
+    ]);
+    b.ok(&["network", "connect", "bridge", "svc"]);
+    let before = b.ok(&["exec", "svc", "busybox", "ip", "-4", "-o", "addr"]);
+    b.ok(&["stop", "-t", "0", "svc"]);
+    // What a reboot does to /run: the namespace's bind mount and file are gone.
+    let id = id_of(&b, "svc");
+    let ns = b.root().join("run/netns").join(&id);
+    let st = std::process::Command::new("umount")
+        .arg(&ns)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    std::fs::remove_file(&ns).unwrap();
+    b.ok(&["start", "svc"]);
+    let after = b.ok(&["exec", "svc", "busybox", "ip", "-4", "-o", "addr"]);
+    assert_eq!(before, after);
+    assert!(after.contains("10.86.213.7/24"), "{after}");
+    let routes = b.ok(&["exec", "svc", "busybox", "ip", "route"]);
+    assert!(
+        routes.contains("default via 10.86.213.1 dev eth0"),
+        "{routes}"
+    );
+    wait_until("httpd through the published port", || {
+        http_get(&format!("127.0.0.1:{port}")).is_some()
+    });
+    b.ok(&["rm", "-f", "svc"]);
+    assert_released(&b, &id, Some(port));
     b.ok(&["network", "rm", &net]);
 }

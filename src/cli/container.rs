@@ -192,6 +192,7 @@ pub fn start_detached(paths: &Paths, c: &ContainerRecord, print_id: bool) -> Res
     let store = Store::open(&paths.root)?;
     let dir = container::container_dir(&store, &c.id);
     drop(store);
+    crate::network::restore(&paths.root, &c.id)?;
     let args: Vec<std::ffi::OsString> = vec![
         "--root".into(),
         paths.root.clone().into(),

@@ -517,7 +517,9 @@ pub fn reap_dead(store: &mut Store, paths: &Paths) -> Result<()> {
     let all = store.containers()?;
     for id in attached {
         if !all.iter().any(|c| c.id == id) {
-            crate::network::detach(&store.root, &id)?;
+            for n in crate::network::detach(&store.root, &id)? {
+                refresh_network_hosts(&store.root, &n, &[]);
+            }
         }
     }
     for c in all {

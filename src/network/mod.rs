@@ -1005,6 +1005,73 @@ fn in_netns<T: Send>(
     })
 }
 
+/// True when `p` is a mounted network namespace (not a missing or plain file: /run is a
+/// tmpfs, so a reboot leaves the IPAM with namespaces that are gone).
+fn is_netns(p: &Path) -> bool {
+    const NSFS_MAGIC: i64 = 0x6e73_6673;
+    std::fs::File::open(p)
+        .ok()
+        .and_then(|f| rustix::fs::fstatfs(&f).ok())
+        .is_some_and(|st| st.f_type as i64 == NSFS_MAGIC)
+}
+
+/// Before a container starts: when its namespace is gone (a reboot emptied /run), make it
+/// again with the same interfaces, addresses, routes and published ports, so a stopped
+/// container starts after a reboot as it did before. A no-op (one statfs) otherwise.
+pub fn restore(root: &Path, id: &str) -> Result<()> {
+    let Some(sb) = sandbox(root, id) else {
+        return Ok(());
+    };
+    if is_netns(&sb.netns) {
+        return Ok(());
+    }
+    let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
+    let mut bridges = Vec::new();
+    for a in &sb.networks {
+        let net =
+            lookup(root, &a.network).ok_or_else(|| Error::NoSuchNetwork(a.network.clone()))?;
+        bridges.push(ensure_bridge(&host, &net)?);
+    }
+    let _ipam = Ipam::open(root)?;
+    let _ = rustix::mount::unmount(&sb.netns, rustix::mount::UnmountFlags::DETACH);
+    for a in &sb.networks {
+        let _ = host.del_link(&a.veth);
+    }
+    let router = sb.router().map(|a| a.network.clone());
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            if let Some(d) = sb.netns.parent() {
+                std::fs::create_dir_all(d).map_err(io_err(d.display()))?;
+            }
+            std::fs::File::create(&sb.netns).map_err(io_err(sb.netns.display()))?;
+            // SAFETY: as in `configure`: only this short-lived thread changes namespace.
+            unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNET) }
+                .map_err(|e| io_err("unshare network namespace")(e.into()))?;
+            rustix::mount::mount_bind("/proc/thread-self/ns/net", &sb.netns)
+                .map_err(|e| io_err(format!("bind mount {}", sb.netns.display()))(e.into()))?;
+            let ns = std::fs::File::open(&sb.netns).map_err(io_err(sb.netns.display()))?;
+            let inner = netlink::Socket::open().map_err(io_err("netlink socket"))?;
+            inner.set_up(1).map_err(io_err("set lo up"))?;
+            for (a, bridge) in sb.networks.iter().zip(&bridges) {
+                host.add_veth(&a.veth, *bridge, &a.ifname, a.mac(), ns.as_raw_fd())
+                    .map_err(io_err(format!("create veth {}", a.veth)))?;
+                address(&inner, a, router.as_deref() == Some(a.network.as_str()))?;
+            }
+            Ok::<(), Error>(())
+        })
+        .join()
+        .unwrap_or_else(|_| Err(Error::Other("network: setup thread panicked".into())))
+    })?;
+    for a in &sb.networks {
+        if !a.ports.is_empty() {
+            // The elements may still be there (only the namespace went): replace them.
+            let _ = nft(&nft_elements(&a.ports, a.ip, false));
+            publish(a)?;
+        }
+    }
+    Ok(())
+}
+
 /// `network connect`: join one more network, as the container's next interface (eth1,
 /// eth2...). Works in any state, since the namespace lives as long as the container: a
 /// created or stopped container finds the interface there when it starts.
