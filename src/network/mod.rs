@@ -1012,7 +1012,12 @@ fn is_netns(p: &Path) -> bool {
     std::fs::File::open(p)
         .ok()
         .and_then(|f| rustix::fs::fstatfs(&f).ok())
-        .is_some_and(|st| st.f_type as i64 == NSFS_MAGIC)
+        // f_type is i64 here, a narrower integer on some other architectures.
+        .is_some_and(|st| {
+            #[allow(clippy::unnecessary_cast)]
+            let t = st.f_type as i64;
+            t == NSFS_MAGIC
+        })
 }
 
 /// Before a container starts: when its namespace is gone (a reboot emptied /run), make it
