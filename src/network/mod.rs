@@ -1271,6 +1271,85 @@ mod tests {
     }
 
     #[test]
+    fn ipam_entries_of_one_network_are_read_as_sandboxes() {
+        let legacy = br#"{"abc": {"network": "n1", "name": "web", "ip": "10.86.1.5",
+            "gateway": "10.86.1.1", "prefix": 24, "veth": "vethabc", "netns": "/run/x/abc",
+            "ports": []}}"#;
+        let m = parse_ipam(legacy);
+        let sb = &m["abc"];
+        assert_eq!(sb.netns, Path::new("/run/x/abc"));
+        assert_eq!(sb.networks.len(), 1);
+        assert_eq!(sb.networks[0].ifname, "eth0");
+        assert_eq!(sb.on("n1").unwrap().name, "web");
+        let again = parse_ipam(&serde_json::to_vec(&m).unwrap());
+        assert_eq!(again["abc"].networks[0].ip, Ipv4Addr::new(10, 86, 1, 5));
+    }
+
+    #[test]
+    fn fixed_addresses_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ipam = Ipam::open(dir.path()).unwrap();
+        let net = NetworkDef {
+            name: "n".into(),
+            id: "x".into(),
+            bridge: "barge-x".into(),
+            subnet: Ipv4Addr::new(10, 86, 7, 0),
+            prefix: 24,
+            gateway: Ipv4Addr::new(10, 86, 7, 254),
+            created: 0,
+            internal: false,
+        };
+        let ip = |s: &str| Some(s.parse::<Ipv4Addr>().unwrap());
+        assert!(ipam.take(&net, ip("10.86.7.1")).is_ok());
+        for bad in ["10.86.7.254", "10.86.7.0", "10.86.7.255", "10.86.8.1"] {
+            let e = ipam.take(&net, ip(bad)).unwrap_err().to_string();
+            assert!(e.contains(bad), "{e}");
+        }
+        let a = new_attachment(
+            "0123456789abcdef",
+            "c",
+            &net,
+            0,
+            ip("10.86.7.9").unwrap(),
+            Endpoint::default(),
+        );
+        ipam.map.insert(
+            "0123456789abcdef".into(),
+            Sandbox {
+                netns: "/x".into(),
+                networks: vec![a],
+            },
+        );
+        assert!(
+            ipam.take(&net, ip("10.86.7.9"))
+                .unwrap_err()
+                .to_string()
+                .contains("in use")
+        );
+        for _ in 0..200 {
+            let got = ipam.take(&net, None).unwrap();
+            assert!(got != net.gateway && got != Ipv4Addr::new(10, 86, 7, 9));
+        }
+    }
+
+    #[test]
+    fn names_fit_ifnamsiz() {
+        let id = "0123456789abcdef0123";
+        assert_eq!(veth_name(id, 0), "veth0123456789a");
+        assert_eq!(veth_name(id, 1), "veth01234567-1");
+        assert!(veth_name(id, 99).len() <= 15);
+    }
+
+    #[test]
+    fn subnets_overlap() {
+        let c = |s| parse_cidr(s).unwrap();
+        assert!(overlaps(c("10.86.0.0/16"), c("10.86.5.0/24")));
+        assert!(!overlaps(c("10.86.4.0/24"), c("10.86.5.0/24")));
+        assert_eq!(c("10.86.5.77/24").0, Ipv4Addr::new(10, 86, 5, 0));
+        assert!(parse_cidr("10.86.5.0/31").is_err());
+    }
+
+    #[test]
     fn exposed_ports() {
         let cfg = serde_json::json!({"ExposedPorts": {"80/tcp": {}, "53/udp": {}}});
         let e = exposed(&cfg);

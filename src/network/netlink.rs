@@ -400,3 +400,27 @@ pub fn index(name: &str) -> io::Result<u32> {
         Ok(i)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_parsed() {
+        // struct rtmsg (AF_INET, /24, table main) + RTA_DST 10.86.9.0 + RTA_OIF 7.
+        let mut b = vec![libc::AF_INET as u8, 24, 0, 0, RT_TABLE_MAIN, 2, 253, 1];
+        b.extend_from_slice(&0u32.to_ne_bytes());
+        attr(&mut b, RTA_DST, &[10, 86, 9, 0]);
+        attr(&mut b, RTA_OIF, &7u32.to_ne_bytes());
+        let r = parse_route(&b).unwrap();
+        assert_eq!(r.dst, Ipv4Addr::new(10, 86, 9, 0));
+        assert_eq!((r.prefix, r.oif), (24, 7));
+        // The local table and the default route are left out.
+        let mut local = b.clone();
+        local[4] = 255;
+        assert!(parse_route(&local).is_none());
+        let mut default = vec![libc::AF_INET as u8, 0, 0, 0, RT_TABLE_MAIN, 2, 0, 1];
+        default.extend_from_slice(&0u32.to_ne_bytes());
+        assert!(parse_route(&default).is_none());
+    }
+}
