@@ -402,6 +402,19 @@ fn connect_and_disconnect_a_running_container() {
     assert!(err.contains("not connected"), "{err}");
     let err = b.fails(&["network", "connect", "no-such-net", "srv2"]);
     assert!(err.contains("no-such-net"), "{err}");
+    // No namespace of its own to wire: refused.
+    b.ok(&[
+        "create",
+        "--name",
+        "loner",
+        "--network",
+        "none",
+        "bb:1",
+        "true",
+    ]);
+    let err = b.fails(&["network", "connect", &back, "loner"]);
+    assert!(err.contains("none"), "{err}");
+    b.ok(&["rm", "loner"]);
     // Leaving the network that routes: the next one takes the default route over.
     b.ok(&["network", "connect", &front, "cli"]);
     b.ok(&["network", "disconnect", &back, "cli"]);

@@ -387,6 +387,20 @@ pub fn connect(
     if net.builtin() && (ep.ip.is_some() || !ep.aliases.is_empty()) {
         return Err(user_networks_only(ep.ip.is_some()));
     }
+    if crate::network::sandbox(&store.root, &c.id).is_none() {
+        // none, host or container:NAME: no namespace of its own that barge wires.
+        let mode = serde_json::from_str::<serde_json::Value>(&c.config)
+            .ok()
+            .and_then(|v| v["NetworkMode"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        return Err(Error::Hinted {
+            msg: format!(
+                "container {} uses network mode {mode:?}: it cannot join network {}",
+                c.name, net.name
+            ),
+            hint: format!("create it with `--network {}` instead", net.name),
+        });
+    }
     let att = crate::network::connect(&store.root, &c.id, &c.name, &net, ep)?;
     refresh_network_hosts(&store.root, &net.name, &[]);
     Ok(att)

@@ -25,8 +25,8 @@
 //! The `nft` program runs only when the bridge is created and when a container publishes
 //! ports, so a plain `run` costs a handful of netlink messages and no process spawn.
 //!
-//! IPAM: `<root>/network/ipam.json` (container id -> attachment), changed under an flock
-//! of `<root>/network/lock`. Addresses are picked at random in the /16 rather than in order
+//! IPAM: `<root>/network/ipam.json` (container id -> its namespace and one attachment per
+//! network it is on, eth0, eth1...), changed under an flock of `<root>/network/lock`. Addresses are picked at random in the /16 rather than in order
 //! because several stores (`--root`) may share the host's one bridge and none knows the
 //! others' allocations; random picks make collisions across stores improbable (and avoid
 //! reusing a just-freed address that peers may still have in their ARP caches).
@@ -34,7 +34,7 @@
 //! Lifetime: the namespace and address live as long as the container record (created by
 //! `create`/`run`, released by `rm`, by the end of a `--rm` run, or by the next barge
 //! command's `reap_dead` after a kill -9), so `start` of a stopped container rejoins the
-//! same namespace.
+//! same namespace, and `connect`/`disconnect` work on a container in any state.
 
 pub mod netlink;
 
@@ -1038,6 +1038,10 @@ pub fn restore(root: &Path, id: &str) -> Result<()> {
         bridges.push(ensure_bridge(&host, &net)?);
     }
     let _ipam = Ipam::open(root)?;
+    if is_netns(&sb.netns) {
+        // Another start made it meanwhile.
+        return Ok(());
+    }
     let _ = rustix::mount::unmount(&sb.netns, rustix::mount::UnmountFlags::DETACH);
     for a in &sb.networks {
         let _ = host.del_link(&a.veth);
