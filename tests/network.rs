@@ -728,3 +728,82 @@ fn start_after_a_reboot_makes_the_namespace_again() {
     assert_released(&b, &id, Some(port));
     b.ok(&["network", "rm", &net]);
 }
+
+#[test]
+fn ipv6_networks_give_containers_a_second_address() {
+    let Some(b) = setup() else { return };
+    let net = format!("six{}", std::process::id());
+    b.ok(&[
+        "network",
+        "create",
+        "--ipv6",
+        "--subnet",
+        "10.86.216.0/24",
+        "--subnet",
+        "fd86:b0:216::/64",
+        &net,
+    ]);
+    let cfg = b.ok(&[
+        "network",
+        "inspect",
+        "-f",
+        "{{.EnableIPv6}} {{json .IPAM.Config}}",
+        &net,
+    ]);
+    assert!(
+        cfg.starts_with("true ") && cfg.contains(r#""Gateway":"fd86:b0:216::1""#),
+        "{cfg}"
+    );
+    // The same IPv6 range again: refused; an IPv6 subnet without --ipv6 too.
+    let err = b.fails(&[
+        "network",
+        "create",
+        "--ipv6",
+        "--subnet",
+        "fd86:b0:216:0:1::/80",
+        "six2",
+    ]);
+    assert!(err.contains("fd86:b0:216") && err.contains(&net), "{err}");
+    b.fails(&["network", "create", "--subnet", "fd86:b0:217::/64", "six2"]);
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "srv6",
+        "--network",
+        &net,
+        "bb:1",
+        "sh",
+        "-c",
+        HTTPD,
+    ]);
+    let ip6 = b
+        .ok(&[
+            "inspect",
+            "-f",
+            "{{.NetworkSettings.GlobalIPv6Address}}",
+            "srv6",
+        ])
+        .trim()
+        .to_string();
+    assert!(ip6.starts_with("fd86:b0:216:0:"), "{ip6}");
+    let script = format!(
+        "ip -6 route | grep -q 'default via fd86:b0:216::1' && echo routed; \
+         ping -6 -c1 -W2 srv6 >/dev/null && echo by-name; \
+         i=0; until wget -qO- 'http://[{ip6}]/' | grep -q hello-from; do \
+           i=$((i+1)); [ $i -gt 50 ] && exit 9; sleep 0.1; done; echo http"
+    );
+    let out = b.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        &net,
+        "bb:1",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    assert_eq!(out, "routed\nby-name\nhttp\n");
+    b.ok(&["rm", "-f", "srv6"]);
+    b.ok(&["network", "rm", &net]);
+}

@@ -786,7 +786,7 @@ pub fn prune(paths: &Paths, a: PruneArgs) -> Result<ExitStatus> {
 /// address fields are those of the first network (Docker fills them for the default bridge
 /// only; podman and barge's users read them for any network).
 fn network_settings(store: &Store, c: &ContainerRecord) -> Value {
-    let empty = json!({"IPAddress": "", "Gateway": "", "IPPrefixLen": 0, "MacAddress": "", "Ports": {}, "SandboxKey": "", "Networks": {}});
+    let empty = json!({"IPAddress": "", "Gateway": "", "IPPrefixLen": 0, "MacAddress": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPv6Gateway": "", "Ports": {}, "SandboxKey": "", "Networks": {}});
     let Some(sb) = crate::network::sandbox(&store.root, &c.id) else {
         return empty;
     };
@@ -819,9 +819,9 @@ fn network_settings(store: &Store, c: &ContainerRecord) -> Value {
                 "Gateway": a.gateway.to_string(),
                 "IPAddress": a.ip.to_string(),
                 "IPPrefixLen": a.prefix,
-                "IPv6Gateway": "",
-                "GlobalIPv6Address": "",
-                "GlobalIPv6PrefixLen": 0,
+                "IPv6Gateway": a.gateway6.map(|g| g.to_string()).unwrap_or_default(),
+                "GlobalIPv6Address": a.ip6.map(|ip| ip.to_string()).unwrap_or_default(),
+                "GlobalIPv6PrefixLen": a.prefix6,
                 "DriverOpts": null,
                 "DNSNames": if user { json!(names) } else { Value::Null },
             }),
@@ -833,6 +833,9 @@ fn network_settings(store: &Store, c: &ContainerRecord) -> Value {
         doc["Gateway"] = json!(a.gateway.to_string());
         doc["IPPrefixLen"] = json!(a.prefix);
         doc["MacAddress"] = json!(a.mac_string());
+        doc["GlobalIPv6Address"] = json!(a.ip6.map(|ip| ip.to_string()).unwrap_or_default());
+        doc["GlobalIPv6PrefixLen"] = json!(a.prefix6);
+        doc["IPv6Gateway"] = json!(a.gateway6.map(|g| g.to_string()).unwrap_or_default());
     }
     doc["Ports"] = Value::Object(ports);
     doc["SandboxKey"] = json!(sb.netns.display().to_string());

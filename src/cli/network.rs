@@ -66,12 +66,15 @@ pub struct PruneArgs {
 pub struct CreateArgs {
     pub name: String,
     /// Subnet in CIDR form (default: the first free 10.86.N.0/24); refused when it
-    /// overlaps another network or a route of the host
+    /// overlaps another network or a route of the host. Once more for an IPv6 one
     #[arg(long)]
-    pub subnet: Option<String>,
+    pub subnet: Vec<String>,
     /// The bridge's address, the containers' gateway (default: the subnet's first)
     #[arg(long)]
-    pub gateway: Option<String>,
+    pub gateway: Vec<String>,
+    /// Give containers IPv6 addresses too (default subnet: a unique local /64)
+    #[arg(long)]
+    pub ipv6: bool,
     /// No way out: containers reach each other and the host's bridge address only
     #[arg(long)]
     pub internal: bool,
@@ -106,6 +109,10 @@ pub struct InspectArgs {
 }
 
 fn doc(paths: &Paths, n: &NetworkDef) -> Value {
+    let mut ipam = vec![json!({"Subnet": n.cidr(), "Gateway": n.gateway.to_string()})];
+    if let (Some(c6), Some(g6)) = (n.cidr6(), n.gateway6) {
+        ipam.push(json!({"Subnet": c6, "Gateway": g6.to_string()}));
+    }
     let mut containers = serde_json::Map::new();
     for (id, a) in network::attachments_on(&paths.root, &n.name) {
         containers.insert(
@@ -115,7 +122,7 @@ fn doc(paths: &Paths, n: &NetworkDef) -> Value {
                 "EndpointID": endpoint_id(&id, &n.name),
                 "MacAddress": a.mac_string(),
                 "IPv4Address": format!("{}/{}", a.ip, a.prefix),
-                "IPv6Address": "",
+                "IPv6Address": a.ip6.map(|ip| format!("{ip}/{}", a.prefix6)).unwrap_or_default(),
             }),
         );
     }
@@ -125,8 +132,8 @@ fn doc(paths: &Paths, n: &NetworkDef) -> Value {
         "Created": chrono::DateTime::from_timestamp(n.created, 0).map(|t| t.to_rfc3339()).unwrap_or_default(),
         "Scope": "local",
         "Driver": "bridge",
-        "EnableIPv6": false,
-        "IPAM": {"Driver": "default", "Config": [{"Subnet": n.cidr(), "Gateway": n.gateway.to_string()}]},
+        "EnableIPv6": n.subnet6.is_some(),
+        "IPAM": {"Driver": "default", "Config": ipam},
         "Internal": n.internal,
         "Options": {"com.docker.network.bridge.name": n.bridge},
         "Containers": containers,
@@ -151,11 +158,22 @@ pub fn run(paths: &Paths, c: NetworkCommand) -> Result<ExitStatus> {
                 )));
             }
             let opts = network::CreateOptions {
-                subnet: a.subnet,
-                gateway: a.gateway,
+                subnets: a.subnet,
+                gateways: a.gateway,
                 internal: a.internal,
+                ipv6: a.ipv6,
             };
             let n = network::create(&paths.root, &a.name, &opts)?;
+            let forwards = std::fs::read_to_string("/proc/sys/net/ipv6/conf/all/forwarding")
+                .is_ok_and(|v| v.trim() == "1");
+            if n.subnet6.is_some() && !n.internal && !forwards {
+                // Flipping the host-wide switch would also stop the host's own router
+                // advertisements on interfaces with accept_ra=1: the admin's call.
+                ui::warn(&format!(
+                    "IPv6 traffic stays inside network {}: the host does not forward IPv6 (sysctl net.ipv6.conf.all.forwarding=1)",
+                    n.name
+                ));
+            }
             writeln!(out, "{}", n.id).at("stdout")?;
         }
         NetworkCommand::Ls(a) => {

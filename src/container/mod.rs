@@ -461,14 +461,18 @@ pub fn refresh_network_hosts(root: &Path, network: &str, also: &[String]) {
         for mine in sb.networks.iter().filter(|a| a.network != "bridge") {
             for (other, sb2) in all.iter().filter(|(o, _)| *o != id) {
                 if let Some(a) = sb2.on(&mine.network) {
-                    let mut line = format!("{}\t{} {}", a.ip, a.name, &other[..12]);
+                    let mut names = format!("{} {}", a.name, &other[..12]);
                     for alias in &a.aliases {
-                        line.push(' ');
-                        line.push_str(alias);
+                        names.push(' ');
+                        names.push_str(alias);
                     }
-                    line.push('\n');
-                    if !block.contains(&line) {
-                        block.push_str(&line);
+                    let mut ips = vec![a.ip.to_string()];
+                    ips.extend(a.ip6.map(|ip| ip.to_string()));
+                    for ip in ips {
+                        let line = format!("{ip}\t{names}\n");
+                        if !block.contains(&line) {
+                            block.push_str(&line);
+                        }
                     }
                 }
             }

@@ -40,7 +40,7 @@ pub mod netlink;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::net::{Ipv4Addr, TcpListener, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpListener, UdpSocket};
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::{Path, PathBuf};
 
@@ -116,6 +116,13 @@ pub struct Attachment {
     /// The network is `--internal`: no default route through it.
     #[serde(default)]
     pub internal: bool,
+    /// On a network made with `--ipv6`: the container's IPv6 address and gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip6: Option<Ipv6Addr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway6: Option<Ipv6Addr>,
+    #[serde(default)]
+    pub prefix6: u8,
 }
 
 impl Attachment {
@@ -189,11 +196,23 @@ pub struct NetworkDef {
     /// containers reach each other and the host's address on the bridge, nothing else.
     #[serde(default)]
     pub internal: bool,
+    /// `network create --ipv6`: an IPv6 subnet beside the IPv4 one (default: a /64 of a
+    /// unique local fdXX:XXXX:XXXX::/48 made from the network's ID, as RFC 4193 asks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet6: Option<Ipv6Addr>,
+    #[serde(default)]
+    pub prefix6: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway6: Option<Ipv6Addr>,
 }
 
 impl NetworkDef {
     pub fn cidr(&self) -> String {
         format!("{}/{}", self.subnet, self.prefix)
+    }
+
+    pub fn cidr6(&self) -> Option<String> {
+        self.subnet6.map(|s| format!("{s}/{}", self.prefix6))
     }
 
     pub fn builtin(&self) -> bool {
@@ -212,6 +231,9 @@ pub fn default_bridge() -> NetworkDef {
         gateway: GATEWAY,
         created: 0,
         internal: false,
+        subnet6: None,
+        prefix6: 0,
+        gateway6: None,
     }
 }
 
@@ -262,22 +284,58 @@ fn overlaps(a: (Ipv4Addr, u8), b: (Ipv4Addr, u8)) -> bool {
     u32::from(a.0) & mask == u32::from(b.0) & mask
 }
 
+fn mask6(p: u8) -> u128 {
+    if p == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(p))
+    }
+}
+
+fn overlaps6(a: (Ipv6Addr, u8), b: (Ipv6Addr, u8)) -> bool {
+    let m = mask6(a.1.min(b.1));
+    u128::from(a.0) & m == u128::from(b.0) & m
+}
+
+fn parse_cidr6(s: &str) -> Result<(Ipv6Addr, u8)> {
+    let bad = || {
+        Error::InvalidArgument(format!(
+            "invalid subnet {s:?}: expected an IPv6 CIDR like fd86:1:2:3::/64"
+        ))
+    };
+    let (a, p) = s.split_once('/').ok_or_else(bad)?;
+    let a: Ipv6Addr = a.parse().map_err(|_| bad())?;
+    let p: u8 = p.parse().map_err(|_| bad())?;
+    if !(48..=124).contains(&p) {
+        return Err(bad());
+    }
+    Ok((Ipv6Addr::from(u128::from(a) & mask6(p)), p))
+}
+
 /// What `network create` was asked for.
 #[derive(Clone, Debug, Default)]
 pub struct CreateOptions {
-    pub subnet: Option<String>,
-    pub gateway: Option<String>,
+    /// `--subnet`: one IPv4 and, with `ipv6`, one IPv6 CIDR.
+    pub subnets: Vec<String>,
+    /// `--gateway`: one per family at most.
+    pub gateways: Vec<String>,
     pub internal: bool,
+    pub ipv6: bool,
 }
 
 /// A route of the host that overlaps `c`, as `ip route` shows it. Routes through this
 /// store's own bridges are left out (the check against its networks names those better);
 /// another store's barge bridge counts, since two bridges routing one range break both.
-fn host_route_overlap(root: &Path, c: (Ipv4Addr, u8)) -> Option<String> {
+fn host_route_overlap(root: &Path, c: (IpAddr, u8)) -> Option<String> {
     let sock = netlink::Socket::open().ok()?;
     let own: Vec<String> = networks(root).into_iter().map(|n| n.bridge).collect();
-    sock.routes().ok()?.into_iter().find_map(|r| {
-        if !overlaps((r.dst, r.prefix), c) {
+    let hit = |r: &netlink::Route| match (r.dst, c.0) {
+        (IpAddr::V4(d), IpAddr::V4(n)) => overlaps((d, r.prefix), (n, c.1)),
+        (IpAddr::V6(d), IpAddr::V6(n)) => overlaps6((d, r.prefix), (n, c.1)),
+        _ => false,
+    };
+    sock.routes(c.0.is_ipv6()).ok()?.into_iter().find_map(|r| {
+        if !hit(&r) {
             return None;
         }
         let dev = netlink::name(r.oif).unwrap_or_default();
@@ -311,7 +369,21 @@ pub fn create(root: &Path, name: &str, opts: &CreateOptions) -> Result<NetworkDe
         )));
     }
     let taken: Vec<NetworkDef> = networks(root);
-    let (subnet, prefix) = match &opts.subnet {
+    let (v6s, v4s): (Vec<&String>, Vec<&String>) =
+        opts.subnets.iter().partition(|s| s.contains(':'));
+    let (g6s, g4s): (Vec<&String>, Vec<&String>) =
+        opts.gateways.iter().partition(|s| s.contains(':'));
+    if v4s.len() > 1 || v6s.len() > 1 || g4s.len() > 1 || g6s.len() > 1 {
+        return Err(Error::InvalidArgument(
+            "at most one IPv4 and one IPv6 --subnet (and --gateway)".into(),
+        ));
+    }
+    if (!v6s.is_empty() || !g6s.is_empty()) && !opts.ipv6 {
+        return Err(Error::InvalidArgument(
+            "an IPv6 --subnet or --gateway needs --ipv6".into(),
+        ));
+    }
+    let (subnet, prefix) = match v4s.first() {
         Some(s) => {
             let c = parse_cidr(s)?;
             if let Some(t) = taken.iter().find(|t| overlaps((t.subnet, t.prefix), c)) {
@@ -324,7 +396,7 @@ pub fn create(root: &Path, name: &str, opts: &CreateOptions) -> Result<NetworkDe
                     hint: "choose another --subnet (`barge network ls --format '{{.Name}} {{.Subnet}}'` lists the ones taken)".into(),
                 });
             }
-            if let Some(r) = host_route_overlap(root, c) {
+            if let Some(r) = host_route_overlap(root, (IpAddr::V4(c.0), c.1)) {
                 return Err(Error::Hinted {
                     msg: format!("subnet {s} overlaps the host's route {r}"),
                     hint: "choose another --subnet (`ip route` lists the host's routes)".into(),
@@ -333,13 +405,13 @@ pub fn create(root: &Path, name: &str, opts: &CreateOptions) -> Result<NetworkDe
             c
         }
         None => {
-            if opts.gateway.is_some() {
+            if !g4s.is_empty() {
                 return Err(Error::InvalidArgument("--gateway needs --subnet".into()));
             }
             (0..=255u8)
                 .map(|n| (Ipv4Addr::new(10, 86, n, 0), 24))
                 .filter(|c| !taken.iter().any(|t| overlaps((t.subnet, t.prefix), *c)))
-                .find(|c| host_route_overlap(root, *c).is_none())
+                .find(|c| host_route_overlap(root, (IpAddr::V4(c.0), c.1)).is_none())
                 .ok_or_else(|| Error::Hinted {
                     msg: "no free subnet in 10.86.0.0/16".into(),
                     hint: "give one with --subnet".into(),
@@ -347,7 +419,7 @@ pub fn create(root: &Path, name: &str, opts: &CreateOptions) -> Result<NetworkDe
         }
     };
     let size = 1u32 << (32 - prefix);
-    let gateway = match &opts.gateway {
+    let gateway = match g4s.first() {
         None => Ipv4Addr::from(u32::from(subnet) + 1),
         Some(g) => {
             let ip: Ipv4Addr = g.parse().map_err(|_| {
@@ -363,6 +435,52 @@ pub fn create(root: &Path, name: &str, opts: &CreateOptions) -> Result<NetworkDe
         }
     };
     let id = crate::container::new_id();
+    let (subnet6, prefix6, gateway6) = if opts.ipv6 {
+        let (s6, p6) = match v6s.first() {
+            Some(s) => parse_cidr6(s)?,
+            None => {
+                // RFC 4193: fd + a 40-bit global ID (here from the random network ID),
+                // subnet 0.
+                let mut b = [0u8; 16];
+                b[0] = 0xfd;
+                hex::decode_to_slice(&id[..10], &mut b[1..6]).expect("hex id");
+                (Ipv6Addr::from(b), 64)
+            }
+        };
+        let shown = format!("{s6}/{p6}");
+        if let Some(t) = taken.iter().find(|t| {
+            t.subnet6
+                .is_some_and(|o| overlaps6((o, t.prefix6), (s6, p6)))
+        }) {
+            return Err(Error::Hinted {
+                msg: format!("subnet {shown} overlaps network {}", t.name),
+                hint: "choose another IPv6 --subnet".into(),
+            });
+        }
+        if let Some(r) = host_route_overlap(root, (IpAddr::V6(s6), p6)) {
+            return Err(Error::Hinted {
+                msg: format!("subnet {shown} overlaps the host's route {r}"),
+                hint: "choose another IPv6 --subnet (`ip -6 route` lists the host's routes)".into(),
+            });
+        }
+        let g6 = match g6s.first() {
+            None => Ipv6Addr::from(u128::from(s6) + 1),
+            Some(g) => {
+                let ip: Ipv6Addr = g.parse().map_err(|_| {
+                    Error::InvalidArgument(format!("invalid --gateway {g:?}: not an IP address"))
+                })?;
+                if u128::from(ip) & mask6(p6) != u128::from(s6) || ip == s6 {
+                    return Err(Error::InvalidArgument(format!(
+                        "--gateway {ip} is not a host address of subnet {shown}"
+                    )));
+                }
+                ip
+            }
+        };
+        (Some(s6), p6, Some(g6))
+    } else {
+        (None, 0, None)
+    };
     let def = NetworkDef {
         name: name.into(),
         bridge: format!("barge-{}", &id[..9]),
@@ -372,6 +490,9 @@ pub fn create(root: &Path, name: &str, opts: &CreateOptions) -> Result<NetworkDe
         gateway,
         created: chrono::Utc::now().timestamp(),
         internal: opts.internal,
+        subnet6,
+        prefix6,
+        gateway6,
     };
     defs.insert(name.into(), def.clone());
     write_defs(root, &defs)?;
@@ -413,6 +534,9 @@ pub fn remove(root: &Path, key: &str) -> Result<String> {
                 "delete element ip barge masq {{ {} }}\n",
                 def.cidr()
             ));
+            if let Some(c6) = def.cidr6() {
+                let _ = nft(&format!("delete element ip6 barge masq6 {{ {c6} }}\n"));
+            }
         }
     }
     Ok(def.name)
@@ -715,6 +839,36 @@ impl Ipam {
         )))
     }
 
+    /// An IPv6 address on `net`, when it has an IPv6 subnet: a random free one.
+    fn take6(&self, net: &NetworkDef) -> Result<Option<Ipv6Addr>> {
+        let (Some(s6), Some(g6)) = (net.subnet6, net.gateway6) else {
+            return Ok(None);
+        };
+        let used: std::collections::HashSet<Ipv6Addr> = self
+            .attachments()
+            .filter(|a| a.network == net.name)
+            .filter_map(|a| a.ip6)
+            .collect();
+        let host_bits = !mask6(net.prefix6);
+        for _ in 0..1000 {
+            let mut b = [0u8; 16];
+            let _ = rustix::rand::getrandom(&mut b, rustix::rand::GetRandomFlags::empty());
+            let host = u128::from_ne_bytes(b) & host_bits;
+            // Not the subnet-router anycast address (host part 0).
+            if host == 0 {
+                continue;
+            }
+            let ip = Ipv6Addr::from(u128::from(s6) | host);
+            if ip != g6 && !used.contains(&ip) {
+                return Ok(Some(ip));
+            }
+        }
+        Err(Error::Other(format!(
+            "network: no free IPv6 address in {}",
+            net.cidr6().unwrap_or_default()
+        )))
+    }
+
     /// Refuse ports that another container publishes already.
     fn check_ports(&self, ports: &[PortMapping]) -> Result<()> {
         // A port published through DNAT is not bound on the host, so resolve_ports' bind
@@ -817,7 +971,21 @@ fn ensure_bridge(host: &netlink::Socket, net: &NetworkDef) -> Result<u32> {
     if net.builtin() {
         nft(&ruleset()).map_err(nft_err)?;
     } else if !net.internal {
-        let add = format!("add element ip barge masq {{ {} }}\n", net.cidr());
+        let mut add = format!("add element ip barge masq {{ {} }}\n", net.cidr());
+        if let Some(c6) = net.cidr6() {
+            // The ip6 table, made (or its rule replaced: flush + add is idempotent) by the
+            // first IPv6 network, in the same transaction as the element.
+            add += &format!(
+                "table ip6 barge {{
+  set masq6 {{ type ipv6_addr; flags interval; }}
+  chain postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}
+}}
+flush chain ip6 barge postrouting
+add rule ip6 barge postrouting ip6 saddr @masq6 ip6 daddr != @masq6 masquerade
+add element ip6 barge masq6 {{ {c6} }}
+"
+            );
+        }
         nft(&add).map_err(nft_err)?;
     }
     match host.add_bridge(br) {
@@ -826,10 +994,16 @@ fn ensure_bridge(host: &netlink::Socket, net: &NetworkDef) -> Result<u32> {
         Err(e) => return Err(io_err(format!("create bridge {br}"))(e)),
     }
     let i = netlink::index(br).map_err(io_err(br))?;
-    match host.add_addr(i, net.gateway, net.prefix) {
-        Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
-        Err(e) => return Err(io_err(format!("address of {br}"))(e)),
+    let mut addrs = vec![(IpAddr::V4(net.gateway), net.prefix)];
+    if let Some(g6) = net.gateway6 {
+        addrs.push((IpAddr::V6(g6), net.prefix6));
+    }
+    for (a, p) in addrs {
+        match host.add_addr(i, a, p) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
+            Err(e) => return Err(io_err(format!("address {a} of {br}"))(e)),
+        }
     }
     sysctl("net.ipv4.ip_forward", "1")?;
     // 127.0.0.1:PORT -> container: packets from 127/8 may then be routed to the bridge.
@@ -885,6 +1059,7 @@ fn new_attachment(
     net: &NetworkDef,
     n: u32,
     ip: Ipv4Addr,
+    ip6: Option<Ipv6Addr>,
     ep: Endpoint,
 ) -> Attachment {
     Attachment {
@@ -899,6 +1074,9 @@ fn new_attachment(
         aliases: ep.aliases,
         static_ip: ep.ip.is_some(),
         internal: net.internal,
+        ip6,
+        gateway6: net.gateway6,
+        prefix6: net.prefix6,
     }
 }
 
@@ -916,7 +1094,8 @@ pub fn attach(
     let mut ipam = Ipam::open(root)?;
     ipam.check_ports(&ep.ports)?;
     let ip = ipam.take(net, ep.ip)?;
-    let att = new_attachment(id, name, net, 0, ip, ep);
+    let ip6 = ipam.take6(net)?;
+    let att = new_attachment(id, name, net, 0, ip, ip6, ep);
     let sb = Sandbox {
         netns: netns_path(run, id),
         networks: vec![att.clone()],
@@ -967,8 +1146,13 @@ fn address(inner: &netlink::Socket, att: &Attachment, route: bool) -> Result<()>
         .set_up(i)
         .map_err(io_err(format!("set {} up", att.ifname)))?;
     inner
-        .add_addr(i, att.ip, att.prefix)
+        .add_addr(i, IpAddr::V4(att.ip), att.prefix)
         .map_err(io_err(format!("address {}", att.ip)))?;
+    if let Some(ip6) = att.ip6 {
+        inner
+            .add_addr(i, IpAddr::V6(ip6), att.prefix6)
+            .map_err(io_err(format!("address {ip6}")))?;
+    }
     if route {
         default_route(inner, att)?;
     }
@@ -977,9 +1161,14 @@ fn address(inner: &netlink::Socket, att: &Attachment, route: bool) -> Result<()>
 
 fn default_route(inner: &netlink::Socket, att: &Attachment) -> Result<()> {
     let i = netlink::index(&att.ifname).map_err(io_err(&att.ifname))?;
-    inner
-        .add_default_route(att.gateway, i)
-        .map_err(io_err(format!("default route via {}", att.gateway)))
+    let mut gateways = vec![IpAddr::V4(att.gateway)];
+    gateways.extend(att.gateway6.map(IpAddr::V6));
+    for g in gateways {
+        inner
+            .add_default_route(g, i)
+            .map_err(io_err(format!("default route via {g}")))?;
+    }
+    Ok(())
 }
 
 /// Run `f` on a short-lived thread that has joined the namespace `netns`, with a netlink
@@ -1109,7 +1298,8 @@ pub fn connect(
         .find(|n| !sb.networks.iter().any(|a| a.ifname == format!("eth{n}")))
         .unwrap_or(0);
     let ip = ipam.take(net, ep.ip)?;
-    let att = new_attachment(id, name, net, n, ip, ep);
+    let ip6 = ipam.take6(net)?;
+    let att = new_attachment(id, name, net, n, ip, ip6, ep);
     // Only a network with a way out routes, and only when no other one does already.
     let route = !att.internal && sb.router().is_none();
     let mut recorded = sb.clone();
@@ -1302,6 +1492,9 @@ mod tests {
             gateway: Ipv4Addr::new(10, 86, 7, 254),
             created: 0,
             internal: false,
+            subnet6: None,
+            prefix6: 0,
+            gateway6: None,
         };
         let ip = |s: &str| Some(s.parse::<Ipv4Addr>().unwrap());
         assert!(ipam.take(&net, ip("10.86.7.1")).is_ok());
@@ -1315,6 +1508,7 @@ mod tests {
             &net,
             0,
             ip("10.86.7.9").unwrap(),
+            None,
             Endpoint::default(),
         );
         ipam.map.insert(
@@ -1351,6 +1545,14 @@ mod tests {
         assert!(!overlaps(c("10.86.4.0/24"), c("10.86.5.0/24")));
         assert_eq!(c("10.86.5.77/24").0, Ipv4Addr::new(10, 86, 5, 0));
         assert!(parse_cidr("10.86.5.0/31").is_err());
+        let c6 = |s| parse_cidr6(s).unwrap();
+        assert_eq!(
+            c6("fd86:1::5/64").0,
+            "fd86:1::".parse::<Ipv6Addr>().unwrap()
+        );
+        assert!(overlaps6(c6("fd86:1::/48"), c6("fd86:1:0:7::/64")));
+        assert!(!overlaps6(c6("fd86:1::/64"), c6("fd86:1:0:1::/64")));
+        assert!(parse_cidr6("fd86::/32").is_err() && parse_cidr6("10.0.0.0/8").is_err());
     }
 
     #[test]

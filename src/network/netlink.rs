@@ -9,7 +9,7 @@
 //! namespace it was created in, so one socket per namespace is opened and reused.
 
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 const NLMSG_ERROR: u16 = 2;
@@ -44,6 +44,7 @@ const RTA_GATEWAY: u16 = 5;
 const RTA_TABLE: u16 = 15;
 
 const IFF_UP: u32 = 1;
+const IFA_F_NODAD: u8 = 0x02;
 const RT_TABLE_MAIN: u8 = 254;
 const RTPROT_BOOT: u8 = 3;
 const RTN_UNICAST: u8 = 1;
@@ -262,22 +263,28 @@ impl Socket {
         self.request(m)
     }
 
-    pub fn add_addr(&self, index: u32, ip: Ipv4Addr, prefix: u8) -> io::Result<()> {
+    /// Add an address. An IPv6 one skips duplicate address detection (IFA_F_NODAD): the
+    /// IPAM hands out unique addresses, and DAD would leave it unusable ("tentative") for
+    /// the first second or more of the container's life.
+    pub fn add_addr(&self, index: u32, ip: IpAddr, prefix: u8) -> io::Result<()> {
         let mut m = Msg::new(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
-        m.buf.push(libc::AF_INET as u8);
+        m.buf.push(family(&ip));
         m.buf.push(prefix);
-        m.buf.push(0); // flags
+        m.buf.push(if ip.is_ipv6() { IFA_F_NODAD } else { 0 });
         m.buf.push(0); // scope: universe
         m.buf.extend_from_slice(&index.to_ne_bytes());
-        m.attr(IFA_LOCAL, &ip.octets());
-        m.attr(IFA_ADDRESS, &ip.octets());
+        let bytes = octets(&ip);
+        if ip.is_ipv4() {
+            m.attr(IFA_LOCAL, &bytes);
+        }
+        m.attr(IFA_ADDRESS, &bytes);
         self.request(m)
     }
 
-    pub fn add_default_route(&self, gateway: Ipv4Addr, oif: u32) -> io::Result<()> {
+    pub fn add_default_route(&self, gateway: IpAddr, oif: u32) -> io::Result<()> {
         let mut m = Msg::new(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
         m.buf.extend_from_slice(&[
-            libc::AF_INET as u8,
+            family(&gateway),
             0, // dst_len: default route
             0,
             0,
@@ -287,29 +294,43 @@ impl Socket {
             RTN_UNICAST,
         ]);
         m.buf.extend_from_slice(&0u32.to_ne_bytes());
-        m.attr(RTA_GATEWAY, &gateway.octets());
+        m.attr(RTA_GATEWAY, &octets(&gateway));
         m.attr(RTA_OIF, &oif.to_ne_bytes());
         self.request(m)
     }
 }
 
-/// An IPv4 route of the main table.
+fn family(ip: &IpAddr) -> u8 {
+    match ip {
+        IpAddr::V4(_) => libc::AF_INET as u8,
+        IpAddr::V6(_) => libc::AF_INET6 as u8,
+    }
+}
+
+fn octets(ip: &IpAddr) -> Vec<u8> {
+    match ip {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    }
+}
+
+/// A route of the main table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
-    pub dst: Ipv4Addr,
+    pub dst: IpAddr,
     pub prefix: u8,
     /// The outgoing link's index (0 when the route has none, e.g. a blackhole).
     pub oif: u32,
 }
 
 impl Socket {
-    /// The IPv4 routes of the main table with a destination (the default route, which
-    /// overlaps everything, is left out), as `ip route` lists them.
-    pub fn routes(&self) -> io::Result<Vec<Route>> {
+    /// The IPv4 or IPv6 routes of the main table with a destination (the default route,
+    /// which overlaps everything, is left out), as `ip route` / `ip -6 route` list them.
+    pub fn routes(&self, v6: bool) -> io::Result<Vec<Route>> {
         let mut m = Msg::new(RTM_GETROUTE, NLM_F_DUMP);
         // struct rtmsg: only the family matters for a dump request.
-        m.buf
-            .extend_from_slice(&[libc::AF_INET as u8, 0, 0, 0, 0, 0, 0, 0]);
+        let fam = if v6 { libc::AF_INET6 } else { libc::AF_INET } as u8;
+        m.buf.extend_from_slice(&[fam, 0, 0, 0, 0, 0, 0, 0]);
         m.buf.extend_from_slice(&0u32.to_ne_bytes());
         self.send(m)?;
         let mut out = Vec::new();
@@ -346,7 +367,12 @@ impl Socket {
 
 /// A `struct rtmsg` and its attributes, when it is a main-table route to a prefix.
 fn parse_route(b: &[u8]) -> Option<Route> {
-    if b.len() < 12 || b[0] != libc::AF_INET as u8 {
+    let v6 = match i32::from(*b.first()?) {
+        libc::AF_INET => false,
+        libc::AF_INET6 => true,
+        _ => return None,
+    };
+    if b.len() < 12 {
         return None;
     }
     let prefix = b[1];
@@ -362,7 +388,8 @@ fn parse_route(b: &[u8]) -> Option<Route> {
         }
         let data = &b[off + 4..off + len];
         match (ty, data.len()) {
-            (RTA_DST, 4) => dst = Some(Ipv4Addr::new(data[0], data[1], data[2], data[3])),
+            (RTA_DST, 4) if !v6 => dst = Some(IpAddr::from(<[u8; 4]>::try_from(data).unwrap())),
+            (RTA_DST, 16) if v6 => dst = Some(IpAddr::from(<[u8; 16]>::try_from(data).unwrap())),
             (RTA_OIF, 4) => oif = u32::from_ne_bytes(data.try_into().unwrap()),
             (RTA_TABLE, 4) => table = u32::from_ne_bytes(data.try_into().unwrap()),
             _ => {}
@@ -413,7 +440,7 @@ mod tests {
         attr(&mut b, RTA_DST, &[10, 86, 9, 0]);
         attr(&mut b, RTA_OIF, &7u32.to_ne_bytes());
         let r = parse_route(&b).unwrap();
-        assert_eq!(r.dst, Ipv4Addr::new(10, 86, 9, 0));
+        assert_eq!(r.dst, IpAddr::from([10, 86, 9, 0]));
         assert_eq!((r.prefix, r.oif), (24, 7));
         // The local table and the default route are left out.
         let mut local = b.clone();
