@@ -807,3 +807,71 @@ fn ipv6_networks_give_containers_a_second_address() {
     b.ok(&["rm", "-f", "srv6"]);
     b.ok(&["network", "rm", &net]);
 }
+
+#[test]
+fn networks_are_isolated_from_each_other() {
+    let Some(b) = setup() else { return };
+    let a = user_net(&b, "isoa", "10.86.217.0/24");
+    let z = user_net(&b, "isoz", "10.86.218.0/24");
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "ia",
+        "--network",
+        &a,
+        "bb:1",
+        "sleep",
+        "3600",
+    ]);
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "iz",
+        "--network",
+        &z,
+        "bb:1",
+        "sleep",
+        "3600",
+    ]);
+    b.ok(&["run", "-d", "--name", "ib", "bb:1", "sleep", "3600"]);
+    let (ip_z, ip_b) = (ip_of(&b, "iz"), ip_of(&b, "ib"));
+    let ping = |from: &str, to: &str| {
+        b.run(&["exec", from, "busybox", "ping", "-c1", "-W1", to])
+            .status
+            .success()
+    };
+    // The host routes between bridges, but not for barge's networks.
+    assert!(!ping("ia", &ip_z), "user network to user network");
+    assert!(!ping("ia", &ip_b), "user network to the default bridge");
+    assert!(!ping("ib", &ip_z), "default bridge to a user network");
+    // A published port is for everyone, other networks included (through their gateway,
+    // one of the host's addresses).
+    let port = free_port();
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "iweb",
+        "-p",
+        &format!("{port}:80"),
+        "bb:1",
+        "sh",
+        "-c",
+        HTTPD,
+    ]);
+    let script = format!(
+        "i=0; until printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w2 10.86.217.1 {port} | grep -q hello-from; do \
+           i=$((i+1)); [ $i -gt 50 ] && exit 9; sleep 0.1; done; echo reached"
+    );
+    assert_eq!(b.ok(&["exec", "ia", "sh", "-c", &script]), "reached\n");
+    // Inside a network, and by its own name, all is well; joining the other network opens
+    // the way through the new interface.
+    assert!(ping("ia", "ia"));
+    b.ok(&["network", "connect", &z, "ia"]);
+    assert!(ping("ia", "iz"));
+    assert!(ping("iz", "ia"));
+    b.ok(&["rm", "-f", "ia", "iz", "ib", "iweb"]);
+    b.ok(&["network", "rm", &a, &z]);
+}

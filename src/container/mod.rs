@@ -459,7 +459,8 @@ pub fn refresh_network_hosts(root: &Path, network: &str, also: &[String]) {
         }
         let mut block = String::new();
         for mine in sb.networks.iter().filter(|a| a.network != "bridge") {
-            for (other, sb2) in all.iter().filter(|(o, _)| *o != id) {
+            // Itself too: Docker's DNS answers a container's own name.
+            for (other, sb2) in &all {
                 if let Some(a) = sb2.on(&mine.network) {
                     let mut names = format!("{} {}", a.name, &other[..12]);
                     for alias in &a.aliases {

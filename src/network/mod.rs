@@ -529,6 +529,10 @@ pub fn remove(root: &Path, key: &str) -> Result<String> {
     if netlink::index(&def.bridge).is_ok() {
         let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
         let _ = host.del_link(&def.bridge);
+        let _ = nft(&format!(
+            "delete element ip barge isolated {{ \"{0}\" }}\ndelete element ip barge same {{ \"{0}\" . \"{0}\" }}\n",
+            def.bridge
+        ));
         if !def.internal {
             let _ = nft(&format!(
                 "delete element ip barge masq {{ {} }}\n",
@@ -942,6 +946,32 @@ table ip barge {{
     )
 }
 
+/// Networks are isolated from each other, as Docker's DOCKER-ISOLATION chains do it: the
+/// host does not route between two barge bridges (a container on two networks reaches
+/// both through its own interfaces). The chain is declared apart from `ruleset()`, and its
+/// one rule replaced (flush + add) whenever a bridge is made, so tables made by an older
+/// barge get it too. Published ports stay reachable from every network (connections that
+/// were DNATed pass: Docker drops them, moby#38784, which users report as a bug). Only
+/// bridges listed in `isolated` are matched, each paired with
+/// itself in `same`: with br_netfilter loaded, traffic inside one bridge passes the
+/// forward hook too and must stay allowed, and a bridge that an older barge made (listed
+/// nowhere) is left alone rather than cut off.
+fn isolate(bridge: &str) -> String {
+    format!(
+        "table ip barge {{
+  set isolated {{ type ifname; }}
+  set same {{ type ifname . ifname; }}
+  chain forward {{ type filter hook forward priority filter; policy accept; }}
+}}
+flush chain ip barge forward
+add rule ip barge forward ct status dnat accept
+add rule ip barge forward iifname @isolated oifname @isolated iifname . oifname != @same drop
+add element ip barge isolated {{ \"{bridge}\", \"{BRIDGE}\" }}
+add element ip barge same {{ \"{bridge}\" . \"{bridge}\", \"{BRIDGE}\" . \"{BRIDGE}\" }}
+"
+    )
+}
+
 fn sysctl(key: &str, value: &str) -> Result<()> {
     let p = format!("/proc/sys/{}", key.replace('.', "/"));
     match std::fs::read_to_string(&p) {
@@ -969,9 +999,12 @@ fn ensure_bridge(host: &netlink::Socket, net: &NetworkDef) -> Result<u32> {
     }
     let nft_err = |e| Error::Other(format!("network: nft: {e}"));
     if net.builtin() {
-        nft(&ruleset()).map_err(nft_err)?;
-    } else if !net.internal {
+        nft(&(ruleset() + &isolate(br))).map_err(nft_err)?;
+    } else if net.internal {
+        nft(&isolate(br)).map_err(nft_err)?;
+    } else {
         let mut add = format!("add element ip barge masq {{ {} }}\n", net.cidr());
+        add += &isolate(br);
         if let Some(c6) = net.cidr6() {
             // The ip6 table, made (or its rule replaced: flush + add is idempotent) by the
             // first IPv6 network, in the same transaction as the element.
