@@ -25,6 +25,9 @@ pub enum Error {
     /// No pod has this name, ID or ID prefix.
     #[error("no such pod: {0}")]
     NoSuchPod(String),
+    /// No network has this name or ID.
+    #[error("network {0} not found")]
+    NoSuchNetwork(String),
     /// An argument is malformed or out of range (a bad name, size, option).
     #[error("{0}")]
     InvalidArgument(String),
@@ -122,17 +125,16 @@ pub enum Error {
         /// What the runtime said.
         message: String,
     },
-    /// The host is not set up for what was asked (rootless: no subordinate ids, no helper),
-    /// with the fix.
+    /// A failure with an obvious fix that only the code raising it knows (the `hint:`
+    /// line): the host not set up for rootless use, an overlapping subnet, ...
     #[error("{msg}")]
-    Setup {
-        /// What is missing.
+    Hinted {
+        /// What went wrong.
         msg: String,
         /// How to fix it.
         hint: String,
     },
     /// Anything else, described in one line.
-
     #[error("{0}")]
     Other(String),
 }
@@ -156,7 +158,8 @@ impl Error {
             Error::NoSuchImage(_)
             | Error::NoSuchContainer(_)
             | Error::NoSuchPod(_)
-            | Error::Setup { .. }
+            | Error::Hinted { .. }
+            | Error::NoSuchNetwork(_)
             | Error::InvalidArgument(_)
             | Error::Conflict(_)
             | Error::NeedsConfirmation(_)

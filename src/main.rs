@@ -47,7 +47,7 @@ fn hint(e: &barge::Error) -> Option<String> {
     if let barge::Error::Unauthorized { registry, .. } = e {
         return Some(format!("log in with `barge login {registry}`"));
     }
-    if let barge::Error::Setup { hint, .. } = e {
+    if let barge::Error::Hinted { hint, .. } = e {
         return Some(hint.clone());
     }
     static_hint(e).map(str::to_string)
@@ -63,6 +63,7 @@ fn static_hint(e: &barge::Error) -> Option<&'static str> {
         ),
         barge::Error::NoSuchContainer(_) => Some("see `barge ps -a` for the containers there are"),
         barge::Error::NoSuchPod(_) => Some("see `barge pod ls` for the pods there are"),
+        barge::Error::NoSuchNetwork(_) => Some("see `barge network ls` for the networks there are"),
         barge::Error::NeedsConfirmation(_) => {
             Some("pass -f/--force to run it without asking (from a script, for example)")
         }

@@ -883,7 +883,7 @@ impl Unpacks {
                             };
                             let r = run_job(&job, &opts).map_err(|e| match e {
                                 // Kept whole: it carries its fix.
-                                e @ Error::Setup { .. } => JobError::Whole(e),
+                                e @ Error::Hinted { .. } => JobError::Whole(e),
                                 e => JobError::Text(e.to_string()),
                             });
                             let d = job.blob.digest.clone();

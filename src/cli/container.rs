@@ -310,9 +310,23 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
         }
         return Ok(0);
     }
+    // Docker's NETWORKS column lists every network a container is on.
+    let sandboxes = crate::network::sandboxes(&paths.root);
     let values: Vec<Value> = rows
         .iter()
         .map(|c| {
+            let networks = match sandboxes.get(&c.id) {
+                Some(sb) => sb
+                    .networks
+                    .iter()
+                    .map(|a| a.network.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                None => serde_json::from_str::<Value>(&c.config)
+                    .ok()
+                    .and_then(|v| v["NetworkMode"].as_str().map(str::to_string))
+                    .unwrap_or_default(),
+            };
             // Each of these reads /proc or the cgroup: once per row.
             let running = container::supervised(c);
             let paused = running && is_frozen(paths, c);
@@ -327,7 +341,7 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
                 "LocalVolumes": "0",
                 "Mounts": "",
                 "Names": c.name,
-                "Networks": serde_json::from_str::<Value>(&c.config).ok().and_then(|v| v["NetworkMode"].as_str().map(str::to_string)).unwrap_or_default(),
+                "Networks": networks,
                 "Ports": if running {
                     container::ports(c).iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
                 } else {
@@ -450,6 +464,7 @@ pub fn rename(paths: &Paths, a: RenameArgs) -> Result<ExitStatus> {
     let mut store = Store::open(&paths.root)?;
     let c = container::find(&store, &a.container)?;
     store.rename_container(&c.id, &a.new_name)?;
+    container::renamed(&store, &c.id, &a.new_name)?;
     Ok(0)
 }
 
@@ -582,13 +597,16 @@ pub fn prune(paths: &Paths, a: PruneArgs) -> Result<ExitStatus> {
     Ok(0)
 }
 
-/// Docker's `NetworkSettings` (bridge containers: address, gateway, ports).
+/// Docker's `NetworkSettings`: one entry per network under `Networks`; the top-level
+/// address fields are those of the first network (Docker fills them for the default bridge
+/// only; podman and barge's users read them for any network).
 fn network_settings(store: &Store, c: &ContainerRecord) -> Value {
-    let Some(att) = crate::network::attachment(&store.root, &c.id) else {
-        return json!({"IPAddress": "", "Gateway": "", "IPPrefixLen": 0, "Ports": {}, "SandboxKey": ""});
+    let empty = json!({"IPAddress": "", "Gateway": "", "IPPrefixLen": 0, "MacAddress": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPv6Gateway": "", "Ports": {}, "SandboxKey": "", "Networks": {}});
+    let Some(sb) = crate::network::sandbox(&store.root, &c.id) else {
+        return empty;
     };
     let mut ports = serde_json::Map::new();
-    for p in &att.ports {
+    for p in sb.networks.iter().flat_map(|a| &a.ports) {
         let e = ports
             .entry(format!("{}/{}", p.container_port, p.proto))
             .or_insert_with(|| json!([]));
@@ -599,18 +617,45 @@ fn network_settings(store: &Store, c: &ContainerRecord) -> Value {
             }));
         }
     }
-    json!({
-        "IPAddress": att.ip.to_string(),
-        "Gateway": att.gateway.to_string(),
-        "IPPrefixLen": att.prefix,
-        "Ports": ports,
-        "SandboxKey": att.netns.display().to_string(),
-        "Networks": {att.network.clone(): {
-            "IPAddress": att.ip.to_string(),
-            "Gateway": att.gateway.to_string(),
-            "IPPrefixLen": att.prefix,
-        }},
-    })
+    let mut networks = serde_json::Map::new();
+    for a in &sb.networks {
+        let user = a.network != "bridge";
+        let mut names = vec![a.name.clone(), c.id[..12].to_string()];
+        names.extend(a.aliases.iter().cloned());
+        networks.insert(
+            a.network.clone(),
+            json!({
+                "IPAMConfig": if a.static_ip { json!({"IPv4Address": a.ip.to_string()}) } else { Value::Null },
+                "Links": null,
+                "Aliases": if a.aliases.is_empty() { Value::Null } else { json!(a.aliases) },
+                "MacAddress": a.mac_string(),
+                "NetworkID": crate::network::lookup(&store.root, &a.network).map(|n| n.id).unwrap_or_default(),
+                "EndpointID": super::network::endpoint_id(&c.id, &a.network),
+                "Gateway": a.gateway.to_string(),
+                "IPAddress": a.ip.to_string(),
+                "IPPrefixLen": a.prefix,
+                "IPv6Gateway": a.gateway6.map(|g| g.to_string()).unwrap_or_default(),
+                "GlobalIPv6Address": a.ip6.map(|ip| ip.to_string()).unwrap_or_default(),
+                "GlobalIPv6PrefixLen": a.prefix6,
+                "DriverOpts": null,
+                "DNSNames": if user { json!(names) } else { Value::Null },
+            }),
+        );
+    }
+    let mut doc = empty;
+    if let Some(a) = sb.networks.first() {
+        doc["IPAddress"] = json!(a.ip.to_string());
+        doc["Gateway"] = json!(a.gateway.to_string());
+        doc["IPPrefixLen"] = json!(a.prefix);
+        doc["MacAddress"] = json!(a.mac_string());
+        doc["GlobalIPv6Address"] = json!(a.ip6.map(|ip| ip.to_string()).unwrap_or_default());
+        doc["GlobalIPv6PrefixLen"] = json!(a.prefix6);
+        doc["IPv6Gateway"] = json!(a.gateway6.map(|g| g.to_string()).unwrap_or_default());
+    }
+    doc["Ports"] = Value::Object(ports);
+    doc["SandboxKey"] = json!(sb.netns.display().to_string());
+    doc["Networks"] = Value::Object(networks);
+    doc
 }
 
 /// Docker's `container inspect` document.

@@ -374,7 +374,7 @@ fn enter_rootless(paths: &Paths) -> crate::Result<()> {
         } else {
             "see `barge info`; the user namespace is held by the barge-pause process".to_string()
         };
-        crate::Error::Setup { msg, hint }
+        crate::Error::Hinted { msg, hint }
     };
     let dir = crate::config::user_run_dir();
     if let Some(parent) = dir.parent()

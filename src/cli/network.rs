@@ -1,4 +1,5 @@
-//! `barge network create|ls|rm|inspect`: user-defined bridge networks.
+//! `barge network create|ls|rm|inspect|prune|connect|disconnect`: user-defined bridge
+//! networks.
 
 use std::io::{self, Write};
 
@@ -7,8 +8,10 @@ use serde_json::{Value, json};
 
 use super::ExitStatus;
 use crate::config::Paths;
+use crate::container;
 use crate::error::{Error, IoContext, Result};
 use crate::network::{self, NetworkDef};
+use crate::store::Store;
 use crate::ui::{self, Format};
 
 #[derive(Subcommand, Debug)]
@@ -25,6 +28,31 @@ pub enum NetworkCommand {
     Inspect(InspectArgs),
     /// Remove every user network that no container uses
     Prune(PruneArgs),
+    /// Connect a container to a network (one more interface, running or not)
+    Connect(ConnectArgs),
+    /// Disconnect a container from a network
+    Disconnect(DisconnectArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ConnectArgs {
+    /// IPv4 address on the network (user networks only)
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// Another name the container's peers know it by on this network
+    #[arg(long)]
+    pub alias: Vec<String>,
+    pub network: String,
+    pub container: String,
+}
+
+#[derive(Args, Debug)]
+pub struct DisconnectArgs {
+    /// Go on past an interface that is already gone
+    #[arg(short, long)]
+    pub force: bool,
+    pub network: String,
+    pub container: String,
 }
 
 #[derive(Args, Debug)]
@@ -37,9 +65,19 @@ pub struct PruneArgs {
 #[derive(Args, Debug)]
 pub struct CreateArgs {
     pub name: String,
-    /// Subnet in CIDR form (default: the first free 10.86.N.0/24)
+    /// Subnet in CIDR form (default: the first free 10.86.N.0/24); refused when it
+    /// overlaps another network or a route of the host. Once more for an IPv6 one
     #[arg(long)]
-    pub subnet: Option<String>,
+    pub subnet: Vec<String>,
+    /// The bridge's address, the containers' gateway (default: the subnet's first)
+    #[arg(long)]
+    pub gateway: Vec<String>,
+    /// Give containers IPv6 addresses too (default subnet: a unique local /64)
+    #[arg(long)]
+    pub ipv6: bool,
+    /// No way out: containers reach each other and the host's bridge address only
+    #[arg(long)]
+    pub internal: bool,
     /// Driver: only bridge
     #[arg(short, long, default_value = "bridge")]
     pub driver: String,
@@ -71,11 +109,21 @@ pub struct InspectArgs {
 }
 
 fn doc(paths: &Paths, n: &NetworkDef) -> Value {
+    let mut ipam = vec![json!({"Subnet": n.cidr(), "Gateway": n.gateway.to_string()})];
+    if let (Some(c6), Some(g6)) = (n.cidr6(), n.gateway6) {
+        ipam.push(json!({"Subnet": c6, "Gateway": g6.to_string()}));
+    }
     let mut containers = serde_json::Map::new();
     for (id, a) in network::attachments_on(&paths.root, &n.name) {
         containers.insert(
-            id,
-            json!({"Name": a.name, "IPv4Address": format!("{}/{}", a.ip, a.prefix)}),
+            id.clone(),
+            json!({
+                "Name": a.name,
+                "EndpointID": endpoint_id(&id, &n.name),
+                "MacAddress": a.mac_string(),
+                "IPv4Address": format!("{}/{}", a.ip, a.prefix),
+                "IPv6Address": a.ip6.map(|ip| format!("{ip}/{}", a.prefix6)).unwrap_or_default(),
+            }),
         );
     }
     json!({
@@ -84,10 +132,19 @@ fn doc(paths: &Paths, n: &NetworkDef) -> Value {
         "Created": chrono::DateTime::from_timestamp(n.created, 0).map(|t| t.to_rfc3339()).unwrap_or_default(),
         "Scope": "local",
         "Driver": "bridge",
-        "IPAM": {"Driver": "default", "Config": [{"Subnet": n.cidr(), "Gateway": n.gateway.to_string()}]},
+        "EnableIPv6": n.subnet6.is_some(),
+        "IPAM": {"Driver": "default", "Config": ipam},
+        "Internal": n.internal,
         "Options": {"com.docker.network.bridge.name": n.bridge},
         "Containers": containers,
     })
+}
+
+/// Docker's endpoint ID: one per (container, network); derived, so nothing more to store.
+pub fn endpoint_id(container: &str, network: &str) -> String {
+    crate::digest::Digest::of(format!("{container}/{network}").as_bytes())
+        .hex()
+        .to_string()
 }
 
 pub fn run(paths: &Paths, c: NetworkCommand) -> Result<ExitStatus> {
@@ -100,7 +157,23 @@ pub fn run(paths: &Paths, c: NetworkCommand) -> Result<ExitStatus> {
                     a.driver
                 )));
             }
-            let n = network::create(&paths.root, &a.name, a.subnet.as_deref())?;
+            let opts = network::CreateOptions {
+                subnets: a.subnet,
+                gateways: a.gateway,
+                internal: a.internal,
+                ipv6: a.ipv6,
+            };
+            let n = network::create(&paths.root, &a.name, &opts)?;
+            let forwards = std::fs::read_to_string("/proc/sys/net/ipv6/conf/all/forwarding")
+                .is_ok_and(|v| v.trim() == "1");
+            if n.subnet6.is_some() && !n.internal && !forwards {
+                // Flipping the host-wide switch would also stop the host's own router
+                // advertisements on interfaces with accept_ra=1: the admin's call.
+                ui::warn(&format!(
+                    "IPv6 traffic stays inside network {}: the host does not forward IPv6 (sysctl net.ipv6.conf.all.forwarding=1)",
+                    n.name
+                ));
+            }
             writeln!(out, "{}", n.id).at("stdout")?;
         }
         NetworkCommand::Ls(a) => {
@@ -168,11 +241,39 @@ pub fn run(paths: &Paths, c: NetworkCommand) -> Result<ExitStatus> {
                 }
             }
         }
+        NetworkCommand::Connect(a) => {
+            let ip = match &a.ip {
+                None => None,
+                Some(ip) => Some(ip.parse().map_err(|_| {
+                    Error::InvalidArgument(format!("invalid --ip {ip:?}: not an IPv4 address"))
+                })?),
+            };
+            for alias in &a.alias {
+                if !crate::util::is_docker_name(alias, 253) {
+                    return Err(Error::InvalidArgument(format!(
+                        "invalid --alias {alias:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+                    )));
+                }
+            }
+            let store = Store::open(&paths.root)?;
+            let c = container::find(&store, &a.container)?;
+            let ep = network::Endpoint {
+                ip,
+                aliases: a.alias,
+                ports: Vec::new(),
+            };
+            container::connect(&store, &c, &a.network, ep)?;
+        }
+        NetworkCommand::Disconnect(a) => {
+            let store = Store::open(&paths.root)?;
+            let c = container::find(&store, &a.container)?;
+            container::disconnect(&store, &c, &a.network, a.force)?;
+        }
         NetworkCommand::Inspect(a) => {
             let mut docs = Vec::new();
             for n in &a.names {
                 let def = network::lookup(&paths.root, n)
-                    .ok_or_else(|| Error::Other(format!("network {n} not found")))?;
+                    .ok_or_else(|| Error::NoSuchNetwork(n.clone()))?;
                 docs.push(doc(paths, &def));
             }
             match a.format.as_deref() {

@@ -129,6 +129,12 @@ pub struct RunArgs {
     /// Run in a pod (name or ID): share its network, IPC and UTS namespaces
     #[arg(long, add = crate::cli::complete::object())]
     pub pod: Option<String>,
+    /// IPv4 address on the network (user networks only)
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// Another name the container's peers know it by (user networks only)
+    #[arg(long)]
+    pub network_alias: Vec<String>,
     /// Publish a container's port to the host: [IP:][HOST:]CONTAINER[/tcp|udp], ranges allowed
     #[arg(short, long)]
     pub publish: Vec<String>,
@@ -535,6 +541,26 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
             }
         },
     };
+    if let Some(ip) = &a.ip {
+        let ip: std::net::Ipv4Addr = ip.parse().map_err(|_| {
+            Error::InvalidArgument(format!("invalid --ip {ip:?}: not an IPv4 address"))
+        })?;
+        if rc.network_name.is_none() {
+            return Err(container::user_networks_only(true));
+        }
+        rc.ip = Some(ip);
+    }
+    if !a.network_alias.is_empty() && rc.network_name.is_none() {
+        return Err(container::user_networks_only(false));
+    }
+    for alias in &a.network_alias {
+        if !crate::util::is_docker_name(alias, 253) {
+            return Err(Error::InvalidArgument(format!(
+                "invalid --network-alias {alias:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+            )));
+        }
+        rc.network_aliases.push(alias.clone());
+    }
     // Docker does the same: ports mean nothing outside a bridge network.
     if rc.pod.is_some() {
     } else if rc.network != Some(Network::Bridge) && (!a.publish.is_empty() || a.publish_all) {

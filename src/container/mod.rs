@@ -146,10 +146,11 @@ fn summary(
         "WorkingDir": process.map(|p| p.cwd().display().to_string()).unwrap_or_default(),
         "Tty": rc.tty,
         "Mounts": mounts,
+        // Docker's: the user network's name, or bridge, host, none, container:X.
         "NetworkMode": match (&rc.network, &rc.pod) {
             (_, Some(_)) => "pod".to_string(),
             (Some(Network::Host), _) => "host".to_string(),
-            (Some(Network::Bridge), _) => "bridge".to_string(),
+            (Some(Network::Bridge), _) => rc.network_name.clone().unwrap_or_else(|| "bridge".into()),
             (Some(Network::Container(c)), _) => format!("container:{c}"),
             _ => "none".to_string(),
         },
@@ -371,15 +372,20 @@ pub fn prepare(
     // After the row: a crash from here on leaves a container that rm/reap_dead clean up.
     if bridge {
         let key = rc.network_name.as_deref().unwrap_or("bridge");
+        let ep = crate::network::Endpoint {
+            ip: rc.ip,
+            aliases: rc.network_aliases.clone(),
+            ports,
+        };
         let attached = crate::network::lookup(&store.root, key)
-            .ok_or_else(|| Error::InvalidArgument(format!("network {key} not found")))
+            .ok_or_else(|| Error::NoSuchNetwork(key.into()))
             .and_then(|net| {
-                crate::network::attach(&store.root, &paths.run, &id, &record.name, &net, ports)
+                crate::network::attach(&store.root, &paths.run, &id, &record.name, &net, ep)
             });
         match attached {
             Ok(att) => {
                 std::fs::write(&hosts_file, hosts(Some(att.ip))).at(&hosts_file)?;
-                refresh_network_hosts(&store.root, &att.network);
+                refresh_network_hosts(&store.root, &att.network, &[]);
             }
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&dir);
@@ -454,9 +460,9 @@ fn namespace_of(
 ) -> Result<Option<PathBuf>> {
     // A bridge container's network namespace is a file that lives as long as its record.
     if typ == LinuxNamespaceType::Network
-        && let Some(att) = crate::network::attachment(&store.root, &c.id)
+        && let Some(sb) = crate::network::sandbox(&store.root, &c.id)
     {
-        return Ok(Some(att.netns));
+        return Ok(Some(sb.netns));
     }
     // Else what its spec joins (a pod, another container), or the host's.
     if let Ok((spec, _)) = load_bundle(&container_dir(store, &c.id)) {
@@ -509,51 +515,148 @@ pub fn finish(
 /// Remove a container's directories and its runtime leftovers (cgroup, state).
 pub fn remove_files(store: &Store, paths: &Paths, id: &str) -> Result<()> {
     let _ = crate::runtime::delete(&state_root(paths), id, true);
-    let network = crate::network::detach(&store.root, id)?;
+    let networks = crate::network::detach(&store.root, id)?;
     let dir = containers_dir(store).join(id);
     let removed = match std::fs::remove_dir_all(&dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(Error::io(dir, e)),
     };
-    if let Some(n) = network {
-        refresh_network_hosts(&store.root, &n);
+    for n in networks {
+        refresh_network_hosts(&store.root, &n, &[]);
     }
     removed
 }
 
+/// `network connect`: `c` joins `network` (see `network::connect`), and every container
+/// on it learns its name.
+pub fn connect(
+    store: &Store,
+    c: &ContainerRecord,
+    network: &str,
+    ep: crate::network::Endpoint,
+) -> Result<crate::network::Attachment> {
+    let net = crate::network::lookup(&store.root, network)
+        .ok_or_else(|| Error::NoSuchNetwork(network.into()))?;
+    if net.builtin() && (ep.ip.is_some() || !ep.aliases.is_empty()) {
+        return Err(user_networks_only(ep.ip.is_some()));
+    }
+    if crate::network::sandbox(&store.root, &c.id).is_none() {
+        // none, host or container:NAME: no namespace of its own that barge wires.
+        let mode = serde_json::from_str::<serde_json::Value>(&c.config)
+            .ok()
+            .and_then(|v| v["NetworkMode"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        return Err(Error::Hinted {
+            msg: format!(
+                "container {} uses network mode {mode:?}: it cannot join network {}",
+                c.name, net.name
+            ),
+            hint: format!("create it with `--network {}` instead", net.name),
+        });
+    }
+    let att = crate::network::connect(&store.root, &c.id, &c.name, &net, ep)?;
+    refresh_network_hosts(&store.root, &net.name, &[]);
+    Ok(att)
+}
+
+/// Docker's rule: a fixed address or an alias only on networks made with `network create`.
+pub fn user_networks_only(ip: bool) -> Error {
+    let what = if ip {
+        "a user-specified IP address (--ip)"
+    } else {
+        "a network-scoped alias"
+    };
+    Error::Hinted {
+        msg: format!("{what} is supported on user-defined networks only"),
+        hint: "create one with `barge network create NAME` and use --network NAME".into(),
+    }
+}
+
+/// `network disconnect`: `c` leaves `network`; its peers forget it and it forgets them.
+pub fn disconnect(store: &Store, c: &ContainerRecord, network: &str, force: bool) -> Result<()> {
+    let net = crate::network::lookup(&store.root, network)
+        .ok_or_else(|| Error::NoSuchNetwork(network.into()))?;
+    crate::network::disconnect(&store.root, &c.id, &c.name, &net.name, force)?;
+    refresh_network_hosts(&store.root, &net.name, std::slice::from_ref(&c.id));
+    Ok(())
+}
+
+/// After `rename`: the peers know the container by its new name.
+pub fn renamed(store: &Store, id: &str, name: &str) -> Result<()> {
+    for n in crate::network::rename(&store.root, id, name)? {
+        refresh_network_hosts(&store.root, &n, &[]);
+    }
+    Ok(())
+}
+
 const PEERS_MARK: &str = "# barge network peers\n";
 
-/// On a user network every container's /etc/hosts names its peers (Docker answers these
-/// names from its embedded DNS server; a hosts file needs no process beside the
-/// containers). The block after PEERS_MARK is rewritten in place: the file is bind-mounted
-/// into the container, so a rename would leave the container with the old inode.
-pub fn refresh_network_hosts(root: &Path, network: &str) {
-    if network == "bridge" {
+/// On user networks every container's /etc/hosts names its peers: container name, short
+/// ID and aliases, for every user network it is on (Docker answers these names from its
+/// embedded DNS server; a hosts file needs no process beside the containers, and an
+/// address lives as long as the container record, so the entries stay right across
+/// stop/start). Called whenever a container joins or leaves `network`: the containers on
+/// it, and `also` (one that just left), get their block rewritten from the IPAM.
+pub fn refresh_network_hosts(root: &Path, network: &str, also: &[String]) {
+    if network == "bridge" && also.is_empty() {
         return;
     }
-    let atts = crate::network::attachments_on(root, network);
-    for (id, _) in &atts {
+    // Serialised, and the IPAM read under the lock: the last rewrite sees the last change.
+    let _lock = crate::network::hosts_lock(root);
+    let all = crate::network::sandboxes(root);
+    // The default bridge resolves no names (as Docker's): its members need no rewrite.
+    let on = |sb: &crate::network::Sandbox| network != "bridge" && sb.on(network).is_some();
+    for (id, sb) in &all {
+        if !on(sb) && !also.contains(id) {
+            continue;
+        }
+        let mut block = String::new();
+        for mine in sb.networks.iter().filter(|a| a.network != "bridge") {
+            // Itself too: Docker's DNS answers a container's own name.
+            for (other, sb2) in &all {
+                if let Some(a) = sb2.on(&mine.network) {
+                    let mut names = format!("{} {}", a.name, &other[..12]);
+                    for alias in &a.aliases {
+                        names.push(' ');
+                        names.push_str(alias);
+                    }
+                    let mut ips = vec![a.ip.to_string()];
+                    ips.extend(a.ip6.map(|ip| ip.to_string()));
+                    for ip in ips {
+                        let line = format!("{ip}\t{names}\n");
+                        if !block.contains(&line) {
+                            block.push_str(&line);
+                        }
+                    }
+                }
+            }
+        }
         let p = root.join("containers").join(id).join("hosts");
         let Ok(text) = std::fs::read_to_string(&p) else {
             continue;
         };
         let mut out = text.split(PEERS_MARK).next().unwrap_or("").to_string();
         out.push_str(PEERS_MARK);
-        for (other, a) in &atts {
-            if other != id {
-                out.push_str(&format!("{}\t{} {}\n", a.ip, a.name, &other[..12]));
-            }
-        }
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(&p)
-        {
-            use std::io::Write;
-            let _ = f.write_all(out.as_bytes());
-        }
+        out.push_str(&block);
+        let _ = rewrite_in_place(&p, &out, text.len());
     }
+}
+
+/// Rewrite a file that is bind-mounted into a container: a rename would leave the
+/// container with the old inode, so the bytes are overwritten. The file never shrinks (a
+/// shorter text is padded with newlines, blank lines in a hosts file): a process reading
+/// it meanwhile sees the old or the new entries, never an empty file between a truncate
+/// and a write.
+fn rewrite_in_place(p: &Path, text: &str, old_len: usize) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut buf = text.trim_end_matches('\n').as_bytes().to_vec();
+    buf.push(b'\n');
+    if buf.len() < old_len {
+        buf.resize(old_len, b'\n');
+    }
+    let mut f = std::fs::OpenOptions::new().write(true).open(p)?;
+    f.write_all(&buf)
 }
 
 /// Start time (clock ticks since boot) of a process, from /proc/PID/stat.
@@ -588,7 +691,9 @@ pub fn reap_dead(store: &mut Store, paths: &Paths) -> Result<()> {
     let pods = store.pods()?;
     for id in attached {
         if !all.iter().any(|c| c.id == id) && !pods.iter().any(|p| p.id == id) {
-            crate::network::detach(&store.root, &id)?;
+            for n in crate::network::detach(&store.root, &id)? {
+                refresh_network_hosts(&store.root, &n, &[]);
+            }
         }
     }
     for c in all {

@@ -162,11 +162,15 @@ pub fn create(store: &mut Store, paths: &Paths, o: &PodOptions) -> Result<PodRec
     };
     store.insert_pod(&rec)?;
     // After the row, as for containers: a crash from here leaves a pod that rm cleans up.
-    if let Err(e) = crate::network::attach(&store.root, &paths.run, &id, &name, &net, ports) {
+    let ep = crate::network::Endpoint {
+        ports,
+        ..Default::default()
+    };
+    if let Err(e) = crate::network::attach(&store.root, &paths.run, &id, &name, &net, ep) {
         let _ = store.delete_pod(&id);
         return Err(e);
     }
-    super::refresh_network_hosts(&store.root, &net.name);
+    super::refresh_network_hosts(&store.root, &net.name, &[]);
     Ok(rec)
 }
 
@@ -209,7 +213,7 @@ pub fn run_infra(paths: &Paths, id: &str, report: &mut dyn FnMut(String)) -> Res
     let mut store = Store::open(&paths.root)?;
     let p = find(&store, id)?;
     let cfg = config(&p);
-    let netns = crate::network::attachment(&store.root, &p.id).map(|a| a.netns);
+    let netns = crate::network::sandbox(&store.root, &p.id).map(|sb| sb.netns);
     let pins = pins_dir(paths, &p.id);
     let mut failed = None;
     let r = crate::runtime::pause::pause(netns.as_deref(), &cfg.hostname, &pins, || {
@@ -298,8 +302,8 @@ pub fn remove(store: &mut Store, paths: &Paths, p: &PodRecord, force: bool) -> R
             crate::volume::remove(&store.root, &v)?;
         }
     }
-    if let Some(n) = network {
-        super::refresh_network_hosts(&store.root, &n);
+    for n in network {
+        super::refresh_network_hosts(&store.root, &n, &[]);
     }
     Ok(())
 }

@@ -84,6 +84,10 @@ pub struct RunConfig {
     pub network: Option<Network>,
     /// With `Network::Bridge`: a user network's name (None: the default `bridge`).
     pub network_name: Option<String>,
+    /// `--ip`: the address on that network.
+    pub ip: Option<std::net::Ipv4Addr>,
+    /// `--network-alias`: more names its peers know it by.
+    pub network_aliases: Vec<String>,
     /// `-p` (and `-P`'s exposed ports are added at create time).
     pub publish: Vec<crate::network::PortRequest>,
     pub publish_all: bool,

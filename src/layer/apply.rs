@@ -151,7 +151,7 @@ pub fn apply(
             let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             applier.entry(&mut entry).map_err(|e| {
                 if e.get_ref().is_some_and(|i| i.is::<Unmapped>()) {
-                    return Error::Setup {
+                    return Error::Hinted {
                         msg: format!(
                             "layer {label}: {name:?} is {e}: {} has no subordinate ids in \
                              /etc/subuid and /etc/subgid (or too few)",

@@ -25,8 +25,8 @@
 //! The `nft` program runs only when the bridge is created and when a container publishes
 //! ports, so a plain `run` costs a handful of netlink messages and no process spawn.
 //!
-//! IPAM: `<root>/network/ipam.json` (container id -> attachment), changed under an flock
-//! of `<root>/network/lock`. Addresses are picked at random in the /16 rather than in order
+//! IPAM: `<root>/network/ipam.json` (container id -> its namespace and one attachment per
+//! network it is on, eth0, eth1...), changed under an flock of `<root>/network/lock`. Addresses are picked at random in the /16 rather than in order
 //! because several stores (`--root`) may share the host's one bridge and none knows the
 //! others' allocations; random picks make collisions across stores improbable (and avoid
 //! reusing a just-freed address that peers may still have in their ARP caches).
@@ -34,15 +34,15 @@
 //! Lifetime: the namespace and address live as long as the container record (created by
 //! `create`/`run`, released by `rm`, by the end of a `--rm` run, or by the next barge
 //! command's `reap_dead` after a kill -9), so `start` of a stopped container rejoins the
-//! same namespace.
+//! same namespace, and `connect`/`disconnect` work on a container in any state.
 
 pub mod netlink;
 pub mod slirp;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::net::{Ipv4Addr, TcpListener, UdpSocket};
-use std::os::fd::AsRawFd;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, TcpListener, UdpSocket};
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -89,7 +89,7 @@ impl std::fmt::Display for PortMapping {
     }
 }
 
-/// A container's place on the bridge.
+/// A container's place on one network (an endpoint, in Docker's words).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Attachment {
     /// The network's name (`bridge` for the default one).
@@ -101,16 +101,89 @@ pub struct Attachment {
     pub ip: Ipv4Addr,
     pub gateway: Ipv4Addr,
     pub prefix: u8,
+    /// The host end of the veth pair.
     pub veth: String,
-    pub netns: PathBuf,
+    /// The container end: `eth0` for the network it was created on, `eth1`... for the
+    /// ones joined with `network connect`.
+    #[serde(default = "eth0")]
+    pub ifname: String,
     pub ports: Vec<PortMapping>,
+    /// More names the peers know it by (`--network-alias`, `network connect --alias`).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// The address was asked for (`--ip`), not picked.
+    #[serde(default)]
+    pub static_ip: bool,
+    /// The network is `--internal`: no default route through it.
+    #[serde(default)]
+    pub internal: bool,
+    /// On a network made with `--ipv6`: the container's IPv6 address and gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip6: Option<Ipv6Addr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway6: Option<Ipv6Addr>,
+    #[serde(default)]
+    pub prefix6: u8,
     /// Rootless: the slirp4netns process (pid, start time) that connects the namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slirp: Option<(i32, u64)>,
 }
 
+impl Attachment {
+    /// The container end's hardware address, derived from the IP address as Docker did
+    /// (02:42 + the four bytes): an address handed to a new container comes with the same
+    /// MAC, so entries the peers still have in their ARP caches stay right.
+    pub fn mac(&self) -> [u8; 6] {
+        let o = self.ip.octets();
+        [0x02, 0x42, o[0], o[1], o[2], o[3]]
+    }
+
+    pub fn mac_string(&self) -> String {
+        let m = self.mac();
+        format!(
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        )
+    }
+}
+
 fn default_network() -> String {
     "bridge".into()
+}
+
+fn eth0() -> String {
+    "eth0".into()
+}
+
+/// A container's network namespace and its attachments in the order they were made. The
+/// namespace lives as long as the container record, attached to no network or to several;
+/// the first attachment that is not internal carries the default route.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Sandbox {
+    pub netns: PathBuf,
+    pub networks: Vec<Attachment>,
+}
+
+impl Sandbox {
+    pub fn on(&self, network: &str) -> Option<&Attachment> {
+        self.networks.iter().find(|a| a.network == network)
+    }
+
+    /// The attachment whose gateway is the default route.
+    fn router(&self) -> Option<&Attachment> {
+        self.networks.iter().find(|a| !a.internal)
+    }
+}
+
+/// What a container asks of a network it joins.
+#[derive(Clone, Debug, Default)]
+pub struct Endpoint {
+    /// `--ip`: this address rather than a free one.
+    pub ip: Option<Ipv4Addr>,
+    /// `--network-alias`.
+    pub aliases: Vec<String>,
+    /// Published ports (only where the container is created).
+    pub ports: Vec<PortMapping>,
 }
 
 /// A network: the default `bridge` (barge0) or one made by `network create`.
@@ -123,11 +196,27 @@ pub struct NetworkDef {
     pub prefix: u8,
     pub gateway: Ipv4Addr,
     pub created: i64,
+    /// `network create --internal`: no masquerade and no default route, so its
+    /// containers reach each other and the host's address on the bridge, nothing else.
+    #[serde(default)]
+    pub internal: bool,
+    /// `network create --ipv6`: an IPv6 subnet beside the IPv4 one (default: a /64 of a
+    /// unique local fdXX:XXXX:XXXX::/48 made from the network's ID, as RFC 4193 asks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet6: Option<Ipv6Addr>,
+    #[serde(default)]
+    pub prefix6: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway6: Option<Ipv6Addr>,
 }
 
 impl NetworkDef {
     pub fn cidr(&self) -> String {
         format!("{}/{}", self.subnet, self.prefix)
+    }
+
+    pub fn cidr6(&self) -> Option<String> {
+        self.subnet6.map(|s| format!("{s}/{}", self.prefix6))
     }
 
     pub fn builtin(&self) -> bool {
@@ -145,6 +234,10 @@ pub fn default_bridge() -> NetworkDef {
         prefix: PREFIX,
         gateway: GATEWAY,
         created: 0,
+        internal: false,
+        subnet6: None,
+        prefix6: 0,
+        gateway6: None,
     }
 }
 
@@ -195,9 +288,77 @@ fn overlaps(a: (Ipv4Addr, u8), b: (Ipv4Addr, u8)) -> bool {
     u32::from(a.0) & mask == u32::from(b.0) & mask
 }
 
+fn mask6(p: u8) -> u128 {
+    if p == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(p))
+    }
+}
+
+fn overlaps6(a: (Ipv6Addr, u8), b: (Ipv6Addr, u8)) -> bool {
+    let m = mask6(a.1.min(b.1));
+    u128::from(a.0) & m == u128::from(b.0) & m
+}
+
+fn parse_cidr6(s: &str) -> Result<(Ipv6Addr, u8)> {
+    let bad = || {
+        Error::InvalidArgument(format!(
+            "invalid subnet {s:?}: expected an IPv6 CIDR like fd86:1:2:3::/64"
+        ))
+    };
+    let (a, p) = s.split_once('/').ok_or_else(bad)?;
+    let a: Ipv6Addr = a.parse().map_err(|_| bad())?;
+    let p: u8 = p.parse().map_err(|_| bad())?;
+    if !(48..=124).contains(&p) {
+        return Err(bad());
+    }
+    Ok((Ipv6Addr::from(u128::from(a) & mask6(p)), p))
+}
+
+/// What `network create` was asked for.
+#[derive(Clone, Debug, Default)]
+pub struct CreateOptions {
+    /// `--subnet`: one IPv4 and, with `ipv6`, one IPv6 CIDR.
+    pub subnets: Vec<String>,
+    /// `--gateway`: one per family at most.
+    pub gateways: Vec<String>,
+    pub internal: bool,
+    pub ipv6: bool,
+}
+
+/// A route of the host that overlaps `c`, as `ip route` shows it. Routes through this
+/// store's own bridges are left out (the check against its networks names those better);
+/// another store's barge bridge counts, since two bridges routing one range break both.
+fn host_route_overlap(root: &Path, c: (IpAddr, u8)) -> Option<String> {
+    let sock = netlink::Socket::open().ok()?;
+    let own: Vec<String> = networks(root).into_iter().map(|n| n.bridge).collect();
+    let hit = |r: &netlink::Route| match (r.dst, c.0) {
+        (IpAddr::V4(d), IpAddr::V4(n)) => overlaps((d, r.prefix), (n, c.1)),
+        (IpAddr::V6(d), IpAddr::V6(n)) => overlaps6((d, r.prefix), (n, c.1)),
+        _ => false,
+    };
+    sock.routes(c.0.is_ipv6()).ok()?.into_iter().find_map(|r| {
+        if !hit(&r) {
+            return None;
+        }
+        let dev = netlink::name(r.oif).unwrap_or_default();
+        if own.contains(&dev) {
+            return None;
+        }
+        Some(if dev.is_empty() {
+            format!("{}/{}", r.dst, r.prefix)
+        } else {
+            format!("{}/{} dev {dev}", r.dst, r.prefix)
+        })
+    })
+}
+
 /// `network create`: a bridge of its own (made at the first container), a subnet given or
-/// the first free 10.86.N.0/24.
-pub fn create(root: &Path, name: &str, subnet: Option<&str>) -> Result<NetworkDef> {
+/// the first free 10.86.N.0/24. A subnet that overlaps another barge network or a route
+/// the host already has is refused, as Docker does: the bridge would steal or lose that
+/// traffic.
+pub fn create(root: &Path, name: &str, opts: &CreateOptions) -> Result<NetworkDef> {
     crate::container::validate_name(name)?;
     if matches!(name, "bridge" | "host" | "none" | "default") {
         return Err(Error::Conflict(format!(
@@ -211,34 +372,131 @@ pub fn create(root: &Path, name: &str, subnet: Option<&str>) -> Result<NetworkDe
             "network with name {name} already exists"
         )));
     }
-    let taken: Vec<(Ipv4Addr, u8)> = networks(root)
-        .iter()
-        .map(|n| (n.subnet, n.prefix))
-        .collect();
-    let (subnet, prefix) = match subnet {
+    let taken: Vec<NetworkDef> = networks(root);
+    let (v6s, v4s): (Vec<&String>, Vec<&String>) =
+        opts.subnets.iter().partition(|s| s.contains(':'));
+    let (g6s, g4s): (Vec<&String>, Vec<&String>) =
+        opts.gateways.iter().partition(|s| s.contains(':'));
+    if v4s.len() > 1 || v6s.len() > 1 || g4s.len() > 1 || g6s.len() > 1 {
+        return Err(Error::InvalidArgument(
+            "at most one IPv4 and one IPv6 --subnet (and --gateway)".into(),
+        ));
+    }
+    if (!v6s.is_empty() || !g6s.is_empty()) && !opts.ipv6 {
+        return Err(Error::InvalidArgument(
+            "an IPv6 --subnet or --gateway needs --ipv6".into(),
+        ));
+    }
+    let (subnet, prefix) = match v4s.first() {
         Some(s) => {
             let c = parse_cidr(s)?;
-            if taken.iter().any(|t| overlaps(*t, c)) {
-                return Err(Error::Conflict(format!(
-                    "subnet {s} overlaps another barge network"
-                )));
+            if let Some(t) = taken.iter().find(|t| overlaps((t.subnet, t.prefix), c)) {
+                return Err(Error::Hinted {
+                    msg: format!(
+                        "subnet {s} overlaps network {} ({})",
+                        t.name,
+                        t.cidr()
+                    ),
+                    hint: "choose another --subnet (`barge network ls --format '{{.Name}} {{.Subnet}}'` lists the ones taken)".into(),
+                });
+            }
+            if let Some(r) = host_route_overlap(root, (IpAddr::V4(c.0), c.1)) {
+                return Err(Error::Hinted {
+                    msg: format!("subnet {s} overlaps the host's route {r}"),
+                    hint: "choose another --subnet (`ip route` lists the host's routes)".into(),
+                });
             }
             c
         }
-        None => (0..=255u8)
-            .map(|n| (Ipv4Addr::new(10, 86, n, 0), 24))
-            .find(|c| !taken.iter().any(|t| overlaps(*t, *c)))
-            .ok_or_else(|| Error::Other("no free subnet in 10.86.0.0/16: give --subnet".into()))?,
+        None => {
+            if !g4s.is_empty() {
+                return Err(Error::InvalidArgument("--gateway needs --subnet".into()));
+            }
+            (0..=255u8)
+                .map(|n| (Ipv4Addr::new(10, 86, n, 0), 24))
+                .filter(|c| !taken.iter().any(|t| overlaps((t.subnet, t.prefix), *c)))
+                .find(|c| host_route_overlap(root, (IpAddr::V4(c.0), c.1)).is_none())
+                .ok_or_else(|| Error::Hinted {
+                    msg: "no free subnet in 10.86.0.0/16".into(),
+                    hint: "give one with --subnet".into(),
+                })?
+        }
+    };
+    let size = 1u32 << (32 - prefix);
+    let gateway = match g4s.first() {
+        None => Ipv4Addr::from(u32::from(subnet) + 1),
+        Some(g) => {
+            let ip: Ipv4Addr = g.parse().map_err(|_| {
+                Error::InvalidArgument(format!("invalid --gateway {g:?}: not an IPv4 address"))
+            })?;
+            let host = u32::from(ip).wrapping_sub(u32::from(subnet));
+            if host == 0 || host >= size - 1 {
+                return Err(Error::InvalidArgument(format!(
+                    "--gateway {ip} is not a host address of subnet {subnet}/{prefix}"
+                )));
+            }
+            ip
+        }
     };
     let id = crate::container::new_id();
+    let (subnet6, prefix6, gateway6) = if opts.ipv6 {
+        let (s6, p6) = match v6s.first() {
+            Some(s) => parse_cidr6(s)?,
+            None => {
+                // RFC 4193: fd + a 40-bit global ID (here from the random network ID),
+                // subnet 0.
+                let mut b = [0u8; 16];
+                b[0] = 0xfd;
+                hex::decode_to_slice(&id[..10], &mut b[1..6]).expect("hex id");
+                (Ipv6Addr::from(b), 64)
+            }
+        };
+        let shown = format!("{s6}/{p6}");
+        if let Some(t) = taken.iter().find(|t| {
+            t.subnet6
+                .is_some_and(|o| overlaps6((o, t.prefix6), (s6, p6)))
+        }) {
+            return Err(Error::Hinted {
+                msg: format!("subnet {shown} overlaps network {}", t.name),
+                hint: "choose another IPv6 --subnet".into(),
+            });
+        }
+        if let Some(r) = host_route_overlap(root, (IpAddr::V6(s6), p6)) {
+            return Err(Error::Hinted {
+                msg: format!("subnet {shown} overlaps the host's route {r}"),
+                hint: "choose another IPv6 --subnet (`ip -6 route` lists the host's routes)".into(),
+            });
+        }
+        let g6 = match g6s.first() {
+            None => Ipv6Addr::from(u128::from(s6) + 1),
+            Some(g) => {
+                let ip: Ipv6Addr = g.parse().map_err(|_| {
+                    Error::InvalidArgument(format!("invalid --gateway {g:?}: not an IP address"))
+                })?;
+                if u128::from(ip) & mask6(p6) != u128::from(s6) || ip == s6 {
+                    return Err(Error::InvalidArgument(format!(
+                        "--gateway {ip} is not a host address of subnet {shown}"
+                    )));
+                }
+                ip
+            }
+        };
+        (Some(s6), p6, Some(g6))
+    } else {
+        (None, 0, None)
+    };
     let def = NetworkDef {
         name: name.into(),
         bridge: format!("barge-{}", &id[..9]),
         id,
         subnet,
         prefix,
-        gateway: Ipv4Addr::from(u32::from(subnet) + 1),
+        gateway,
         created: chrono::Utc::now().timestamp(),
+        internal: opts.internal,
+        subnet6,
+        prefix6,
+        gateway6,
     };
     defs.insert(name.into(), def.clone());
     write_defs(root, &defs)?;
@@ -255,7 +513,7 @@ fn write_defs(root: &Path, defs: &BTreeMap<String, NetworkDef>) -> Result<()> {
 
 /// `network rm`: refused while containers use it; removes its bridge and NAT entry.
 pub fn remove(root: &Path, key: &str) -> Result<String> {
-    let def = lookup(root, key).ok_or_else(|| Error::Other(format!("network {key} not found")))?;
+    let def = lookup(root, key).ok_or_else(|| Error::NoSuchNetwork(key.into()))?;
     if def.builtin() {
         return Err(Error::Conflict(format!(
             "{} is a pre-defined network and cannot be removed",
@@ -263,7 +521,7 @@ pub fn remove(root: &Path, key: &str) -> Result<String> {
         )));
     }
     let ipam = Ipam::open(root)?;
-    if ipam.map.values().any(|a| a.network == def.name) {
+    if ipam.map.values().any(|sb| sb.on(&def.name).is_some()) {
         return Err(Error::Conflict(format!(
             "network {} has active endpoints",
             def.name
@@ -276,24 +534,59 @@ pub fn remove(root: &Path, key: &str) -> Result<String> {
         let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
         let _ = host.del_link(&def.bridge);
         let _ = nft(&format!(
-            "delete element ip barge masq {{ {} }}\n",
-            def.cidr()
+            "delete element ip barge isolated {{ \"{0}\" }}\ndelete element ip barge same {{ \"{0}\" . \"{0}\" }}\n",
+            def.bridge
         ));
+        if !def.internal {
+            let _ = nft(&format!(
+                "delete element ip barge masq {{ {} }}\n",
+                def.cidr()
+            ));
+            if let Some(c6) = def.cidr6() {
+                let _ = nft(&format!("delete element ip6 barge masq6 {{ {c6} }}\n"));
+            }
+        }
     }
     Ok(def.name)
 }
 
-/// The attachments on one network (for `network inspect` and the peers' /etc/hosts).
-pub fn attachments_on(root: &Path, network: &str) -> Vec<(String, Attachment)> {
+/// Every container's sandbox, read without the lock (the file is replaced whole).
+pub fn sandboxes(root: &Path) -> BTreeMap<String, Sandbox> {
     std::fs::read(root.join("network/ipam.json"))
         .ok()
-        .and_then(|b| serde_json::from_slice::<BTreeMap<String, Attachment>>(&b).ok())
-        .map(|m| {
-            m.into_iter()
-                .filter(|(_, a)| a.network == network)
-                .collect()
-        })
+        .map(|b| parse_ipam(&b))
         .unwrap_or_default()
+}
+
+/// ipam.json: container id -> sandbox. Before containers could join several networks an
+/// entry was one attachment with the namespace in it; such entries are read as a sandbox
+/// with one network.
+fn parse_ipam(b: &[u8]) -> BTreeMap<String, Sandbox> {
+    let raw: BTreeMap<String, serde_json::Value> = serde_json::from_slice(b).unwrap_or_default();
+    raw.into_iter()
+        .filter_map(|(id, v)| {
+            if v.get("networks").is_some() {
+                return serde_json::from_value(v).ok().map(|sb| (id, sb));
+            }
+            let netns = serde_json::from_value(v.get("netns")?.clone()).ok()?;
+            let att: Attachment = serde_json::from_value(v).ok()?;
+            Some((
+                id,
+                Sandbox {
+                    netns,
+                    networks: vec![att],
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The attachments on one network (for `network inspect` and the peers' /etc/hosts).
+pub fn attachments_on(root: &Path, network: &str) -> Vec<(String, Attachment)> {
+    sandboxes(root)
+        .into_iter()
+        .filter_map(|(id, sb)| sb.on(network).cloned().map(|a| (id, a)))
+        .collect()
 }
 
 fn port_range(s: &str) -> Result<(u16, u16)> {
@@ -423,9 +716,15 @@ pub fn netns_path(run: &Path, id: &str) -> PathBuf {
     run.join("netns").join(id)
 }
 
-fn veth_name(id: &str) -> String {
-    // IFNAMSIZ is 16 with the NUL: "veth" + 11 hex digits.
-    format!("veth{}", &id[..11.min(id.len())])
+/// The host end of a container's `n`th interface (eth`n`).
+fn veth_name(id: &str, n: u32) -> String {
+    // IFNAMSIZ is 16 with the NUL: "veth" + 11 hex digits for eth0, "veth" + 8 + "-N" for
+    // the others ('-' is not a hex digit, so the two forms never collide).
+    if n == 0 {
+        format!("veth{}", &id[..11.min(id.len())])
+    } else {
+        format!("veth{}-{n}", &id[..8.min(id.len())])
+    }
 }
 
 fn io_err(what: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> Error {
@@ -434,7 +733,7 @@ fn io_err(what: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> Error 
 
 /// An exclusive flock on a file, released on drop.
 /// The file is kept open only to hold the lock.
-struct Lock(#[allow(dead_code)] std::fs::File);
+pub struct Lock(#[allow(dead_code)] std::fs::File);
 
 impl Lock {
     fn take(path: &Path) -> Result<Lock> {
@@ -455,7 +754,7 @@ impl Lock {
 
 struct Ipam {
     path: PathBuf,
-    map: BTreeMap<String, Attachment>,
+    map: BTreeMap<String, Sandbox>,
     _lock: Lock,
 }
 
@@ -465,7 +764,7 @@ impl Ipam {
         let lock = Lock::take(&dir.join("lock"))?;
         let path = dir.join("ipam.json");
         let map = match std::fs::read(&path) {
-            Ok(b) => serde_json::from_slice(&b).unwrap_or_default(),
+            Ok(b) => parse_ipam(&b),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
             Err(e) => return Err(io_err(path.display())(e)),
         };
@@ -484,20 +783,61 @@ impl Ipam {
         std::fs::rename(&tmp, &self.path).map_err(io_err(self.path.display()))
     }
 
-    fn pick(&self, net: &NetworkDef) -> Result<Ipv4Addr> {
-        let used: std::collections::HashSet<Ipv4Addr> = self.map.values().map(|a| a.ip).collect();
+    fn attachments(&self) -> impl Iterator<Item = &Attachment> {
+        self.map.values().flat_map(|sb| &sb.networks)
+    }
+
+    /// An address on `net`: the one asked for, checked, or a free one picked at random.
+    fn take(&self, net: &NetworkDef, want: Option<Ipv4Addr>) -> Result<Ipv4Addr> {
+        let used: std::collections::HashSet<Ipv4Addr> = self
+            .attachments()
+            .filter(|a| a.network == net.name)
+            .map(|a| a.ip)
+            .collect();
         let base = u32::from(net.subnet);
         let size = 1u32 << (32 - net.prefix);
+        if let Some(ip) = want {
+            let host = u32::from(ip).wrapping_sub(base);
+            if host >= size {
+                return Err(Error::Hinted {
+                    msg: format!(
+                        "address {ip} is not in network {}'s subnet {}",
+                        net.name,
+                        net.cidr()
+                    ),
+                    hint: format!("give an --ip in {}", net.cidr()),
+                });
+            }
+            if host == 0 || host == size - 1 {
+                return Err(Error::InvalidArgument(format!(
+                    "address {ip} is the network or broadcast address of {}",
+                    net.cidr()
+                )));
+            }
+            if ip == net.gateway {
+                return Err(Error::Conflict(format!(
+                    "address {ip} is network {}'s gateway",
+                    net.name
+                )));
+            }
+            if used.contains(&ip) {
+                return Err(Error::Conflict(format!(
+                    "address {ip} is already in use on network {}",
+                    net.name
+                )));
+            }
+            return Ok(ip);
+        }
         for _ in 0..1000 {
             let mut b = [0u8; 4];
             let _ = rustix::rand::getrandom(&mut b, rustix::rand::GetRandomFlags::empty());
             let host = u32::from_ne_bytes(b) % size;
-            // Not the network, the gateway (.0.1) or the broadcast address.
-            if host <= 1 || host == size - 1 {
+            // Not the network or the broadcast address, nor the gateway.
+            if host == 0 || host == size - 1 {
                 continue;
             }
             let ip = Ipv4Addr::from(base + host);
-            if !used.contains(&ip) {
+            if ip != net.gateway && !used.contains(&ip) {
                 return Ok(ip);
             }
         }
@@ -505,6 +845,58 @@ impl Ipam {
             "network: no free address in {}",
             net.cidr()
         )))
+    }
+
+    /// An IPv6 address on `net`, when it has an IPv6 subnet: a random free one.
+    fn take6(&self, net: &NetworkDef) -> Result<Option<Ipv6Addr>> {
+        let (Some(s6), Some(g6)) = (net.subnet6, net.gateway6) else {
+            return Ok(None);
+        };
+        let used: std::collections::HashSet<Ipv6Addr> = self
+            .attachments()
+            .filter(|a| a.network == net.name)
+            .filter_map(|a| a.ip6)
+            .collect();
+        let host_bits = !mask6(net.prefix6);
+        for _ in 0..1000 {
+            let mut b = [0u8; 16];
+            let _ = rustix::rand::getrandom(&mut b, rustix::rand::GetRandomFlags::empty());
+            let host = u128::from_ne_bytes(b) & host_bits;
+            // Not the subnet-router anycast address (host part 0).
+            if host == 0 {
+                continue;
+            }
+            let ip = Ipv6Addr::from(u128::from(s6) | host);
+            if ip != g6 && !used.contains(&ip) {
+                return Ok(Some(ip));
+            }
+        }
+        Err(Error::Other(format!(
+            "network: no free IPv6 address in {}",
+            net.cidr6().unwrap_or_default()
+        )))
+    }
+
+    /// Refuse ports that another container publishes already.
+    fn check_ports(&self, ports: &[PortMapping]) -> Result<()> {
+        // A port published through DNAT is not bound on the host, so resolve_ports' bind
+        // check cannot see the other containers' ports: they are compared here, under the
+        // lock.
+        for p in ports {
+            let clash = self.attachments().flat_map(|a| &a.ports).any(|q| {
+                q.host_port == p.host_port
+                    && q.proto == p.proto
+                    && (q.host_ip.is_none() || p.host_ip.is_none() || q.host_ip == p.host_ip)
+            });
+            if clash {
+                return Err(Error::Conflict(format!(
+                    "Bind for {}/{} failed: port is already allocated",
+                    p.host(),
+                    p.proto
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -558,6 +950,32 @@ table ip barge {{
     )
 }
 
+/// Networks are isolated from each other, as Docker's DOCKER-ISOLATION chains do it: the
+/// host does not route between two barge bridges (a container on two networks reaches
+/// both through its own interfaces). The chain is declared apart from `ruleset()`, and its
+/// one rule replaced (flush + add) whenever a bridge is made, so tables made by an older
+/// barge get it too. Published ports stay reachable from every network (connections that
+/// were DNATed pass: Docker drops them, moby#38784, which users report as a bug). Only
+/// bridges listed in `isolated` are matched, each paired with
+/// itself in `same`: with br_netfilter loaded, traffic inside one bridge passes the
+/// forward hook too and must stay allowed, and a bridge that an older barge made (listed
+/// nowhere) is left alone rather than cut off.
+fn isolate(bridge: &str) -> String {
+    format!(
+        "table ip barge {{
+  set isolated {{ type ifname; }}
+  set same {{ type ifname . ifname; }}
+  chain forward {{ type filter hook forward priority filter; policy accept; }}
+}}
+flush chain ip barge forward
+add rule ip barge forward ct status dnat accept
+add rule ip barge forward iifname @isolated oifname @isolated iifname . oifname != @same drop
+add element ip barge isolated {{ \"{bridge}\", \"{BRIDGE}\" }}
+add element ip barge same {{ \"{bridge}\" . \"{bridge}\", \"{BRIDGE}\" . \"{BRIDGE}\" }}
+"
+    )
+}
+
 fn sysctl(key: &str, value: &str) -> Result<()> {
     let p = format!("/proc/sys/{}", key.replace('.', "/"));
     match std::fs::read_to_string(&p) {
@@ -585,9 +1003,26 @@ fn ensure_bridge(host: &netlink::Socket, net: &NetworkDef) -> Result<u32> {
     }
     let nft_err = |e| Error::Other(format!("network: nft: {e}"));
     if net.builtin() {
-        nft(&ruleset()).map_err(nft_err)?;
+        nft(&(ruleset() + &isolate(br))).map_err(nft_err)?;
+    } else if net.internal {
+        nft(&isolate(br)).map_err(nft_err)?;
     } else {
-        let add = format!("add element ip barge masq {{ {} }}\n", net.cidr());
+        let mut add = format!("add element ip barge masq {{ {} }}\n", net.cidr());
+        add += &isolate(br);
+        if let Some(c6) = net.cidr6() {
+            // The ip6 table, made (or its rule replaced: flush + add is idempotent) by the
+            // first IPv6 network, in the same transaction as the element.
+            add += &format!(
+                "table ip6 barge {{
+  set masq6 {{ type ipv6_addr; flags interval; }}
+  chain postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}
+}}
+flush chain ip6 barge postrouting
+add rule ip6 barge postrouting ip6 saddr @masq6 ip6 daddr != @masq6 masquerade
+add element ip6 barge masq6 {{ {c6} }}
+"
+            );
+        }
         nft(&add).map_err(nft_err)?;
     }
     match host.add_bridge(br) {
@@ -596,10 +1031,16 @@ fn ensure_bridge(host: &netlink::Socket, net: &NetworkDef) -> Result<u32> {
         Err(e) => return Err(io_err(format!("create bridge {br}"))(e)),
     }
     let i = netlink::index(br).map_err(io_err(br))?;
-    match host.add_addr(i, net.gateway, net.prefix) {
-        Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
-        Err(e) => return Err(io_err(format!("address of {br}"))(e)),
+    let mut addrs = vec![(IpAddr::V4(net.gateway), net.prefix)];
+    if let Some(g6) = net.gateway6 {
+        addrs.push((IpAddr::V6(g6), net.prefix6));
+    }
+    for (a, p) in addrs {
+        match host.add_addr(i, a, p) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) => {}
+            Err(e) => return Err(io_err(format!("address {a} of {br}"))(e)),
+        }
     }
     sysctl("net.ipv4.ip_forward", "1")?;
     // 127.0.0.1:PORT -> container: packets from 127/8 may then be routed to the bridge.
@@ -636,71 +1077,80 @@ fn nft_elements(ports: &[PortMapping], ip: Ipv4Addr, with_values: bool) -> Strin
     s
 }
 
-/// Make the container's network namespace, wire it to the bridge and publish its ports.
+fn publish(att: &Attachment) -> Result<()> {
+    if att.ports.is_empty() {
+        return Ok(());
+    }
+    nft(&nft_elements(&att.ports, att.ip, true)).map_err(|e| {
+        let ports: Vec<String> = att.ports.iter().map(|p| p.host()).collect();
+        Error::Conflict(format!(
+            "cannot publish {}: already published by another container? ({e})",
+            ports.join(", ")
+        ))
+    })
+}
+
+fn new_attachment(
+    id: &str,
+    name: &str,
+    net: &NetworkDef,
+    n: u32,
+    ip: Ipv4Addr,
+    ip6: Option<Ipv6Addr>,
+    ep: Endpoint,
+) -> Attachment {
+    Attachment {
+        network: net.name.clone(),
+        name: name.into(),
+        ip,
+        gateway: net.gateway,
+        prefix: net.prefix,
+        veth: veth_name(id, n),
+        ifname: format!("eth{n}"),
+        ports: ep.ports,
+        aliases: ep.aliases,
+        static_ip: ep.ip.is_some(),
+        internal: net.internal,
+        ip6,
+        gateway6: net.gateway6,
+        prefix6: net.prefix6,
+        slirp: None,
+    }
+}
+
+/// Make the container's network namespace, wire it to `net` (eth0) and publish its ports.
 pub fn attach(
     root: &Path,
     run: &Path,
     id: &str,
     name: &str,
     net: &NetworkDef,
-    ports: Vec<PortMapping>,
+    ep: Endpoint,
 ) -> Result<Attachment> {
     if crate::config::is_rootless() {
-        return attach_rootless(root, run, id, name, net, ports);
+        return attach_rootless(root, run, id, name, net, ep);
     }
     let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
     let bridge = ensure_bridge(&host, net)?;
     let mut ipam = Ipam::open(root)?;
-    // A port published through DNAT is not bound on the host, so resolve_ports' bind check
-    // cannot see the other containers' ports: they are compared here, under the lock.
-    for p in &ports {
-        let clash = ipam.map.values().flat_map(|a| &a.ports).any(|q| {
-            q.host_port == p.host_port
-                && q.proto == p.proto
-                && (q.host_ip.is_none() || p.host_ip.is_none() || q.host_ip == p.host_ip)
-        });
-        if clash {
-            return Err(Error::Conflict(format!(
-                "Bind for {}/{} failed: port is already allocated",
-                p.host(),
-                p.proto
-            )));
-        }
-    }
-    let ip = ipam.pick(net)?;
-    let att = Attachment {
-        network: net.name.clone(),
-        name: name.into(),
-        ip,
-        gateway: net.gateway,
-        prefix: net.prefix,
-        veth: veth_name(id),
+    ipam.check_ports(&ep.ports)?;
+    let ip = ipam.take(net, ep.ip)?;
+    let ip6 = ipam.take6(net)?;
+    let att = new_attachment(id, name, net, 0, ip, ip6, ep);
+    let sb = Sandbox {
         netns: netns_path(run, id),
-        ports,
-        slirp: None,
+        networks: vec![att.clone()],
     };
     // Recorded first: whatever a crash leaves half-made is found and undone by `detach`.
-    ipam.map.insert(id.to_string(), att.clone());
+    ipam.map.insert(id.to_string(), sb.clone());
     ipam.save()?;
     let made = std::thread::scope(|s| {
-        s.spawn(|| configure(&host, bridge, &att))
+        s.spawn(|| configure(&host, bridge, &sb.netns, &att))
             .join()
             .unwrap_or_else(|_| Err(Error::Other("network: setup thread panicked".into())))
     });
-    let made = made.and_then(|()| {
-        if att.ports.is_empty() {
-            return Ok(());
-        }
-        nft(&nft_elements(&att.ports, ip, true)).map_err(|e| {
-            let ports: Vec<String> = att.ports.iter().map(|p| p.host()).collect();
-            Error::Conflict(format!(
-                "cannot publish {}: already published by another container? ({e})",
-                ports.join(", ")
-            ))
-        })
-    });
-    if let Err(e) = made {
-        undo(&host, &att, false);
+    if let Err(e) = made.and_then(|()| publish(&att)) {
+        undo(&host, &sb, false);
         ipam.map.remove(id);
         let _ = ipam.save();
         return Err(e);
@@ -716,10 +1166,10 @@ fn attach_rootless(
     id: &str,
     name: &str,
     net: &NetworkDef,
-    ports: Vec<PortMapping>,
+    ep: Endpoint,
 ) -> Result<Attachment> {
     if !net.builtin() {
-        return Err(Error::Setup {
+        return Err(Error::Hinted {
             msg: format!(
                 "network {}: user networks need root (a host bridge)",
                 net.name
@@ -727,44 +1177,36 @@ fn attach_rootless(
             hint: "rootless containers use the default network (slirp4netns), none or host".into(),
         });
     }
-    let mut ipam = Ipam::open(root)?;
-    for p in &ports {
-        let clash = ipam.map.values().flat_map(|a| &a.ports).any(|q| {
-            q.host_port == p.host_port
-                && q.proto == p.proto
-                && (q.host_ip.is_none() || p.host_ip.is_none() || q.host_ip == p.host_ip)
-        });
-        if clash {
-            return Err(Error::Conflict(format!(
-                "Bind for {}/{} failed: port is already allocated",
-                p.host(),
-                p.proto
-            )));
-        }
+    if ep.ip.is_some() || !ep.aliases.is_empty() {
+        return Err(Error::InvalidArgument(
+            "--ip and --network-alias need a user network, which rootless barge cannot make".into(),
+        ));
     }
-    let mut att = Attachment {
-        network: net.name.clone(),
-        name: name.into(),
-        ip: slirp::ADDRESS,
-        gateway: slirp::GATEWAY,
-        prefix: 24,
-        veth: "tap0".into(),
+    let mut ipam = Ipam::open(root)?;
+    ipam.check_ports(&ep.ports)?;
+    let mut att = new_attachment(id, name, net, 0, slirp::ADDRESS, None, ep);
+    att.gateway = slirp::GATEWAY;
+    att.prefix = 24;
+    att.veth = "tap0".into();
+    att.ifname = "tap0".into();
+    // Recorded before it runs, so that `detach` after a crash releases the namespace.
+    att.slirp = Some((0, 0));
+    let mut sb = Sandbox {
         netns: netns_path(run, id),
-        ports,
-        // Recorded before it runs, so that `detach` after a crash releases the namespace.
-        slirp: Some((0, 0)),
+        networks: vec![att.clone()],
     };
-    ipam.map.insert(id.to_string(), att.clone());
+    ipam.map.insert(id.to_string(), sb.clone());
     ipam.save()?;
-    match slirp::start(&att) {
+    match slirp::start(&sb.netns, &att) {
         Ok(p) => {
             att.slirp = Some(p);
-            ipam.map.insert(id.to_string(), att.clone());
+            sb.networks = vec![att.clone()];
+            ipam.map.insert(id.to_string(), sb);
             ipam.save()?;
             Ok(att)
         }
         Err(e) => {
-            slirp::stop(0, 0, &att.netns);
+            slirp::stop(0, 0, &sb.netns);
             ipam.map.remove(id);
             let _ = ipam.save();
             Err(e)
@@ -773,85 +1215,323 @@ fn attach_rootless(
 }
 
 /// Runs on a thread of its own: it enters the new namespace and dies with it.
-fn configure(host: &netlink::Socket, bridge: u32, att: &Attachment) -> Result<()> {
-    if let Some(d) = att.netns.parent() {
+fn configure(host: &netlink::Socket, bridge: u32, netns: &Path, att: &Attachment) -> Result<()> {
+    if let Some(d) = netns.parent() {
         std::fs::create_dir_all(d).map_err(io_err(d.display()))?;
     }
-    std::fs::File::create(&att.netns).map_err(io_err(att.netns.display()))?;
+    std::fs::File::create(netns).map_err(io_err(netns.display()))?;
     // SAFETY: CLONE_NEWNET changes only this thread's network namespace, which no other
     // thread relies on; the thread ends right after configuring the namespace.
     unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNET) }
         .map_err(|e| io_err("unshare network namespace")(e.into()))?;
-    rustix::mount::mount_bind("/proc/thread-self/ns/net", &att.netns)
-        .map_err(|e| io_err(format!("bind mount {}", att.netns.display()))(e.into()))?;
-    let ns = std::fs::File::open(&att.netns).map_err(io_err(att.netns.display()))?;
-    host.add_veth(&att.veth, bridge, "eth0", ns.as_raw_fd())
+    rustix::mount::mount_bind("/proc/thread-self/ns/net", netns)
+        .map_err(|e| io_err(format!("bind mount {}", netns.display()))(e.into()))?;
+    let ns = std::fs::File::open(netns).map_err(io_err(netns.display()))?;
+    host.add_veth(&att.veth, bridge, &att.ifname, att.mac(), ns.as_raw_fd())
         .map_err(io_err(format!("create veth {}", att.veth)))?;
     // From here on this thread is inside the container's namespace.
     let inner = netlink::Socket::open().map_err(io_err("netlink socket"))?;
     inner.set_up(1).map_err(io_err("set lo up"))?;
-    let eth0 = netlink::index("eth0").map_err(io_err("eth0"))?;
-    inner.set_up(eth0).map_err(io_err("set eth0 up"))?;
+    address(&inner, att, !att.internal)
+}
+
+/// Inside the container's namespace: bring the interface up with its address, and the
+/// default route through its gateway when it is the one that routes.
+fn address(inner: &netlink::Socket, att: &Attachment, route: bool) -> Result<()> {
+    let i = netlink::index(&att.ifname).map_err(io_err(&att.ifname))?;
     inner
-        .add_addr(eth0, att.ip, att.prefix)
+        .set_up(i)
+        .map_err(io_err(format!("set {} up", att.ifname)))?;
+    inner
+        .add_addr(i, IpAddr::V4(att.ip), att.prefix)
         .map_err(io_err(format!("address {}", att.ip)))?;
-    inner
-        .add_default_route(att.gateway, eth0)
-        .map_err(io_err("default route"))?;
+    if let Some(ip6) = att.ip6 {
+        inner
+            .add_addr(i, IpAddr::V6(ip6), att.prefix6)
+            .map_err(io_err(format!("address {ip6}")))?;
+    }
+    if route {
+        default_route(inner, att)?;
+    }
     Ok(())
 }
 
-/// Undo an attachment, ignoring what is already gone.
-fn undo(host: &netlink::Socket, att: &Attachment, ports: bool) {
+fn default_route(inner: &netlink::Socket, att: &Attachment) -> Result<()> {
+    let i = netlink::index(&att.ifname).map_err(io_err(&att.ifname))?;
+    let mut gateways = vec![IpAddr::V4(att.gateway)];
+    gateways.extend(att.gateway6.map(IpAddr::V6));
+    for g in gateways {
+        inner
+            .add_default_route(g, i)
+            .map_err(io_err(format!("default route via {g}")))?;
+    }
+    Ok(())
+}
+
+/// Run `f` on a short-lived thread that has joined the namespace `netns`, with a netlink
+/// socket opened there. setns(CLONE_NEWNET) changes only the calling thread, so barge's own
+/// threads keep the host's namespace.
+fn in_netns<T: Send>(
+    netns: &Path,
+    f: impl FnOnce(&netlink::Socket) -> Result<T> + Send,
+) -> Result<T> {
+    let ns = std::fs::File::open(netns).map_err(io_err(netns.display()))?;
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            rustix::thread::move_into_link_name_space(
+                ns.as_fd(),
+                Some(rustix::thread::LinkNameSpaceType::Network),
+            )
+            .map_err(|e| io_err(format!("join {}", netns.display()))(e.into()))?;
+            let inner = netlink::Socket::open().map_err(io_err("netlink socket"))?;
+            f(&inner)
+        })
+        .join()
+        .unwrap_or_else(|_| Err(Error::Other("network: setup thread panicked".into())))
+    })
+}
+
+/// True when `p` is a mounted network namespace (not a missing or plain file: /run is a
+/// tmpfs, so a reboot leaves the IPAM with namespaces that are gone).
+fn is_netns(p: &Path) -> bool {
+    const NSFS_MAGIC: i64 = 0x6e73_6673;
+    std::fs::File::open(p)
+        .ok()
+        .and_then(|f| rustix::fs::fstatfs(&f).ok())
+        // f_type is i64 here, a narrower integer on some other architectures.
+        .is_some_and(|st| {
+            #[allow(clippy::unnecessary_cast)]
+            let t = st.f_type as i64;
+            t == NSFS_MAGIC
+        })
+}
+
+/// Before a container starts: when its namespace is gone (a reboot emptied /run), make it
+/// again with the same interfaces, addresses, routes and published ports, so a stopped
+/// container starts after a reboot as it did before. A no-op (one statfs) otherwise.
+pub fn restore(root: &Path, id: &str) -> Result<()> {
+    let Some(sb) = sandbox(root, id) else {
+        return Ok(());
+    };
+    if is_netns(&sb.netns) {
+        return Ok(());
+    }
+    let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
+    let mut bridges = Vec::new();
+    for a in &sb.networks {
+        let net =
+            lookup(root, &a.network).ok_or_else(|| Error::NoSuchNetwork(a.network.clone()))?;
+        bridges.push(ensure_bridge(&host, &net)?);
+    }
+    let _ipam = Ipam::open(root)?;
+    if is_netns(&sb.netns) {
+        // Another start made it meanwhile.
+        return Ok(());
+    }
+    let _ = rustix::mount::unmount(&sb.netns, rustix::mount::UnmountFlags::DETACH);
+    for a in &sb.networks {
+        let _ = host.del_link(&a.veth);
+    }
+    let router = sb.router().map(|a| a.network.clone());
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            if let Some(d) = sb.netns.parent() {
+                std::fs::create_dir_all(d).map_err(io_err(d.display()))?;
+            }
+            std::fs::File::create(&sb.netns).map_err(io_err(sb.netns.display()))?;
+            // SAFETY: as in `configure`: only this short-lived thread changes namespace.
+            unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNET) }
+                .map_err(|e| io_err("unshare network namespace")(e.into()))?;
+            rustix::mount::mount_bind("/proc/thread-self/ns/net", &sb.netns)
+                .map_err(|e| io_err(format!("bind mount {}", sb.netns.display()))(e.into()))?;
+            let ns = std::fs::File::open(&sb.netns).map_err(io_err(sb.netns.display()))?;
+            let inner = netlink::Socket::open().map_err(io_err("netlink socket"))?;
+            inner.set_up(1).map_err(io_err("set lo up"))?;
+            for (a, bridge) in sb.networks.iter().zip(&bridges) {
+                host.add_veth(&a.veth, *bridge, &a.ifname, a.mac(), ns.as_raw_fd())
+                    .map_err(io_err(format!("create veth {}", a.veth)))?;
+                address(&inner, a, router.as_deref() == Some(a.network.as_str()))?;
+            }
+            Ok::<(), Error>(())
+        })
+        .join()
+        .unwrap_or_else(|_| Err(Error::Other("network: setup thread panicked".into())))
+    })?;
+    for a in &sb.networks {
+        if !a.ports.is_empty() {
+            // The elements may still be there (only the namespace went): replace them.
+            let _ = nft(&nft_elements(&a.ports, a.ip, false));
+            publish(a)?;
+        }
+    }
+    Ok(())
+}
+
+/// `network connect`: join one more network, as the container's next interface (eth1,
+/// eth2...). Works in any state, since the namespace lives as long as the container: a
+/// created or stopped container finds the interface there when it starts.
+pub fn connect(
+    root: &Path,
+    id: &str,
+    name: &str,
+    net: &NetworkDef,
+    ep: Endpoint,
+) -> Result<Attachment> {
+    let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
+    let bridge = ensure_bridge(&host, net)?;
+    let mut ipam = Ipam::open(root)?;
+    let Some(sb) = ipam.map.get(id).cloned() else {
+        return Err(Error::Conflict(format!(
+            "container {name} has no network namespace of its own (network mode none, host or container:): it cannot join networks"
+        )));
+    };
+    if sb.on(&net.name).is_some() {
+        return Err(Error::Conflict(format!(
+            "container {name} is already connected to network {}",
+            net.name
+        )));
+    }
+    let n = (0..)
+        .find(|n| !sb.networks.iter().any(|a| a.ifname == format!("eth{n}")))
+        .unwrap_or(0);
+    let ip = ipam.take(net, ep.ip)?;
+    let ip6 = ipam.take6(net)?;
+    let att = new_attachment(id, name, net, n, ip, ip6, ep);
+    // Only a network with a way out routes, and only when no other one does already.
+    let route = !att.internal && sb.router().is_none();
+    let mut recorded = sb.clone();
+    recorded.networks.push(att.clone());
+    ipam.map.insert(id.to_string(), recorded);
+    ipam.save()?;
+    let made = std::fs::File::open(&sb.netns)
+        .map_err(io_err(sb.netns.display()))
+        .and_then(|ns| {
+            host.add_veth(&att.veth, bridge, &att.ifname, att.mac(), ns.as_raw_fd())
+                .map_err(io_err(format!("create veth {}", att.veth)))
+        })
+        .and_then(|()| in_netns(&sb.netns, |inner| address(inner, &att, route)));
+    if let Err(e) = made {
+        let _ = host.del_link(&att.veth);
+        ipam.map.insert(id.to_string(), sb);
+        let _ = ipam.save();
+        return Err(e);
+    }
+    Ok(att)
+}
+
+/// `network disconnect`: leave one network. Its interface goes (with its published ports);
+/// when it carried the default route, the next network with a way out takes it over.
+/// `force` goes on past links that are already gone.
+pub fn disconnect(root: &Path, id: &str, name: &str, network: &str, force: bool) -> Result<()> {
+    let mut ipam = Ipam::open(root)?;
+    let Some(mut sb) = ipam.map.get(id).cloned() else {
+        return Err(Error::Conflict(format!(
+            "container {name} is not connected to network {network}"
+        )));
+    };
+    let Some(pos) = sb.networks.iter().position(|a| a.network == network) else {
+        return Err(Error::Conflict(format!(
+            "container {name} is not connected to network {network}"
+        )));
+    };
+    let was_router = sb.router().map(|a| a.network.as_str()) == Some(network);
+    let att = sb.networks.remove(pos);
+    let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
+    // Synchronous (unlike the end of a container, see `undo`): the name eth<N> must be free
+    // for the next connect.
+    match host.del_link(&att.veth) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::ENODEV) || force => {}
+        Err(e) => return Err(io_err(format!("delete {}", att.veth))(e)),
+    }
+    if !att.ports.is_empty() {
+        let _ = nft(&nft_elements(&att.ports, att.ip, false));
+    }
+    ipam.map.insert(id.to_string(), sb.clone());
+    ipam.save()?;
+    if was_router && let Some(next) = sb.router().cloned() {
+        let routed = in_netns(&sb.netns, |inner| default_route(inner, &next));
+        if !force {
+            routed?;
+        }
+    }
+    Ok(())
+}
+
+/// The name peers know a container by changed (`rename`): the networks it is on.
+pub fn rename(root: &Path, id: &str, name: &str) -> Result<Vec<String>> {
+    let mut ipam = Ipam::open(root)?;
+    let Some(sb) = ipam.map.get_mut(id) else {
+        return Ok(Vec::new());
+    };
+    for a in &mut sb.networks {
+        a.name = name.into();
+    }
+    let nets = sb.networks.iter().map(|a| a.network.clone()).collect();
+    ipam.save()?;
+    Ok(nets)
+}
+
+/// Undo a sandbox, ignoring what is already gone.
+fn undo(host: &netlink::Socket, sb: &Sandbox, ports: bool) {
     // No RTM_DELLINK: deleting a veth waits for an RCU grace period (about 20 ms here,
     // more than the whole rest of `run --rm`). Unmounting the namespace drops its last
     // reference once the container is gone, and the kernel's cleanup worker destroys it and
-    // both veth ends in the background, a few milliseconds later. Without a mounted
+    // the veth pairs in the background, a few milliseconds later. Without a mounted
     // namespace (a crash before the mount) the deletion is tried anyway, as a cheap ENODEV.
-    if rustix::mount::unmount(&att.netns, rustix::mount::UnmountFlags::DETACH).is_err() {
-        let _ = host.del_link(&att.veth);
+    if rustix::mount::unmount(&sb.netns, rustix::mount::UnmountFlags::DETACH).is_err() {
+        for a in &sb.networks {
+            let _ = host.del_link(&a.veth);
+        }
     }
-    if ports && !att.ports.is_empty() {
-        let _ = nft(&nft_elements(&att.ports, att.ip, false));
+    if ports {
+        for a in sb.networks.iter().filter(|a| !a.ports.is_empty()) {
+            let _ = nft(&nft_elements(&a.ports, a.ip, false));
+        }
     }
-    let _ = std::fs::remove_file(&att.netns);
+    let _ = std::fs::remove_file(&sb.netns);
 }
 
-/// Release a container's network (idempotent; cheap when it had none). Returns the
-/// network it was on.
-pub fn detach(root: &Path, id: &str) -> Result<Option<String>> {
+/// Release a container's network namespace and every attachment (idempotent; cheap when it
+/// had none). Returns the networks it was on.
+pub fn detach(root: &Path, id: &str) -> Result<Vec<String>> {
     if !root.join("network/ipam.json").exists() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     let mut ipam = Ipam::open(root)?;
-    let Some(att) = ipam.map.get(id).cloned() else {
-        return Ok(None);
+    let Some(sb) = ipam.map.get(id).cloned() else {
+        return Ok(Vec::new());
     };
-    if let Some((pid, start)) = att.slirp {
-        slirp::stop(pid, start, &att.netns);
+    if let Some((pid, start)) = sb.networks.first().and_then(|a| a.slirp) {
+        slirp::stop(pid, start, &sb.netns);
     } else {
         let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
-        undo(&host, &att, true);
+        undo(&host, &sb, true);
     }
     ipam.map.remove(id);
     ipam.save()?;
-    Ok(Some(att.network))
+    Ok(sb.networks.into_iter().map(|a| a.network).collect())
 }
 
-/// Containers with an attachment (to find leftovers of containers whose row is gone).
+/// Containers with a sandbox (to find leftovers of containers whose row is gone).
 pub fn attached(root: &Path) -> Vec<String> {
-    std::fs::read(root.join("network/ipam.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<BTreeMap<String, Attachment>>(&b).ok())
-        .map(|m| m.into_keys().collect())
-        .unwrap_or_default()
+    sandboxes(root).into_keys().collect()
 }
 
-/// A container's attachment, if it has one (for inspect and `port`).
+/// A container's sandbox, if it has one (for inspect, `port`, `connect`).
+pub fn sandbox(root: &Path, id: &str) -> Option<Sandbox> {
+    sandboxes(root).remove(id)
+}
+
+/// A container's first attachment, the one it was created with unless it left it.
 pub fn attachment(root: &Path, id: &str) -> Option<Attachment> {
-    let b = std::fs::read(root.join("network/ipam.json")).ok()?;
-    let mut m: BTreeMap<String, Attachment> = serde_json::from_slice(&b).ok()?;
-    m.remove(id)
+    sandbox(root, id).and_then(|sb| sb.networks.into_iter().next())
+}
+
+/// Serialises rewrites of the containers' /etc/hosts (container/ owns the files; the lock
+/// sits with the network state they are made from).
+pub fn hosts_lock(root: &Path) -> Result<Lock> {
+    Lock::take(&root.join("network/hosts.lock"))
 }
 
 #[cfg(test)]
@@ -883,6 +1563,97 @@ mod tests {
             proto: "tcp".into(),
         };
         assert_eq!(m.to_string(), "0.0.0.0:8080->80/tcp");
+    }
+
+    #[test]
+    fn ipam_entries_of_one_network_are_read_as_sandboxes() {
+        let legacy = br#"{"abc": {"network": "n1", "name": "web", "ip": "10.86.1.5",
+            "gateway": "10.86.1.1", "prefix": 24, "veth": "vethabc", "netns": "/run/x/abc",
+            "ports": []}}"#;
+        let m = parse_ipam(legacy);
+        let sb = &m["abc"];
+        assert_eq!(sb.netns, Path::new("/run/x/abc"));
+        assert_eq!(sb.networks.len(), 1);
+        assert_eq!(sb.networks[0].ifname, "eth0");
+        assert_eq!(sb.on("n1").unwrap().name, "web");
+        let again = parse_ipam(&serde_json::to_vec(&m).unwrap());
+        assert_eq!(again["abc"].networks[0].ip, Ipv4Addr::new(10, 86, 1, 5));
+    }
+
+    #[test]
+    fn fixed_addresses_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ipam = Ipam::open(dir.path()).unwrap();
+        let net = NetworkDef {
+            name: "n".into(),
+            id: "x".into(),
+            bridge: "barge-x".into(),
+            subnet: Ipv4Addr::new(10, 86, 7, 0),
+            prefix: 24,
+            gateway: Ipv4Addr::new(10, 86, 7, 254),
+            created: 0,
+            internal: false,
+            subnet6: None,
+            prefix6: 0,
+            gateway6: None,
+        };
+        let ip = |s: &str| Some(s.parse::<Ipv4Addr>().unwrap());
+        assert!(ipam.take(&net, ip("10.86.7.1")).is_ok());
+        for bad in ["10.86.7.254", "10.86.7.0", "10.86.7.255", "10.86.8.1"] {
+            let e = ipam.take(&net, ip(bad)).unwrap_err().to_string();
+            assert!(e.contains(bad), "{e}");
+        }
+        let a = new_attachment(
+            "0123456789abcdef",
+            "c",
+            &net,
+            0,
+            ip("10.86.7.9").unwrap(),
+            None,
+            Endpoint::default(),
+        );
+        ipam.map.insert(
+            "0123456789abcdef".into(),
+            Sandbox {
+                netns: "/x".into(),
+                networks: vec![a],
+            },
+        );
+        assert!(
+            ipam.take(&net, ip("10.86.7.9"))
+                .unwrap_err()
+                .to_string()
+                .contains("in use")
+        );
+        for _ in 0..200 {
+            let got = ipam.take(&net, None).unwrap();
+            assert!(got != net.gateway && got != Ipv4Addr::new(10, 86, 7, 9));
+        }
+    }
+
+    #[test]
+    fn names_fit_ifnamsiz() {
+        let id = "0123456789abcdef0123";
+        assert_eq!(veth_name(id, 0), "veth0123456789a");
+        assert_eq!(veth_name(id, 1), "veth01234567-1");
+        assert!(veth_name(id, 99).len() <= 15);
+    }
+
+    #[test]
+    fn subnets_overlap() {
+        let c = |s| parse_cidr(s).unwrap();
+        assert!(overlaps(c("10.86.0.0/16"), c("10.86.5.0/24")));
+        assert!(!overlaps(c("10.86.4.0/24"), c("10.86.5.0/24")));
+        assert_eq!(c("10.86.5.77/24").0, Ipv4Addr::new(10, 86, 5, 0));
+        assert!(parse_cidr("10.86.5.0/31").is_err());
+        let c6 = |s| parse_cidr6(s).unwrap();
+        assert_eq!(
+            c6("fd86:1::5/64").0,
+            "fd86:1::".parse::<Ipv6Addr>().unwrap()
+        );
+        assert!(overlaps6(c6("fd86:1::/48"), c6("fd86:1:0:7::/64")));
+        assert!(!overlaps6(c6("fd86:1::/64"), c6("fd86:1:0:1::/64")));
+        assert!(parse_cidr6("fd86::/32").is_err() && parse_cidr6("10.0.0.0/8").is_err());
     }
 
     #[test]

@@ -35,9 +35,9 @@ fn api_socket(netns: &Path) -> PathBuf {
     netns.with_extension("slirp.sock")
 }
 
-/// Makes the namespace at `att.netns`, starts slirp4netns on it and publishes the ports.
+/// Makes the namespace at `netns`, starts slirp4netns on it and publishes the ports.
 /// Returns slirp4netns's pid and start time.
-pub fn start(att: &Attachment) -> Result<(i32, u64)> {
+pub fn start(netns: &Path, att: &Attachment) -> Result<(i32, u64)> {
     // slirp4netns opens it inside the namespace, where the user's host ids apply.
     if rustix::fs::access(
         "/dev/net/tun",
@@ -45,7 +45,7 @@ pub fn start(att: &Attachment) -> Result<(i32, u64)> {
     )
     .is_err()
     {
-        return Err(Error::Setup {
+        return Err(Error::Hinted {
             msg: "rootless networking: /dev/net/tun is not readable and writable by this user"
                 .into(),
             hint: "as root: chmod 0666 /dev/net/tun (udev's default), or run with --network \
@@ -53,15 +53,15 @@ pub fn start(att: &Attachment) -> Result<(i32, u64)> {
                 .into(),
         });
     }
-    if let Some(d) = att.netns.parent() {
+    if let Some(d) = netns.parent() {
         std::fs::create_dir_all(d).map_err(io_err(d.display()))?;
     }
     std::thread::scope(|s| {
-        s.spawn(|| make_netns(&att.netns))
+        s.spawn(|| make_netns(&netns))
             .join()
             .unwrap_or_else(|_| Err(Error::Other("network: setup thread panicked".into())))
     })?;
-    let sock = api_socket(&att.netns);
+    let sock = api_socket(&netns);
     let _ = std::fs::remove_file(&sock);
     let (ready_r, ready_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
         .map_err(|e| io_err("pipe")(e.into()))?;
@@ -81,7 +81,7 @@ pub fn start(att: &Attachment) -> Result<(i32, u64)> {
     .arg(format!("--ready-fd={}", inherit.as_raw_fd()))
     .arg("--api-socket")
     .arg(&sock)
-    .arg(&att.netns)
+    .arg(&netns)
     .arg("tap0")
     .stdin(std::process::Stdio::null())
     .stdout(std::process::Stdio::null())
@@ -93,7 +93,7 @@ pub fn start(att: &Attachment) -> Result<(i32, u64)> {
     drop(inherit);
     let mut child = child.map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            Error::Setup {
+            Error::Hinted {
                 msg: "rootless networking needs slirp4netns, which is not installed".into(),
                 hint: "install it (apt-get install slirp4netns), or run with --network none \
                        or --network host"
@@ -122,7 +122,7 @@ pub fn start(att: &Attachment) -> Result<(i32, u64)> {
     // Its later messages would fill a pipe nobody reads.
     drop(child.stderr.take());
     let started = crate::runtime::process_start_time(pid).unwrap_or(0);
-    let stop = || stop(pid, started, &att.netns);
+    let stop = || stop(pid, started, &netns);
     for p in &att.ports {
         if let Err(e) = add_hostfwd(&sock, p) {
             stop();

@@ -442,6 +442,8 @@ impl Drop for Barge {
                 let _ = self.cmd().args(["pod", "rm", "-f"]).args(&ids).output();
             }
         }
+        // User networks' bridges and their routes live on the host too.
+        let _ = self.cmd().args(["network", "prune", "-f"]).output();
     }
 }
 
