@@ -57,11 +57,11 @@ pub fn start(netns: &Path, att: &Attachment) -> Result<(i32, u64)> {
         std::fs::create_dir_all(d).map_err(io_err(d.display()))?;
     }
     std::thread::scope(|s| {
-        s.spawn(|| make_netns(&netns))
+        s.spawn(|| make_netns(netns))
             .join()
             .unwrap_or_else(|_| Err(Error::Other("network: setup thread panicked".into())))
     })?;
-    let sock = api_socket(&netns);
+    let sock = api_socket(netns);
     let _ = std::fs::remove_file(&sock);
     let (ready_r, ready_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
         .map_err(|e| io_err("pipe")(e.into()))?;
@@ -81,7 +81,7 @@ pub fn start(netns: &Path, att: &Attachment) -> Result<(i32, u64)> {
     .arg(format!("--ready-fd={}", inherit.as_raw_fd()))
     .arg("--api-socket")
     .arg(&sock)
-    .arg(&netns)
+    .arg(netns)
     .arg("tap0")
     .stdin(std::process::Stdio::null())
     .stdout(std::process::Stdio::null())
@@ -122,7 +122,7 @@ pub fn start(netns: &Path, att: &Attachment) -> Result<(i32, u64)> {
     // Its later messages would fill a pipe nobody reads.
     drop(child.stderr.take());
     let started = crate::runtime::process_start_time(pid).unwrap_or(0);
-    let stop = || stop(pid, started, &netns);
+    let stop = || stop(pid, started, netns);
     for p in &att.ports {
         if let Err(e) = add_hostfwd(&sock, p) {
             stop();
