@@ -250,11 +250,13 @@ impl Config {
                 e.to_string().trim_end().replace('\n', " ")
             ))
         })?;
+        // A user network's name is checked when a container is made (networks come and
+        // go); `container:` names one container and makes no sense as a default.
         if let Some(n) = &c.default_network
-            && !matches!(n.as_str(), "none" | "host")
+            && !crate::util::is_docker_name(n, 64)
         {
             return Err(Error::Other(format!(
-                "config file {}: default-network {n:?}: none or host",
+                "config file {}: default-network {n:?}: bridge, none, host or a network's name",
                 path.display()
             )));
         }
@@ -372,7 +374,12 @@ insecure = false
         let e = Config::parse("rot = 1", Path::new("/etc/x.toml")).unwrap_err();
         assert!(e.to_string().contains("/etc/x.toml"), "{e}");
         assert!(e.to_string().contains("rot"), "{e}");
-        assert!(Config::parse("default-network = \"bridge\"", Path::new("x")).is_err());
+        assert!(Config::parse("default-network = \"container:web\"", Path::new("x")).is_err());
+        assert!(Config::parse("default-network = \"\"", Path::new("x")).is_err());
+        for ok in ["bridge", "none", "host", "backend-net"] {
+            let c = Config::parse(&format!("default-network = \"{ok}\""), Path::new("x")).unwrap();
+            assert_eq!(c.default_network.as_deref(), Some(ok));
+        }
     }
 
     #[test]

@@ -258,6 +258,16 @@ fn multi_arch_index_picks_the_platform_and_variant() {
     t.ok(&["pull", "--platform", "linux/arm64", &name]);
     assert_eq!(t.image_ids(), vec![ids["arm64/v8"].clone()]);
 
+    // The config file's default-platform stands in for --platform.
+    let t = T::new();
+    std::fs::write(
+        t.b.root().with_file_name("config.toml"),
+        "default-platform = \"linux/arm64\"\n",
+    )
+    .unwrap();
+    t.ok(&["pull", &name]);
+    assert_eq!(t.image_ids(), vec![ids["arm64/v8"].clone()]);
+
     let t = T::new();
     t.ok(&["pull", &name]);
     let host_key = if host_arch() == "amd64" {

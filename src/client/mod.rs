@@ -419,7 +419,14 @@ impl Client {
     ) -> Result<Pulled> {
         let parsed = Reference::parse(reference)?;
         let mut ropts = registry::PullOptions {
-            platform: opts.platform.as_deref().map(Platform::parse).transpose()?,
+            // The config file's default-platform stands in for a missing --platform, as
+            // DOCKER_DEFAULT_PLATFORM does.
+            platform: opts
+                .platform
+                .as_deref()
+                .or(self.paths.config.default_platform.as_deref())
+                .map(Platform::parse)
+                .transpose()?,
             tls_verify: opts.tls_verify,
             ..Default::default()
         };
