@@ -47,7 +47,9 @@ fi
 install_build_deps() {
   if command -v apt-get >/dev/null 2>&1; then
     missing=""
-    for p in gcc libc6-dev pkg-config libseccomp-dev curl ca-certificates; do
+    # Build: gcc, libc6-dev, pkg-config, libseccomp-dev, curl (rustup). Run: nftables (NAT
+    # and published ports of the default bridge), uidmap and slirp4netns (rootless users).
+    for p in gcc libc6-dev pkg-config libseccomp-dev curl ca-certificates nftables uidmap slirp4netns; do
       dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
     done
     [ -z "$missing" ] && return 0
@@ -57,14 +59,14 @@ install_build_deps() {
       || die "could not install$missing"
   elif command -v dnf >/dev/null 2>&1; then
     missing=""
-    for p in gcc glibc-devel pkgconf-pkg-config libseccomp-devel curl; do
+    for p in gcc glibc-devel pkgconf-pkg-config libseccomp-devel curl nftables shadow-utils slirp4netns; do
       rpm -q "$p" >/dev/null 2>&1 || missing="$missing $p"
     done
     [ -z "$missing" ] && return 0
     say "installing build dependencies:$missing"
     dnf install -y -q $missing >/dev/null || die "could not install$missing (no network?)"
   else
-    say "no apt-get or dnf: make sure gcc, pkg-config and the libseccomp headers are installed"
+    say "no apt-get or dnf: make sure gcc, pkg-config, the libseccomp headers and nftables are installed"
   fi
 }
 
@@ -132,6 +134,7 @@ check "user namespaces" "[ -e /proc/self/ns/user ] && [ \"\$(cat /proc/sys/user/
   "rootless containers and --userns need them"
 if [ -e /sys/fs/cgroup/cgroup.controllers ]; then say "  ok       cgroup v2"; else say "  ok       cgroup v1 (limits work; v2 is preferred)"; fi
 check "seccomp" "grep -q '^Seccomp:' /proc/self/status" "containers would run without a syscall filter"
-for p in newuidmap newgidmap pasta slirp4netns iptables; do
-  check "$p" "command -v $p >/dev/null 2>&1" "optional"
+check "nft" "command -v nft >/dev/null 2>&1" "the default bridge network needs it (package nftables); --network none|host work without"
+for p in newuidmap newgidmap slirp4netns; do
+  check "$p" "command -v $p >/dev/null 2>&1" "rootless use needs it (packages uidmap, slirp4netns)"
 done
