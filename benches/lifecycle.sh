@@ -37,4 +37,9 @@ if command -v podman >/dev/null; then
   conmon=$(pgrep -f "conmon.*$pid" | head -1)
   [ -n "$conmon" ] && echo "podman conmon RSS: $(awk '/^VmRSS/{print $2, $3}' /proc/$conmon/status)"
   $P rm -f "$pid" >/dev/null 2>&1
+  pid=$($P run -d busybox sh -c 'while :; do echo tick; sleep 1; done')
+  sleep 3
+  conmon=$(pgrep -f "conmon.*$pid" | head -1)
+  [ -n "$conmon" ] && echo "podman conmon RSS, logging: $(awk '/^VmRSS/{print $2, $3}' /proc/$conmon/status)"
+  $P rm -f "$pid" >/dev/null 2>&1
 fi

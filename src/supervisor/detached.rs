@@ -523,12 +523,31 @@ fn rfc3339_nanos(secs: i64, nanos: u32) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    // Digits by hand rather than format!: the formatting machinery is code the
+    // supervisor would otherwise keep resident for this one line.
+    let mut out = String::with_capacity(30);
+    push_digits(&mut out, year, 4);
+    for (sep, value, width) in [
+        ('-', month, 2),
+        ('-', day, 2),
+        ('T', rem / 3600, 2),
+        (':', rem / 60 % 60, 2),
+        (':', rem % 60, 2),
+        ('.', i64::from(nanos), 9),
+    ] {
+        out.push(sep);
+        push_digits(&mut out, value, width);
+    }
+    out.push('Z');
+    out
+}
+
+/// The last `width` decimal digits of `value`, zero-padded.
+fn push_digits(out: &mut String, value: i64, width: u32) {
+    for i in (0..width).rev() {
+        let d = (value / 10i64.pow(i)).rem_euclid(10) as u8;
+        out.push(char::from(b'0' + d));
+    }
 }
 
 /// Docker's json-file log driver format: `{"log":"...","stream":"stdout","time":"..."}`.
