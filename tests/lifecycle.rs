@@ -528,46 +528,19 @@ fn attach_passes_the_terminal_size_and_its_changes() {
     use std::io::{Read, Write};
     let Some(b) = setup() else { return };
     let id = b.ok(&["run", "-dit", "bb:1", "sh"]).trim().to_string();
-    let pty =
-        rustix::pty::openpt(rustix::pty::OpenptFlags::RDWR | rustix::pty::OpenptFlags::NOCTTY)
-            .unwrap();
-    rustix::pty::grantpt(&pty).unwrap();
-    rustix::pty::unlockpt(&pty).unwrap();
-    let name = rustix::pty::ptsname(&pty, Vec::new()).unwrap();
-    let set_size = |rows: u16, cols: u16| {
+    let mut cmd = b.cmd();
+    cmd.args(["attach", &id]);
+    let (mut child, mut master) = spawn_in_pty(&mut cmd);
+    let set_size = |master: &std::fs::File, rows: u16, cols: u16| {
         let ws = rustix::termios::Winsize {
             ws_row: rows,
             ws_col: cols,
             ws_xpixel: 0,
             ws_ypixel: 0,
         };
-        rustix::termios::tcsetwinsize(&pty, ws).unwrap();
+        rustix::termios::tcsetwinsize(master, ws).unwrap();
     };
-    set_size(31, 101);
-    let slave = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(name.to_str().unwrap())
-        .unwrap();
-    let mut cmd = b.cmd();
-    cmd.args(["attach", &id]);
-    cmd.stdin(slave.try_clone().unwrap())
-        .stdout(slave.try_clone().unwrap())
-        .stderr(slave);
-    // SAFETY: setsid and TIOCSCTTY in the child before exec only touch the child's own
-    // session and terminal.
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        cmd.pre_exec(|| {
-            rustix::process::setsid().map_err(std::io::Error::from)?;
-            rustix::process::ioctl_tiocsctty(rustix::stdio::stdin())
-                .map_err(std::io::Error::from)?;
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().unwrap();
-    let mut master = std::fs::File::from(pty.try_clone().unwrap());
-    rustix::fs::fcntl_setfl(&master, rustix::fs::OFlags::NONBLOCK).unwrap();
+    set_size(&master, 31, 101);
     let mut seen = Vec::new();
     let mut expect = |master: &mut std::fs::File, input: &[u8], want: &str| {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -595,7 +568,7 @@ fn attach_passes_the_terminal_size_and_its_changes() {
         }
     };
     expect(&mut master, b"stty size\n", "31 101");
-    set_size(42, 123);
+    set_size(&master, 42, 123);
     expect(&mut master, b"stty size\n", "42 123");
     // ctrl-p ctrl-q detaches and leaves the container running.
     master.write_all(&[0x10, 0x11]).unwrap();

@@ -349,35 +349,9 @@ fn kill_9_of_barge_kills_the_container_and_the_next_barge_cleans_up() {
 #[test]
 fn tty_session_driven_through_a_pty() {
     let Some(b) = setup() else { return };
-    let pty =
-        rustix::pty::openpt(rustix::pty::OpenptFlags::RDWR | rustix::pty::OpenptFlags::NOCTTY)
-            .unwrap();
-    rustix::pty::grantpt(&pty).unwrap();
-    rustix::pty::unlockpt(&pty).unwrap();
-    let name = rustix::pty::ptsname(&pty, Vec::new()).unwrap();
-    let slave = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(name.to_str().unwrap())
-        .unwrap();
     let mut cmd = b.cmd();
     cmd.args(["run", "--rm", "-it", "bb:1", "sh"]);
-    cmd.stdin(slave.try_clone().unwrap())
-        .stdout(slave.try_clone().unwrap())
-        .stderr(slave);
-    // SAFETY: setsid and TIOCSCTTY in the child before exec only touch the child's own
-    // session and terminal.
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        cmd.pre_exec(|| {
-            rustix::process::setsid().map_err(std::io::Error::from)?;
-            rustix::process::ioctl_tiocsctty(rustix::stdio::stdin())
-                .map_err(std::io::Error::from)?;
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().unwrap();
-    let mut master = std::fs::File::from(pty);
+    let (mut child, mut master) = spawn_in_pty(&mut cmd);
     master.write_all(b"tty; echo $TERM; exit 3\n").unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut seen = Vec::new();
@@ -391,7 +365,6 @@ fn tty_session_driven_through_a_pty() {
             String::from_utf8_lossy(&seen)
         );
         let mut buf = [0u8; 4096];
-        rustix::fs::fcntl_setfl(&master, rustix::fs::OFlags::NONBLOCK).unwrap();
         if let Ok(n) = master.read(&mut buf) {
             seen.extend_from_slice(&buf[..n]);
         }

@@ -568,3 +568,38 @@ fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
 pub fn is_root() -> bool {
     rustix::process::geteuid().is_root()
 }
+
+/// Spawn `cmd` as the session leader of a new pseudo-terminal, as a shell in a terminal
+/// window runs a program: its stdio is the terminal, which is its controlling terminal.
+/// Returns the child and the master side (the "keyboard and screen"), non-blocking.
+pub fn spawn_in_pty(cmd: &mut Command) -> (std::process::Child, std::fs::File) {
+    let pty =
+        rustix::pty::openpt(rustix::pty::OpenptFlags::RDWR | rustix::pty::OpenptFlags::NOCTTY)
+            .unwrap();
+    rustix::pty::grantpt(&pty).unwrap();
+    rustix::pty::unlockpt(&pty).unwrap();
+    let name = rustix::pty::ptsname(&pty, Vec::new()).unwrap();
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(name.to_str().unwrap())
+        .unwrap();
+    cmd.stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave);
+    // SAFETY: setsid and TIOCSCTTY in the child before exec only touch the child's own
+    // session and terminal.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        cmd.pre_exec(|| {
+            rustix::process::setsid().map_err(std::io::Error::from)?;
+            rustix::process::ioctl_tiocsctty(rustix::stdio::stdin())
+                .map_err(std::io::Error::from)?;
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().unwrap();
+    let master = std::fs::File::from(pty);
+    rustix::fs::fcntl_setfl(&master, rustix::fs::OFlags::NONBLOCK).unwrap();
+    (child, master)
+}
