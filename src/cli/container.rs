@@ -747,17 +747,7 @@ pub fn inspect(paths: &Paths, a: InspectArgs) -> Result<ExitStatus> {
 /// restart policy and `--rm`. Its first stdout line tells the launching barge how the
 /// start went; then stdout is /dev/null.
 pub fn supervise(paths: &Paths, a: SuperviseArgs) -> Result<ExitStatus> {
-    use std::os::fd::{AsRawFd, FromRawFd};
-    // SAFETY: dup of our stdout; the new fd is owned by `status` alone.
-    let mut status: Option<std::fs::File> = {
-        let fd = unsafe { libc::fcntl(io::stdout().as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
-        (fd >= 0).then(|| unsafe { std::fs::File::from_raw_fd(fd) })
-    };
-    let mut report = |line: String| {
-        if let Some(mut s) = status.take() {
-            let _ = writeln!(s, "{line}");
-        }
-    };
+    let mut report = crate::supervisor::status_reporter();
     let mut store = Store::open(&paths.root)?;
     let c = container::find(&store, &a.id)?;
     let dir = container::container_dir(&store, &c.id);

@@ -326,17 +326,7 @@ fn prune(paths: &Paths, a: PruneArgs) -> Result<ExitStatus> {
 
 /// The infra process of a pod: its first stdout line tells the launcher how it went.
 pub fn pause(paths: &Paths, a: PauseArgs) -> Result<ExitStatus> {
-    use std::os::fd::{AsRawFd, FromRawFd};
-    // SAFETY: dup of our stdout; the new fd is owned by `status` alone.
-    let mut status: Option<std::fs::File> = {
-        let fd = unsafe { libc::fcntl(io::stdout().as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
-        (fd >= 0).then(|| unsafe { std::fs::File::from_raw_fd(fd) })
-    };
-    let mut report = |line: String| {
-        if let Some(mut s) = status.take() {
-            let _ = writeln!(s, "{line}");
-        }
-    };
+    let mut report = crate::supervisor::status_reporter();
     match pod::run_infra(paths, &a.id, &mut report) {
         Ok(()) => Ok(0),
         Err(e) => {

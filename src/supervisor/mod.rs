@@ -16,6 +16,26 @@ pub enum Launched {
     Failed(i32, String),
 }
 
+/// The launched side of [`launch`]: a reporter that writes the one status line
+/// (`started PID` or `error CODE MESSAGE`) to a copy of stdout taken now, once; later calls
+/// do nothing. The copy is close-on-exec, so the container never holds the launcher's pipe.
+pub fn status_reporter() -> impl FnMut(String) {
+    use std::io::Write;
+    use std::os::fd::{AsRawFd, FromRawFd};
+    // SAFETY: fcntl(F_DUPFD_CLOEXEC) on our stdout returns a new fd (or -1) that nothing
+    // else owns; `File` takes sole ownership of it.
+    let mut status: Option<std::fs::File> = {
+        let fd =
+            unsafe { libc::fcntl(std::io::stdout().as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
+        (fd >= 0).then(|| unsafe { std::fs::File::from_raw_fd(fd) })
+    };
+    move |line: String| {
+        if let Some(mut s) = status.take() {
+            let _ = writeln!(s, "{line}");
+        }
+    }
+}
+
 /// Start `barge <args>` (normally `__supervise ID`; `exe` is the barge binary) as a detached
 /// process of its own session and wait for its first status line: `started PID` or
 /// `error CODE MESSAGE`.
