@@ -873,7 +873,7 @@ pub fn storage_driver(paths: &Paths) -> StorageDriver {
 
 /// Find a container by full ID, name, or unique ID prefix (as Docker does).
 pub fn find(store: &Store, key: &str) -> Result<ContainerRecord> {
-    let all = store.containers()?;
+    let all = store.containers_matching(key)?;
     if let Some(c) = all
         .iter()
         .find(|c| c.id == key || c.name == key || c.name == key.trim_start_matches('/'))
@@ -975,7 +975,7 @@ pub fn parse_signal(s: &str) -> Result<i32> {
 pub fn wait_stopped(store: &Store, id: &str, timeout: std::time::Duration) -> Result<bool> {
     let deadline = std::time::Instant::now() + timeout;
     loop {
-        let c = store.containers()?.into_iter().find(|c| c.id == id);
+        let c = store.containers_matching(id)?.into_iter().find(|c| c.id == id);
         match c {
             None => return Ok(true),
             Some(c) if !supervised(&c) => return Ok(true),

@@ -788,16 +788,43 @@ impl Store {
     }
 
     pub fn containers(&self) -> Result<Vec<ContainerRecord>> {
+        self.containers_where("1", [])
+    }
+
+    /// The containers a name, ID or ID prefix (hex, as given) can mean: one query on the
+    /// indexed columns rather than every row (`find` runs on each poll of `wait`).
+    pub fn containers_matching(&self, key: &str) -> Result<Vec<ContainerRecord>> {
+        let name = key.trim_start_matches('/');
+        let prefix = if !key.is_empty() && key.bytes().all(|b| b.is_ascii_hexdigit()) {
+            key
+        } else {
+            // Matches no ID: IDs are hex.
+            "-"
+        };
+        self.containers_where(
+            // The prefix as a range, so that the primary key's index serves it ('g'
+            // sorts after every hex digit).
+            "id = ?1 OR name = ?2 OR (id >= ?3 AND id < ?3 || 'g')",
+            [key, name, prefix],
+        )
+    }
+
+    fn containers_where<const N: usize>(
+        &self,
+        clause: &str,
+        params: [&str; N],
+    ) -> Result<Vec<ContainerRecord>> {
         let mut stmt = self
             .db
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT id, name, image_id, image_name, command, created, state, pid, pid_start,
                    exit_code, auto_remove, config, started_at, finished_at, oom_killed, restart_count,
-                   stop_requested, pod FROM containers ORDER BY created DESC, rowid DESC",
-            )
+                   stop_requested, pod FROM containers WHERE {clause}
+                   ORDER BY created DESC, rowid DESC"
+            ))
             .map_err(|e| self.dberr(e))?;
         let rows = stmt
-            .query_map([], |r| {
+            .query_map(rusqlite::params_from_iter(params), |r| {
                 Ok(ContainerRecord {
                     id: r.get(0)?,
                     name: r.get(1)?,
