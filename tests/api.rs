@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use barge::client::{
-    Client, ContainerSpec, ExecSpec, ImportOptions, LogOptions, LogStream, Removed,
+    Client, ContainerFilter, ContainerSpec, ExecSpec, ImportOptions, LogOptions, LogStream, Removed,
 };
 use common::*;
 
@@ -92,7 +92,13 @@ fn foreground(client: &Client) {
         .unwrap();
     assert_eq!(out.exit_code, 4);
     assert!(!out.oom_killed);
-    assert!(client.containers().unwrap().is_empty(), "--rm left it");
+    assert!(
+        client
+            .containers(&ContainerFilter::new())
+            .unwrap()
+            .is_empty(),
+        "--rm left it"
+    );
 
     // Kept: it is listed as exited with its code.
     let out = client
@@ -104,7 +110,7 @@ fn foreground(client: &Client) {
         )
         .unwrap();
     assert_eq!((out.exit_code, out.name.as_str()), (0, "api-fg"));
-    let listed = client.containers().unwrap();
+    let listed = client.containers(&ContainerFilter::new()).unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].id, out.id);
     assert_eq!(listed[0].state, "exited");
@@ -127,9 +133,15 @@ fn background(client: &Client, started: SystemTime) {
                 ]),
         )
         .unwrap();
-    assert_eq!(client.containers().unwrap()[0].state, "created");
+    assert_eq!(
+        client.containers(&ContainerFilter::new()).unwrap()[0].state,
+        "created"
+    );
     client.start(&id).unwrap();
-    assert_eq!(client.containers().unwrap()[0].state, "running");
+    assert_eq!(
+        client.containers(&ContainerFilter::new()).unwrap()[0].state,
+        "running"
+    );
     // Starting a running container does nothing.
     client.start("api-bg").unwrap();
 
@@ -214,7 +226,10 @@ fn background(client: &Client, started: SystemTime) {
     client.stop(&id, Some(Duration::from_secs(1))).unwrap();
     // sleep is PID 1 there, which ignores SIGTERM: killed after the timeout, 128 + 9.
     assert_eq!(client.wait(&id).unwrap(), 137);
-    assert_eq!(client.containers().unwrap()[0].state, "exited");
+    assert_eq!(
+        client.containers(&ContainerFilter::new()).unwrap()[0].state,
+        "exited"
+    );
     assert!(matches!(
         client.exec(&id, &ExecSpec::new(["true"])),
         Err(barge::Error::Conflict(_))
@@ -238,7 +253,12 @@ fn background(client: &Client, started: SystemTime) {
     assert_eq!(followed, ["1\n", "2\n", "3\n"]);
     assert_eq!(client.wait(&id).unwrap(), 0);
     client.remove(&id, false).unwrap();
-    assert!(client.containers().unwrap().is_empty());
+    assert!(
+        client
+            .containers(&ContainerFilter::new())
+            .unwrap()
+            .is_empty()
+    );
 }
 
 fn errors(client: &Client) {
@@ -269,7 +289,12 @@ fn errors(client: &Client) {
         other => panic!("start of a missing program: {other:?}"),
     }
     client.remove(&id, false).unwrap();
-    assert!(client.containers().unwrap().is_empty());
+    assert!(
+        client
+            .containers(&ContainerFilter::new())
+            .unwrap()
+            .is_empty()
+    );
     match client.inspect_image("nope:1") {
         Err(e @ barge::Error::NoSuchImage(_)) => assert_eq!(e.exit_code(), 125),
         other => panic!("inspect of a missing image: {other:?}"),

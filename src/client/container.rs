@@ -2,11 +2,13 @@
 //! `run` in the foreground. The CLI's `run`, `create`, `start`, `stop`, `restart`, `wait`
 //! and `rm` are built on these.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::Client;
 use crate::container::{self, RunConfig, RunSettings, UserMount};
+use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::image;
 use crate::runtime;
@@ -29,7 +31,7 @@ pub struct RunOutcome {
     pub oom_killed: bool,
 }
 
-/// A container as listed.
+/// A container as listed by [`Client::containers`].
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ContainerSummary {
@@ -39,10 +41,124 @@ pub struct ContainerSummary {
     pub name: String,
     /// The image name it was created from.
     pub image: String,
-    /// `created`, `running` or `exited`.
+    /// The ID of that image.
+    pub image_id: Digest,
+    /// The command line it runs, as one string.
+    pub command: String,
+    /// When it was created.
+    pub created: SystemTime,
+    /// `created`, `running`, `paused` or `exited`.
     pub state: String,
+    /// Docker's words for the state: `Up 5 minutes`, `Exited (0) 2 minutes ago`,
+    /// `Created`, `Up 1 second (Paused)`.
+    pub status: String,
     /// The exit code of its last run, once it has ended.
     pub exit_code: Option<i64>,
+    /// The ports it publishes (see [`Client::ports`]).
+    pub ports: Vec<Port>,
+    /// The networks it is on (`bridge`, a user network), or its network mode (`host`,
+    /// `none`, `container:NAME`).
+    pub networks: Vec<String>,
+}
+
+/// A published port: connections to `host_ip:host_port` on the host reach
+/// `container_port` in the container. Displayed as Docker does: `0.0.0.0:8080->80/tcp`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Port {
+    /// The port inside the container.
+    pub container_port: u16,
+    /// `tcp` or `udp`.
+    pub protocol: String,
+    /// The host address it listens on (`0.0.0.0`: every address).
+    pub host_ip: IpAddr,
+    /// The port on the host.
+    pub host_port: u16,
+}
+
+impl std::fmt::Display for Port {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}->{}/{}",
+            self.host_ip, self.host_port, self.container_port, self.protocol
+        )
+    }
+}
+
+impl From<crate::network::PortMapping> for Port {
+    fn from(m: crate::network::PortMapping) -> Port {
+        Port {
+            container_port: m.container_port,
+            protocol: m.proto,
+            host_ip: IpAddr::V4(m.host_ip.unwrap_or(Ipv4Addr::UNSPECIFIED)),
+            host_port: m.host_port,
+        }
+    }
+}
+
+/// Which containers [`Client::containers`] lists: all of them by default; every condition
+/// added must hold.
+///
+/// ```
+/// use barge::client::ContainerFilter;
+/// // The running containers whose name contains "web", made from busybox.
+/// let filter = ContainerFilter::new().running().name("web").ancestor("busybox:latest");
+/// # let _ = filter;
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct ContainerFilter {
+    running: bool,
+    status: Vec<String>,
+    names: Vec<String>,
+    ids: Vec<String>,
+    ancestors: Vec<String>,
+    last: Option<usize>,
+}
+
+impl ContainerFilter {
+    /// Every container, in every state.
+    pub fn new() -> ContainerFilter {
+        ContainerFilter::default()
+    }
+
+    /// Only containers that run (paused ones too): what `barge ps` lists without `-a`.
+    pub fn running(mut self) -> Self {
+        self.running = true;
+        self
+    }
+
+    /// Only containers in this state: `created`, `running`, `paused` or `exited`.
+    pub fn status(mut self, state: impl Into<String>) -> Self {
+        self.status.push(state.into());
+        self
+    }
+
+    /// Only containers whose name contains `part`.
+    pub fn name(mut self, part: impl Into<String>) -> Self {
+        self.names.push(part.into());
+        self
+    }
+
+    /// Only containers whose ID starts with `prefix`.
+    pub fn id(mut self, prefix: impl Into<String>) -> Self {
+        self.ids.push(prefix.into());
+        self
+    }
+
+    /// Only containers created from this image: its name as given at create, or (part
+    /// of) its ID.
+    pub fn ancestor(mut self, image: impl Into<String>) -> Self {
+        self.ancestors.push(image.into());
+        self
+    }
+
+    /// Only the `n` most recently created containers (taken before the other conditions,
+    /// as `barge ps -n` does).
+    pub fn last(mut self, n: usize) -> Self {
+        self.last = Some(n);
+        self
+    }
 }
 
 /// What to run: the image and the common options of `barge run`, as a builder.
@@ -442,19 +558,134 @@ impl Client {
         container::remove(&mut store, &self.paths, &c, force, volumes)
     }
 
-    /// Every container, newest first.
-    pub fn containers(&self) -> Result<Vec<ContainerSummary>> {
-        let store = self.store()?;
-        Ok(store
-            .containers()?
-            .into_iter()
-            .map(|c| ContainerSummary {
-                state: container::effective_state(&c).to_string(),
-                id: c.id,
-                name: c.name,
-                image: c.image_name,
-                exit_code: c.exit_code,
-            })
-            .collect())
+    /// The containers `filter` selects, newest first. What a killed program left behind
+    /// (a container whose supervisor died) is brought up to date first.
+    ///
+    /// ```no_run
+    /// use barge::client::{Client, ContainerFilter};
+    /// let client = Client::open_default()?;
+    /// for c in client.containers(&ContainerFilter::new().running())? {
+    ///     println!("{} {} {}", &c.id[..12], c.name, c.status);
+    /// }
+    /// # Ok::<(), barge::Error>(())
+    /// ```
+    pub fn containers(&self, filter: &ContainerFilter) -> Result<Vec<ContainerSummary>> {
+        let mut store = self.store()?;
+        container::reap_dead(&mut store, &self.paths)?;
+        let mut rows = store.containers()?;
+        if let Some(n) = filter.last {
+            rows.truncate(n);
+        }
+        let mut out = Vec::new();
+        for c in rows {
+            if !filter.names.iter().all(|n| c.name.contains(n.as_str()))
+                || !filter.ids.iter().all(|p| c.id.starts_with(p.as_str()))
+                || !filter
+                    .ancestors
+                    .iter()
+                    .all(|a| c.image_name == *a || c.image_id.as_str().contains(a.as_str()))
+            {
+                continue;
+            }
+            if filter.running && !container::supervised(&c) {
+                continue;
+            }
+            let summary = self.summary(c);
+            if !filter.status.iter().all(|s| *s == summary.state) {
+                continue;
+            }
+            out.push(summary);
+        }
+        Ok(out)
     }
+
+    /// The container `id` (name, ID or ID prefix).
+    pub fn container(&self, id: &str) -> Result<ContainerSummary> {
+        let c = container::find(&self.store()?, id)?;
+        Ok(self.summary(c))
+    }
+
+    fn summary(&self, c: ContainerRecord) -> ContainerSummary {
+        // These read /proc and the cgroup: only for what is listed.
+        let running = container::supervised(&c);
+        let paused = running && self.frozen(&c.id);
+        let state = if paused {
+            "paused"
+        } else {
+            container::effective_state(&c)
+        };
+        let mut status = container::status_text(&c);
+        if paused {
+            status.push_str(" (Paused)");
+        }
+        let networks = serde_json::from_str::<serde_json::Value>(&c.config)
+            .ok()
+            .and_then(|v| v["NetworkMode"].as_str().map(str::to_string))
+            .filter(|m| !m.is_empty())
+            .into_iter()
+            .collect();
+        ContainerSummary {
+            ports: container::ports(&c).into_iter().map(Port::from).collect(),
+            created: SystemTime::UNIX_EPOCH
+                + Duration::from_secs(u64::try_from(c.created).unwrap_or(0)),
+            state: state.to_string(),
+            status,
+            networks,
+            id: c.id,
+            name: c.name,
+            image: c.image_name,
+            image_id: c.image_id,
+            command: c.command,
+            exit_code: c.exit_code,
+        }
+    }
+
+    /// Whether the cgroup freezer holds this running container (see [`Client::pause`]).
+    pub(crate) fn frozen(&self, id: &str) -> bool {
+        runtime::cgroup(&container::state_root(&self.paths), id).is_ok_and(|cg| cg.frozen())
+    }
+
+    /// The ports the container `id` publishes, as given at create (`-p`).
+    pub fn ports(&self, id: &str) -> Result<Vec<Port>> {
+        let c = container::find(&self.store()?, id)?;
+        Ok(container::ports(&c).into_iter().map(Port::from).collect())
+    }
+
+    /// Send `signal` (`KILL`, `SIGTERM`, `9`) to the running container's main process.
+    /// After SIGKILL or SIGTERM its restart policy does not start it again. A container
+    /// that is not running is [`Error::Conflict`].
+    pub fn kill(&self, id: &str, signal: &str) -> Result<()> {
+        let sig = container::parse_signal(signal)?;
+        let mut store = self.store()?;
+        let c = container::find(&store, id)?;
+        if !container::supervised(&c) {
+            return Err(not_running(&c.name));
+        }
+        if sig == libc::SIGKILL || sig == libc::SIGTERM {
+            store.container_stop_requested(&c.id)?;
+        }
+        container::signal(&self.paths, &c, sig)
+    }
+
+    /// Remove every container that is not running (their anonymous volumes stay).
+    pub fn prune_containers(&self) -> Result<super::Pruned> {
+        let mut store = self.store()?;
+        container::reap_dead(&mut store, &self.paths)?;
+        let mut pruned = super::Pruned::default();
+        for c in store.containers()? {
+            if container::supervised(&c) {
+                continue;
+            }
+            pruned.reclaimed +=
+                crate::util::dir_size(&container::container_dir(&store, &c.id).join("upper"));
+            container::remove(&mut store, &self.paths, &c, false, false)?;
+            pruned.containers.push(c.id);
+        }
+        Ok(pruned)
+    }
+}
+
+/// The error of an operation that needs a running container.
+pub(crate) fn not_running(name: &str) -> Error {
+    Error::Conflict(format!("container {name} is not running"))
 }

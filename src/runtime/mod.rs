@@ -52,7 +52,7 @@ pub mod userns;
 
 use std::path::PathBuf;
 
-pub use access::with_rootfs;
+pub use access::{with_rootfs, with_rootfs_writing};
 pub use cgroups::{
     Cgroup, CgroupVersion, host_version as cgroup_version,
     rootless_controllers as rootless_cgroup_controllers,
