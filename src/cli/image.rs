@@ -12,7 +12,6 @@ use crate::config::Paths;
 use crate::error::{Error, IoContext, Result};
 use crate::image::model::Platform;
 use crate::reference::Reference;
-use crate::store::Store;
 use crate::ui::{self, Format};
 
 #[derive(Args, Debug)]
@@ -300,16 +299,15 @@ pub fn inspect(paths: &Paths, a: InspectArgs) -> Result<ExitStatus> {
             "inspect --type {k}: use image or container"
         )));
     }
-    let store = Store::open(&paths.root)?;
     let client = Client::from_paths(paths);
     let mut docs = Vec::new();
     let mut failed = false;
     for n in &a.names {
         // Docker looks for a container first, then an image.
         if kind != Some("image")
-            && let Ok(c) = crate::container::find(&store, n)
+            && let Ok(doc) = client.inspect_container(n)
         {
-            docs.push(super::container::inspect_doc(paths, &store, &c));
+            docs.push(doc);
             continue;
         }
         let r = if kind == Some("container") {

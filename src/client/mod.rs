@@ -27,6 +27,7 @@ mod container;
 mod exec;
 mod files;
 mod images;
+mod inspect;
 mod logs;
 mod process;
 mod push;

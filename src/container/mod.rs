@@ -610,6 +610,11 @@ fn remove_files_runtime_only(paths: &Paths, id: &str) {
     let _ = crate::runtime::delete(&state_root(paths), id, true);
 }
 
+/// The container's log (json-file, written by its supervisor; rotated files beside it).
+pub fn log_path(store: &Store, id: &str) -> PathBuf {
+    container_dir(store, id).join(format!("{id}-json.log"))
+}
+
 /// A container's published ports, as recorded at create.
 pub fn ports(c: &ContainerRecord) -> Vec<crate::network::PortMapping> {
     serde_json::from_str::<serde_json::Value>(&c.config)
