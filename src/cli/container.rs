@@ -90,7 +90,7 @@ pub struct PsArgs {
     /// Don't truncate output
     #[arg(long)]
     pub no_trunc: bool,
-    /// Filter: status=, name=, id=, ancestor=
+    /// Filter: status=, name=, id=, ancestor=, label=
     #[arg(short, long)]
     pub filter: Vec<String>,
     /// Output: table, json or a Go template
@@ -279,9 +279,10 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
             "name" => filter.name(v),
             "id" => filter.id(v),
             "ancestor" => filter.ancestor(v),
+            "label" => filter.label(v),
             other => {
                 return Err(Error::InvalidArgument(format!(
-                    "unsupported filter {other:?} (status, name, id, ancestor)"
+                    "unsupported filter {other:?} (status, name, id, ancestor, label)"
                 )));
             }
         };
@@ -315,7 +316,7 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
                     .unwrap_or_default(),
                 "ID": if a.no_trunc { c.id.clone() } else { c.id[..12].to_string() },
                 "Image": c.image,
-                "Labels": "",
+                "Labels": c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
                 "LocalVolumes": "0",
                 "Mounts": "",
                 "Names": c.name,

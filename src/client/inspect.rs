@@ -105,6 +105,7 @@ fn inspect_doc(paths: &Paths, store: &Store, c: &ContainerRecord) -> Value {
             "Image": c.image_name,
             "WorkingDir": config["WorkingDir"],
             "StopSignal": settings.stop_signal,
+            "Labels": config.get("Labels").cloned().unwrap_or_else(|| json!({})),
         },
         "GraphDriver": {
             "Name": "overlay",

@@ -36,7 +36,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub use attach::{Attached, OutputChunk};
-pub use container::{ContainerFilter, ContainerSpec, ContainerSummary, Port, RunOutcome};
+pub use container::{
+    ContainerFilter, ContainerSpec, ContainerSummary, Port, RestartPolicy, RunOutcome,
+};
 pub use exec::{ExecOutput, ExecSpec};
 pub use images::{HistoryEntry, Pruned, SystemPruneOptions};
 pub use logs::{LogLine, LogOptions, LogStream, Logs};

@@ -157,6 +157,7 @@ fn summary(
         "Ports": ports,
         "Privileged": rc.privileged,
         "ReadonlyRootfs": rc.read_only,
+        "Labels": rc.labels,
     })
     .to_string()
 }
