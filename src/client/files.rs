@@ -96,7 +96,9 @@ impl Client {
         )
     }
 
-    /// Write the container's whole root filesystem to `out` as a tar archive.
+    /// Write the container's root filesystem to `out` as a tar archive: its image's files
+    /// and its changes, without what is mounted on it (volumes, bind mounts, /proc,
+    /// /sys, /dev of a running container).
     ///
     /// ```no_run
     /// use barge::client::Client;
@@ -108,9 +110,7 @@ impl Client {
     pub fn export(&self, id: &str, out: &mut dyn Write) -> Result<()> {
         self.on_rootfs(
             id,
-            &mut |root, w| {
-                container::fs::tar_out(root, Path::new("/"), w).map_err(|e| e.to_string())
-            },
+            &mut |root, w| container::fs::tar_rootfs(root, w).map_err(|e| e.to_string()),
             Some(out),
         )
     }
