@@ -1,5 +1,5 @@
-//! Pull an image from a registry, run a command in it (its output is ours), and print the
-//! exit code.
+//! Pull an image from a registry, run a command in it with its output captured, and
+//! print what it wrote (each line marked with its stream) and its exit code.
 //!
 //! `cargo run --example pull_and_run -- busybox:latest echo hello` (as root;
 //! `BARGE_ROOT=/tmp/store` for a store of its own; a registry on localhost is spoken to
@@ -34,8 +34,19 @@ fn main() -> Result<(), barge::Error> {
     })?;
     eprintln!("{} is image {}", pulled.name, pulled.id.short());
 
-    // In the foreground: the container writes to our stdout and stderr.
-    let outcome = client.run(&ContainerSpec::new(&pulled.reference).cmd(cmd).remove(true))?;
+    // In the foreground, its stdout and stderr collected (its stdin is empty); removed
+    // when it has ended.
+    let spec = ContainerSpec::new(&pulled.reference)
+        .cmd(cmd)
+        .remove(true)
+        .capture_output();
+    let outcome = client.run(&spec)?;
+    for line in String::from_utf8_lossy(&outcome.stdout).lines() {
+        println!("stdout: {line}");
+    }
+    for line in String::from_utf8_lossy(&outcome.stderr).lines() {
+        println!("stderr: {line}");
+    }
     println!("exit code {}", outcome.exit_code);
     std::process::exit(outcome.exit_code);
 }

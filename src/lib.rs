@@ -59,6 +59,14 @@
 //! # Ok::<(), barge::Error>(())
 //! ```
 //!
+//! And the rest of what the `barge` command does: list containers with a
+//! [`client::ContainerFilter`], [`Client::inspect_container`], [`Client::top`],
+//! [`Client::stats`], [`Client::kill`], [`Client::pause`], [`Client::attach`], copy files
+//! in and out ([`Client::copy_to`], [`Client::copy_from`]), [`Client::export`];
+//! [`Client::history`], [`Client::save`], [`Client::push`], [`Client::login`]; the
+//! prunes ([`Client::prune_containers`], [`Client::prune_images`],
+//! [`Client::prune_system`]).
+//!
 //! The `examples/` directory has whole programs: `list_images`, `import_and_run`,
 //! `pull_and_run` and `run_detached`.
 //!
@@ -73,9 +81,12 @@
 //!
 //! # Processes and privileges
 //!
-//! - Running containers needs root for now (rootless is being built).
-//! - [`Client::run`] and [`Client::exec`] fork the calling process: call them while it is
-//!   single-threaded (no other threads, no live async runtime).
+//! - Running containers from the library needs root: the rootless mode's shared user
+//!   namespace is joined by the `barge` command, not yet by the library.
+//! - [`Client::run`], [`Client::exec`], and [`Client::copy_from`], [`Client::copy_to`],
+//!   [`Client::copy_from_tar`] and [`Client::export`] of a stopped container fork the
+//!   calling process: call them while it is single-threaded (no other threads, no live
+//!   async runtime).
 //! - Detached containers are watched by `barge __supervise`, so [`Client::start`] needs
 //!   the `barge` binary: beside the program, on `PATH`, or given with
 //!   [`Client::with_binary`].

@@ -51,6 +51,23 @@ pub fn list(root: &Path) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// Names of the volumes that some container mounts.
+pub fn in_use(
+    root: &Path,
+    store: &crate::store::Store,
+) -> Result<std::collections::HashSet<String>> {
+    let mut used = std::collections::HashSet::new();
+    let containers = store.containers()?;
+    for v in list(root)? {
+        let needle = volumes_dir(root).join(&v).join("_data");
+        let needle = format!("\"{}\"", needle.display());
+        if containers.iter().any(|c| c.config.contains(&needle)) {
+            used.insert(v);
+        }
+    }
+    Ok(used)
+}
+
 /// Docker's `volume inspect` document.
 pub fn inspect(root: &Path, name: &str) -> Result<Value> {
     if !exists(root, name) {

@@ -89,8 +89,9 @@ fn examples_pull_import_run_and_list() {
     push_img(reg.port, "ex/bb", "1", &img);
     let env = Env::new();
 
-    // pull_and_run: progress on stderr, the container's output and the exit code on stdout,
-    // the container's exit code as its own.
+    // pull_and_run: progress on stderr; the container's output, captured by the program
+    // (each line marked with its stream), and the exit code on stdout; the container's
+    // exit code as its own.
     let reference = format!("{}/ex/bb:1", reg.host());
     let out = env.run(
         "pull_and_run",
@@ -98,11 +99,14 @@ fn examples_pull_import_run_and_list() {
             &reference,
             "sh",
             "-c",
-            "echo hello from the registry; exit 3",
+            "echo hello from the registry; echo oops >&2; exit 3",
         ],
     );
     assert_eq!(out.status.code(), Some(3));
-    assert_eq!(text(&out.stdout), "hello from the registry\nexit code 3\n");
+    assert_eq!(
+        text(&out.stdout),
+        "stdout: hello from the registry\nstderr: oops\nexit code 3\n"
+    );
     let err = text(&out.stderr);
     assert!(err.contains("1 layer(s)"), "{err}");
     assert!(err.contains(": pulled, "), "{err}");

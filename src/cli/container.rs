@@ -9,11 +9,11 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use super::ExitStatus;
-use crate::client::{Client, ExecSpec, LogLine, LogOptions, LogStream};
+use crate::client::{Client, ContainerFilter, ExecSpec, LogLine, LogOptions, LogStream};
 use crate::config::Paths;
-use crate::container::{self, RunSettings};
+use crate::container;
 use crate::error::{Error, IoContext, Result};
-use crate::store::{ContainerRecord, Store};
+use crate::store::Store;
 use crate::supervisor;
 use crate::ui::{self, Format};
 
@@ -90,7 +90,7 @@ pub struct PsArgs {
     /// Don't truncate output
     #[arg(long)]
     pub no_trunc: bool,
-    /// Filter: status=, name=, id=, ancestor=
+    /// Filter: status=, name=, id=, ancestor=, label=
     #[arg(short, long)]
     pub filter: Vec<String>,
     /// Output: table, json or a Go template
@@ -221,21 +221,10 @@ pub fn stop(paths: &Paths, a: StopArgs) -> Result<ExitStatus> {
 }
 
 pub fn kill(paths: &Paths, a: KillArgs) -> Result<ExitStatus> {
-    let sig = container::parse_signal(&a.signal)?;
-    let mut store = Store::open(&paths.root)?;
-    each(&a.containers, |n| {
-        let c = &container::find(&store, n)?;
-        if !container::supervised(c) {
-            return Err(Error::Conflict(format!(
-                "container {} is not running",
-                c.name
-            )));
-        }
-        if sig == libc::SIGKILL || sig == libc::SIGTERM {
-            store.container_stop_requested(&c.id)?;
-        }
-        container::signal(paths, c, sig)
-    })
+    // A bad signal is one error, not one per container.
+    container::parse_signal(&a.signal)?;
+    let client = Client::from_paths(paths);
+    each(&a.containers, |n| client.kill(n, &a.signal))
 }
 
 pub fn restart(paths: &Paths, a: StopArgs) -> Result<ExitStatus> {
@@ -268,41 +257,42 @@ fn created_since(secs: i64) -> String {
 }
 
 pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
-    let mut store = Store::open(&paths.root)?;
-    // What a killed barge left (a `--rm` container, its network) goes before it is listed.
-    container::reap_dead(&mut store, paths)?;
-    let mut rows = store.containers()?;
+    let mut filter = ContainerFilter::new();
     let mut all = a.all;
     if a.latest {
-        rows.truncate(1);
+        filter = filter.last(1);
         all = true;
     }
     if let Some(n) = a.last {
-        rows.truncate(n);
+        filter = filter.last(n);
         all = true;
     }
     for f in &a.filter {
         let (k, v) = f.split_once('=').ok_or_else(|| {
             Error::InvalidArgument(format!("invalid filter {f:?}: use key=value"))
         })?;
-        match k {
+        filter = match k {
             "status" => {
                 all = true;
-                rows.retain(|c| container::effective_state(c) == v)
+                filter.status(v)
             }
-            "name" => rows.retain(|c| c.name.contains(v)),
-            "id" => rows.retain(|c| c.id.starts_with(v)),
-            "ancestor" => rows.retain(|c| c.image_name == v || c.image_id.as_str().contains(v)),
+            "name" => filter.name(v),
+            "id" => filter.id(v),
+            "ancestor" => filter.ancestor(v),
+            "label" => filter.label(v),
             other => {
                 return Err(Error::InvalidArgument(format!(
-                    "unsupported filter {other:?} (status, name, id, ancestor)"
+                    "unsupported filter {other:?} (status, name, id, ancestor, label)"
                 )));
             }
-        }
+        };
     }
     if !all {
-        rows.retain(container::supervised);
+        filter = filter.running();
     }
+    // Listing brings up to date what a killed barge left (a `--rm` container, its
+    // network).
+    let rows = Client::from_paths(paths).containers(&filter)?;
     let mut o = out();
     if a.quiet {
         for c in &rows {
@@ -311,50 +301,36 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
         return Ok(0);
     }
     // Docker's NETWORKS column lists every network a container is on.
-    let sandboxes = crate::network::sandboxes(&paths.root);
     let values: Vec<Value> = rows
         .iter()
         .map(|c| {
-            let networks = match sandboxes.get(&c.id) {
-                Some(sb) => sb
-                    .networks
-                    .iter()
-                    .map(|a| a.network.as_str())
-                    .collect::<Vec<_>>()
-                    .join(","),
-                None => serde_json::from_str::<Value>(&c.config)
-                    .ok()
-                    .and_then(|v| v["NetworkMode"].as_str().map(str::to_string))
-                    .unwrap_or_default(),
-            };
-            // Each of these reads /proc or the cgroup: once per row.
-            let running = container::supervised(c);
-            let paused = running && is_frozen(paths, c);
+            let created = c
+                .created
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            let running = c.state == "running" || c.state == "paused";
             json!({
                 "Command": short_command(&c.command, a.no_trunc),
-                "CreatedAt": chrono::DateTime::from_timestamp(c.created, 0)
+                "CreatedAt": chrono::DateTime::from_timestamp(created, 0)
                     .map(|t| t.format("%Y-%m-%d %H:%M:%S +0000 UTC").to_string())
                     .unwrap_or_default(),
                 "ID": if a.no_trunc { c.id.clone() } else { c.id[..12].to_string() },
-                "Image": c.image_name,
-                "Labels": "",
+                "Image": c.image,
+                "Labels": c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
                 "LocalVolumes": "0",
                 "Mounts": "",
                 "Names": c.name,
-                "Networks": networks,
+                "Networks": c.networks.join(","),
                 "Ports": if running {
-                    container::ports(c).iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+                    c.ports.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
                 } else {
                     String::new()
                 },
-                "RunningFor": created_since(c.created),
+                "RunningFor": created_since(created),
                 "Size": "N/A",
-                "State": if paused { "paused" } else { container::effective_state(c) },
-                "Status": if paused {
-                    format!("{} (Paused)", container::status_text(c))
-                } else {
-                    container::status_text(c)
-                },
+                "State": c.state,
+                "Status": c.status,
             })
         })
         .collect();
@@ -375,10 +351,6 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
     )
     .at("stdout")?;
     Ok(0)
-}
-
-fn log_path(store: &Store, id: &str) -> std::path::PathBuf {
-    container::container_dir(store, id).join(format!("{id}-json.log"))
 }
 
 fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>> {
@@ -469,9 +441,7 @@ pub fn rename(paths: &Paths, a: RenameArgs) -> Result<ExitStatus> {
 }
 
 pub fn port(paths: &Paths, a: PortArgs) -> Result<ExitStatus> {
-    let store = Store::open(&paths.root)?;
-    let c = container::find(&store, &a.container)?;
-    let ports = container::ports(&c);
+    let c = Client::from_paths(paths).container(&a.container)?;
     let want = match &a.port {
         None => None,
         Some(p) => {
@@ -484,22 +454,16 @@ pub fn port(paths: &Paths, a: PortArgs) -> Result<ExitStatus> {
     };
     let mut o = out();
     let mut found = false;
-    for m in &ports {
+    for m in &c.ports {
         match &want {
             None => writeln!(
                 o,
                 "{}/{} -> {}:{}",
-                m.container_port,
-                m.proto,
-                m.host_ip.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
-                m.host_port
+                m.container_port, m.protocol, m.host_ip, m.host_port
             ),
-            Some((n, proto)) if *n == m.container_port && *proto == m.proto => writeln!(
-                o,
-                "{}:{}",
-                m.host_ip.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
-                m.host_port
-            ),
+            Some((n, proto)) if *n == m.container_port && *proto == m.protocol => {
+                writeln!(o, "{}:{}", m.host_ip, m.host_port)
+            }
             Some(_) => continue,
         }
         .at("stdout")?;
@@ -515,46 +479,18 @@ pub fn port(paths: &Paths, a: PortArgs) -> Result<ExitStatus> {
 }
 
 pub fn top(paths: &Paths, a: TopArgs) -> Result<ExitStatus> {
-    let store = Store::open(&paths.root)?;
-    let c = container::find(&store, &a.container)?;
-    if !container::supervised(&c) {
-        return Err(Error::Conflict(format!(
-            "container {} is not running",
-            c.name
-        )));
-    }
-    let st = crate::runtime::state(&container::state_root(paths), &c.id)
-        .map_err(|e| Error::Other(format!("container {}: {e}", c.name)))?;
-    // Every process whose pid namespace is the init's.
-    let ns = std::fs::read_link(format!("/proc/{}/ns/pid", st.pid)).ok();
-    let mut rows = Vec::new();
-    for e in std::fs::read_dir("/proc").at("/proc")?.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<i64>().ok()) else {
-            continue;
-        };
-        if std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok() != ns {
-            continue;
-        }
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let field = |k: &str| {
-            status
-                .lines()
-                .find(|l| l.starts_with(k))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .unwrap_or("")
-                .to_string()
-        };
-        let cmd = std::fs::read(format!("/proc/{pid}/cmdline"))
-            .map(|b| {
-                String::from_utf8_lossy(&b)
-                    .replace('\0', " ")
-                    .trim()
-                    .to_string()
-            })
-            .unwrap_or_default();
-        rows.push(vec![field("Uid:"), pid.to_string(), field("PPid:"), cmd]);
-    }
-    rows.sort_by_key(|r| r[1].parse::<i64>().unwrap_or(0));
+    let rows: Vec<Vec<String>> = Client::from_paths(paths)
+        .top(&a.container)?
+        .into_iter()
+        .map(|p| {
+            vec![
+                p.uid.to_string(),
+                p.pid.to_string(),
+                p.ppid.to_string(),
+                p.command,
+            ]
+        })
+        .collect();
     ui::write_table(
         &mut out(),
         &["UID".into(), "PID".into(), "PPID".into(), "CMD".into()],
@@ -576,163 +512,31 @@ pub fn prune(paths: &Paths, a: PruneArgs) -> Result<ExitStatus> {
             }
         }
     }
-    let mut store = Store::open(&paths.root)?;
+    let pruned = Client::from_paths(paths).prune_containers()?;
     let mut o = out();
-    let mut any = false;
-    for c in store.containers()? {
-        if container::supervised(&c) {
-            continue;
+    if !pruned.containers.is_empty() {
+        writeln!(o, "Deleted Containers:").at("stdout")?;
+        for id in &pruned.containers {
+            writeln!(o, "{id}").at("stdout")?;
         }
-        container::remove(&mut store, paths, &c, false, false)?;
-        if !any {
-            writeln!(o, "Deleted Containers:").at("stdout")?;
-            any = true;
-        }
-        writeln!(o, "{}", c.id).at("stdout")?;
-    }
-    if any {
         writeln!(o).at("stdout")?;
     }
-    writeln!(o, "Total reclaimed space: 0B").at("stdout")?;
+    writeln!(
+        o,
+        "Total reclaimed space: {}",
+        ui::human_size(pruned.reclaimed)
+    )
+    .at("stdout")?;
     Ok(0)
 }
 
-/// Docker's `NetworkSettings`: one entry per network under `Networks`; the top-level
-/// address fields are those of the first network (Docker fills them for the default bridge
-/// only; podman and barge's users read them for any network).
-fn network_settings(store: &Store, c: &ContainerRecord) -> Value {
-    let empty = json!({"IPAddress": "", "Gateway": "", "IPPrefixLen": 0, "MacAddress": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPv6Gateway": "", "Ports": {}, "SandboxKey": "", "Networks": {}});
-    let Some(sb) = crate::network::sandbox(&store.root, &c.id) else {
-        return empty;
-    };
-    let mut ports = serde_json::Map::new();
-    for p in sb.networks.iter().flat_map(|a| &a.ports) {
-        let e = ports
-            .entry(format!("{}/{}", p.container_port, p.proto))
-            .or_insert_with(|| json!([]));
-        if let Some(a) = e.as_array_mut() {
-            a.push(json!({
-                "HostIp": p.host_ip.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED).to_string(),
-                "HostPort": p.host_port.to_string(),
-            }));
-        }
-    }
-    let mut networks = serde_json::Map::new();
-    for a in &sb.networks {
-        let user = a.network != "bridge";
-        let mut names = vec![a.name.clone(), c.id[..12].to_string()];
-        names.extend(a.aliases.iter().cloned());
-        networks.insert(
-            a.network.clone(),
-            json!({
-                "IPAMConfig": if a.static_ip { json!({"IPv4Address": a.ip.to_string()}) } else { Value::Null },
-                "Links": null,
-                "Aliases": if a.aliases.is_empty() { Value::Null } else { json!(a.aliases) },
-                "MacAddress": a.mac_string(),
-                "NetworkID": crate::network::lookup(&store.root, &a.network).map(|n| n.id).unwrap_or_default(),
-                "EndpointID": super::network::endpoint_id(&c.id, &a.network),
-                "Gateway": a.gateway.to_string(),
-                "IPAddress": a.ip.to_string(),
-                "IPPrefixLen": a.prefix,
-                "IPv6Gateway": a.gateway6.map(|g| g.to_string()).unwrap_or_default(),
-                "GlobalIPv6Address": a.ip6.map(|ip| ip.to_string()).unwrap_or_default(),
-                "GlobalIPv6PrefixLen": a.prefix6,
-                "DriverOpts": null,
-                "DNSNames": if user { json!(names) } else { Value::Null },
-            }),
-        );
-    }
-    let mut doc = empty;
-    if let Some(a) = sb.networks.first() {
-        doc["IPAddress"] = json!(a.ip.to_string());
-        doc["Gateway"] = json!(a.gateway.to_string());
-        doc["IPPrefixLen"] = json!(a.prefix);
-        doc["MacAddress"] = json!(a.mac_string());
-        doc["GlobalIPv6Address"] = json!(a.ip6.map(|ip| ip.to_string()).unwrap_or_default());
-        doc["GlobalIPv6PrefixLen"] = json!(a.prefix6);
-        doc["IPv6Gateway"] = json!(a.gateway6.map(|g| g.to_string()).unwrap_or_default());
-    }
-    doc["Ports"] = Value::Object(ports);
-    doc["SandboxKey"] = json!(sb.netns.display().to_string());
-    doc["Networks"] = Value::Object(networks);
-    doc
-}
-
-/// Docker's `container inspect` document.
-pub fn inspect_doc(paths: &Paths, store: &Store, c: &ContainerRecord) -> Value {
-    let dir = container::container_dir(store, &c.id);
-    let settings: RunSettings = container::load_bundle(&dir)
-        .map(|(_, s)| s)
-        .unwrap_or_default();
-    let config: Value = serde_json::from_str(&c.config).unwrap_or(Value::Null);
-    let state = container::effective_state(c);
-    let pid = if state == "running" {
-        crate::runtime::state(&container::state_root(paths), &c.id)
-            .map(|s| s.pid)
-            .unwrap_or(0)
-    } else {
-        0
-    };
-    json!({
-        "Id": c.id,
-        "Created": chrono::DateTime::from_timestamp(c.created, 0).map(|t| t.to_rfc3339()).unwrap_or_default(),
-        "Path": config["Cmd"].get(0).cloned().unwrap_or(Value::Null),
-        "Args": config["Cmd"].as_array().map(|a| a[1.min(a.len())..].to_vec()).unwrap_or_default(),
-        "State": {
-            "Status": state,
-            "Running": state == "running",
-            "Paused": false,
-            "Restarting": false,
-            "OOMKilled": c.oom_killed,
-            "Dead": false,
-            "Pid": pid,
-            "ExitCode": if c.state == "running" && state == "exited" { 137 } else { c.exit_code.unwrap_or(0) },
-            "StartedAt": c.started_at.clone().unwrap_or_else(|| "0001-01-01T00:00:00Z".into()),
-            "FinishedAt": c.finished_at.clone().unwrap_or_else(|| "0001-01-01T00:00:00Z".into()),
-        },
-        "Image": c.image_id.to_string(),
-        "Name": format!("/{}", c.name),
-        "RestartCount": c.restart_count,
-        "Driver": "overlay",
-        "LogPath": log_path(store, &c.id).display().to_string(),
-        "HostConfig": {
-            "AutoRemove": c.auto_remove,
-            "RestartPolicy": {"Name": settings.restart, "MaximumRetryCount": settings.restart_max},
-            "NetworkMode": config["NetworkMode"],
-            "Privileged": config["Privileged"],
-            "ReadonlyRootfs": config["ReadonlyRootfs"],
-            "LogConfig": {"Type": "json-file", "Config": {}},
-        },
-        "Mounts": config["Mounts"],
-        "NetworkSettings": network_settings(store, c),
-        "Config": {
-            "Hostname": config["Hostname"],
-            "User": config["User"],
-            "Tty": config["Tty"],
-            "Env": config["Env"],
-            "Cmd": config["Cmd"],
-            "Image": c.image_name,
-            "WorkingDir": config["WorkingDir"],
-            "StopSignal": settings.stop_signal,
-        },
-        "GraphDriver": {
-            "Name": "overlay",
-            "Data": {
-                "UpperDir": dir.join("upper").display().to_string(),
-                "WorkDir": dir.join("work").display().to_string(),
-                "LowerDir": settings.lowerdirs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":"),
-            }
-        },
-    })
-}
-
 pub fn inspect(paths: &Paths, a: InspectArgs) -> Result<ExitStatus> {
-    let store = Store::open(&paths.root)?;
+    let client = Client::from_paths(paths);
     let mut docs = Vec::new();
     let mut failed = false;
     for n in &a.containers {
-        match container::find(&store, n) {
-            Ok(c) => docs.push(inspect_doc(paths, &store, &c)),
+        match client.inspect_container(n) {
+            Ok(doc) => docs.push(doc),
             Err(e) => {
                 ui::error(&e.to_string(), None);
                 failed = true;
@@ -751,7 +555,7 @@ pub fn supervise(paths: &Paths, a: SuperviseArgs) -> Result<ExitStatus> {
     let mut store = Store::open(&paths.root)?;
     let c = container::find(&store, &a.id)?;
     let dir = container::container_dir(&store, &c.id);
-    let log = log_path(&store, &c.id);
+    let log = container::log_path(&store, &c.id);
     let mut restarts = 0i64;
     let mut backoff = Duration::from_millis(100);
     loop {
@@ -916,53 +720,21 @@ fn split_container_path(s: &str) -> Option<(&str, &str)> {
     s.split_once(':')
 }
 
-/// Run `work` on the container's root filesystem (see runtime::with_rootfs).
-fn with_container_root(
-    paths: &Paths,
-    key: &str,
-    work: &mut dyn FnMut(std::os::fd::BorrowedFd<'_>) -> std::result::Result<(), String>,
-) -> Result<()> {
-    let store = Store::open(&paths.root)?;
-    let c = container::find(&store, key)?;
-    let dir = container::container_dir(&store, &c.id);
-    let (_, settings) = container::load_bundle(&dir)?;
-    let running = container::supervised(&c);
-    drop(store);
-    let state_root = container::state_root(paths);
-    crate::runtime::with_rootfs(
-        running.then_some((state_root.as_path(), c.id.as_str())),
-        &settings.rootfs_mount(&dir),
-        &dir.join("rootfs"),
-        work,
-    )
-    .map_err(|e| Error::Other(format!("container {}: {e}", c.name)))
-}
-
 pub fn cp(paths: &Paths, a: CpArgs) -> Result<ExitStatus> {
+    let client = Client::from_paths(paths);
     match (split_container_path(&a.src), split_container_path(&a.dest)) {
         (Some((ctr, src)), None) => {
-            let src = std::path::PathBuf::from(src);
             if a.dest == "-" {
                 let mut out = io::BufWriter::new(io::stdout().lock());
-                with_container_root(paths, ctr, &mut |root| {
-                    crate::container::fs::tar_out(root, &src, &mut out).map_err(|e| format!("{}: {e}", src.display()))
-                })?;
+                client.copy_from_tar(ctr, src, &mut out)?;
                 out.flush().at("stdout")?;
             } else {
-                let dest = std::path::PathBuf::from(&a.dest);
-                with_container_root(paths, ctr, &mut |root| {
-                    crate::container::fs::copy_out(root, &src, &dest).map_err(|e| format!("{}: {e}", src.display()))
-                })?;
+                client.copy_from(ctr, src, std::path::Path::new(&a.dest))?;
             }
             Ok(0)
         }
         (None, Some((ctr, dest))) => {
-            let src = std::path::PathBuf::from(&a.src);
-            let dest = std::path::PathBuf::from(dest);
-            if !src.exists() {
-                return Err(Error::InvalidArgument(format!("no such file or directory: {}", src.display())));
-            }
-            with_container_root(paths, ctr, &mut |root| crate::container::fs::copy_in(root, &src, &dest))?;
+            client.copy_to(ctr, std::path::Path::new(&a.src), dest)?;
             Ok(0)
         }
         _ => Err(Error::InvalidArgument(
@@ -972,12 +744,7 @@ pub fn cp(paths: &Paths, a: CpArgs) -> Result<ExitStatus> {
 }
 
 pub fn export(paths: &Paths, a: ExportArgs) -> Result<ExitStatus> {
-    let write = |out: &mut dyn Write| -> Result<()> {
-        with_container_root(paths, &a.container, &mut |root| {
-            crate::container::fs::tar_out(root, std::path::Path::new("/"), out)
-                .map_err(|e| e.to_string())
-        })
-    };
+    let client = Client::from_paths(paths);
     match a.output.as_deref() {
         None | Some("-") => {
             if std::io::IsTerminal::is_terminal(&io::stdout()) {
@@ -986,13 +753,15 @@ pub fn export(paths: &Paths, a: ExportArgs) -> Result<ExitStatus> {
                 ));
             }
             let mut out = io::BufWriter::new(io::stdout().lock());
-            write(&mut out)?;
+            client.export(&a.container, &mut out)?;
             out.flush().at("stdout")?;
         }
         Some(path) => {
             let tmp = format!("{path}.barge-tmp-{}", std::process::id());
             let mut f = io::BufWriter::new(std::fs::File::create(&tmp).at(&tmp)?);
-            let r = write(&mut f).and_then(|_| f.flush().at(&tmp));
+            let r = client
+                .export(&a.container, &mut f)
+                .and_then(|_| f.flush().at(&tmp));
             if r.is_err() {
                 let _ = std::fs::remove_file(&tmp);
             }
@@ -1021,104 +790,61 @@ pub struct StatsArgs {
     pub format: Option<String>,
 }
 
-fn set_frozen(paths: &Paths, a: PauseArgs, frozen: bool) -> Result<ExitStatus> {
-    let store = Store::open(&paths.root)?;
-    each(&a.containers, |n| {
-        let c = &container::find(&store, n)?;
-        if !container::supervised(c) {
-            return Err(Error::Conflict(format!(
-                "container {} is not running",
-                c.name
-            )));
-        }
-        let cg = crate::runtime::cgroup(&container::state_root(paths), &c.id)
-            .map_err(|e| Error::Other(format!("container {}: {e}", c.name)))?;
-        if cg.frozen() == frozen {
-            return Err(Error::Conflict(format!(
-                "container {} is {}paused",
-                c.name,
-                if frozen { "already " } else { "not " }
-            )));
-        }
-        cg.freeze(frozen)
-            .map_err(|e| Error::Other(format!("container {}: {e}", c.name)))
-    })
-}
-
 pub fn pause(paths: &Paths, a: PauseArgs) -> Result<ExitStatus> {
-    set_frozen(paths, a, true)
+    let client = Client::from_paths(paths);
+    each(&a.containers, |n| client.pause(n))
 }
 
 pub fn unpause(paths: &Paths, a: PauseArgs) -> Result<ExitStatus> {
-    set_frozen(paths, a, false)
-}
-
-/// Whether a container known to run is frozen by `pause`.
-fn is_frozen(paths: &Paths, c: &ContainerRecord) -> bool {
-    crate::runtime::cgroup(&container::state_root(paths), &c.id).is_ok_and(|cg| cg.frozen())
+    let client = Client::from_paths(paths);
+    each(&a.containers, |n| client.unpause(n))
 }
 
 pub fn stats(paths: &Paths, a: StatsArgs) -> Result<ExitStatus> {
-    let store = Store::open(&paths.root)?;
-    let targets: Vec<ContainerRecord> = if a.containers.is_empty() {
-        store
-            .containers()?
+    let client = Client::from_paths(paths);
+    let targets: Vec<String> = if a.containers.is_empty() {
+        client
+            .containers(&ContainerFilter::new().running())?
             .into_iter()
-            .filter(container::supervised)
+            .map(|c| c.id)
             .collect()
     } else {
-        a.containers
-            .iter()
-            .map(|n| container::find(&store, n))
-            .collect::<Result<_>>()?
+        a.containers.clone()
     };
-    let root = container::state_root(paths);
-    let sample = |c: &ContainerRecord| {
-        crate::runtime::cgroup(&root, &c.id)
-            .ok()
-            .map(|cg| cg.usage())
-    };
-    let first: Vec<_> = targets.iter().map(sample).collect();
-    let t0 = std::time::Instant::now();
+    let first = targets
+        .iter()
+        .map(|n| client.stats(n))
+        .collect::<Result<Vec<_>>>()?;
     std::thread::sleep(Duration::from_millis(200));
-    let dt = t0.elapsed().as_nanos() as f64;
-    let ncpu = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1) as f64;
-    let total_mem = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            m.lines()
-                .next()
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-        })
-        .map(|kb| kb * 1024)
-        .unwrap_or(0);
     let mut rows = Vec::new();
-    for (c, before) in targets.iter().zip(first) {
-        let (mem, limit, cpu, pids) = sample(c).unwrap_or((0, None, 0, 0));
-        let cpu_pct = match before {
-            Some((_, _, cpu0, _)) if cpu >= cpu0 => (cpu - cpu0) as f64 / dt * 100.0,
-            _ => 0.0,
-        };
-        let limit = limit.unwrap_or(total_mem);
-        let mem_pct = if limit > 0 {
-            mem as f64 / limit as f64 * 100.0
+    for before in first {
+        // Gone since the first sample: it used nothing more.
+        let now = client.stats(&before.id).unwrap_or_else(|_| before.clone());
+        let dt = now
+            .time
+            .duration_since(before.time)
+            .unwrap_or_default()
+            .as_nanos() as f64;
+        let cpu_pct = if now.cpu_nanos >= before.cpu_nanos && dt > 0.0 {
+            (now.cpu_nanos - before.cpu_nanos) as f64 / dt * 100.0
         } else {
             0.0
         };
-        let _ = ncpu;
+        let mem_pct = if now.memory_limit > 0 {
+            now.memory_usage as f64 / now.memory_limit as f64 * 100.0
+        } else {
+            0.0
+        };
         rows.push(json!({
             "BlockIO": "--",
             "CPUPerc": format!("{cpu_pct:.2}%"),
-            "Container": &c.id[..12],
-            "ID": &c.id[..12],
+            "Container": &now.id[..12],
+            "ID": &now.id[..12],
             "MemPerc": format!("{mem_pct:.2}%"),
-            "MemUsage": format!("{} / {}", ui::human_size_binary(mem), ui::human_size_binary(limit)),
-            "Name": c.name,
+            "MemUsage": format!("{} / {}", ui::human_size_binary(now.memory_usage), ui::human_size_binary(now.memory_limit)),
+            "Name": now.name,
             "NetIO": "--",
-            "PIDs": pids.to_string(),
+            "PIDs": now.pids.to_string(),
         }));
     }
     let columns = [
@@ -1152,17 +878,14 @@ pub struct AttachArgs {
     pub detach_keys: String,
 }
 
-/// Send our terminal's size to a container's supervisor (see `control_socket`).
-fn send_winsize(ctl: &std::os::unix::net::UnixDatagram) {
+/// Give an attached container's terminal the size of ours.
+fn send_winsize(att: &crate::client::Attached) {
     use std::os::fd::AsRawFd;
     for fd in [io::stdout().as_raw_fd(), io::stdin().as_raw_fd()] {
         // SAFETY: TIOCGWINSZ writes one winsize into a valid, owned struct.
         let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
         if unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0 && ws.ws_row > 0 {
-            let mut msg = [supervisor::detached::CONTROL_RESIZE, 0, 0, 0, 0];
-            msg[1..3].copy_from_slice(&ws.ws_row.to_be_bytes());
-            msg[3..5].copy_from_slice(&ws.ws_col.to_be_bytes());
-            let _ = ctl.send(&msg);
+            let _ = att.resize(ws.ws_row, ws.ws_col);
             return;
         }
     }
@@ -1171,109 +894,85 @@ fn send_winsize(ctl: &std::os::unix::net::UnixDatagram) {
 /// `attach`: the container's live output here, our input to its stdin (when it was run
 /// with -i); ctrl-p ctrl-q detaches. Exits with the container's code when it ends.
 pub fn attach(paths: &Paths, a: AttachArgs) -> Result<ExitStatus> {
-    use std::io::Read;
     use std::os::fd::AsFd;
-    use supervisor::detached::{ATTACH_STDERR, attach_socket};
     if a.detach_keys != "ctrl-p,ctrl-q" {
         return Err(Error::InvalidArgument(
             "only --detach-keys ctrl-p,ctrl-q is supported".into(),
         ));
     }
-    let store = Store::open(&paths.root)?;
-    let c = container::find(&store, &a.container)?;
-    if !container::supervised(&c) {
-        return Err(Error::Conflict(format!(
-            "you cannot attach to a stopped container {}; start it first",
-            c.name
-        )));
-    }
-    let dir = container::container_dir(&store, &c.id);
-    let (_, settings) = container::load_bundle(&dir)?;
-    let dirf = std::fs::File::open(&dir).at(&dir)?;
-    let mut sock = std::os::unix::net::UnixStream::connect(attach_socket(&dirf))
-        .map_err(|e| Error::Other(format!("container {}: cannot attach: {e}", c.name)))?;
-    let mut stdin_open = settings.stdin_open && !a.no_stdin;
-    let _raw = if settings.tty && stdin_open {
+    let mut att = Client::from_paths(paths).attach(&a.container)?;
+    let mut stdin_open = att.stdin_open() && !a.no_stdin;
+    let _raw = if att.tty() && stdin_open {
         ui::RawMode::enter()
     } else {
         None
     };
     // A terminal's size follows ours: now, and on every SIGWINCH.
-    let resize = settings
-        .tty
+    let winch = att
+        .tty()
         .then(|| {
-            let ctl = std::os::unix::net::UnixDatagram::unbound().ok()?;
-            ctl.connect(supervisor::detached::control_socket(&dirf))
-                .ok()?;
-            let mut winch = nix::sys::signal::SigSet::empty();
-            winch.add(nix::sys::signal::Signal::SIGWINCH);
-            winch.thread_block().ok()?;
-            let sfd = nix::sys::signalfd::SignalFd::with_flags(
-                &winch,
+            let mut set = nix::sys::signal::SigSet::empty();
+            set.add(nix::sys::signal::Signal::SIGWINCH);
+            set.thread_block().ok()?;
+            nix::sys::signalfd::SignalFd::with_flags(
+                &set,
                 nix::sys::signalfd::SfdFlags::SFD_NONBLOCK
                     | nix::sys::signalfd::SfdFlags::SFD_CLOEXEC,
             )
-            .ok()?;
-            send_winsize(&ctl);
-            Some((ctl, sfd))
+            .ok()
         })
         .flatten();
+    send_winsize(&att);
     let stdin = io::stdin();
     let stdin_fd = stdin.as_fd();
-    let mut frame: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 32 << 10];
     let mut prev_ctrl_p = false;
     loop {
-        let mut fds = vec![rustix::event::PollFd::new(
-            &sock,
-            rustix::event::PollFlags::IN,
-        )];
-        if stdin_open {
-            fds.push(rustix::event::PollFd::new(
-                &stdin_fd,
+        let (att_ready, stdin_ready, winch_ready) = {
+            let mut fds = vec![rustix::event::PollFd::new(
+                &att,
                 rustix::event::PollFlags::IN,
-            ));
-        }
-        let winch_slot = fds.len();
-        if let Some((_, sfd)) = &resize {
-            fds.push(rustix::event::PollFd::new(
-                sfd,
-                rustix::event::PollFlags::IN,
-            ));
-        }
-        match rustix::event::poll(&mut fds, None) {
-            Ok(_) => {}
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(e) => return Err(Error::Other(format!("poll: {e}"))),
-        }
-        let sock_ready = !fds[0].revents().is_empty();
-        let stdin_ready = stdin_open && !fds[1].revents().is_empty();
-        let winch_ready = fds.get(winch_slot).is_some_and(|f| !f.revents().is_empty());
-        drop(fds);
-        if winch_ready && let Some((ctl, sfd)) = &resize {
-            while let Ok(Some(_)) = sfd.read_signal() {}
-            send_winsize(ctl);
-        }
-        if sock_ready {
-            let n = sock.read(&mut buf).unwrap_or(0);
-            if n == 0 {
-                break;
+            )];
+            if stdin_open {
+                fds.push(rustix::event::PollFd::new(
+                    &stdin_fd,
+                    rustix::event::PollFlags::IN,
+                ));
             }
-            frame.extend_from_slice(&buf[..n]);
-            while frame.len() >= 5 {
-                let len = u32::from_be_bytes([frame[1], frame[2], frame[3], frame[4]]) as usize;
-                if frame.len() < 5 + len {
-                    break;
-                }
-                let data = frame[5..5 + len].to_vec();
-                if frame[0] == ATTACH_STDERR {
-                    io::stderr().write_all(&data).at("stderr")?;
+            let winch_slot = fds.len();
+            if let Some(sfd) = &winch {
+                fds.push(rustix::event::PollFd::new(
+                    sfd,
+                    rustix::event::PollFlags::IN,
+                ));
+            }
+            match rustix::event::poll(&mut fds, None) {
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(Error::Other(format!("poll: {e}"))),
+            }
+            (
+                !fds[0].revents().is_empty(),
+                stdin_open && !fds[1].revents().is_empty(),
+                fds.get(winch_slot).is_some_and(|f| !f.revents().is_empty()),
+            )
+        };
+        if winch_ready && let Some(sfd) = &winch {
+            while let Ok(Some(_)) = sfd.read_signal() {}
+            send_winsize(&att);
+        }
+        if att_ready {
+            let Ok(Some(chunks)) = att.receive() else {
+                break;
+            };
+            for chunk in chunks {
+                if chunk.stream == LogStream::Stderr {
+                    io::stderr().write_all(&chunk.data).at("stderr")?;
                 } else {
                     let mut o = out();
-                    o.write_all(&data).at("stdout")?;
+                    o.write_all(&chunk.data).at("stdout")?;
                     o.flush().at("stdout")?;
                 }
-                frame.drain(..5 + len);
             }
         }
         if stdin_ready {
@@ -1298,15 +997,11 @@ pub fn attach(paths: &Paths, a: AttachArgs) -> Result<ExitStatus> {
                     sendable.push(b);
                 }
             }
-            if sock.write_all(&sendable).is_err() {
+            if att.send(&sendable).is_err() {
                 break;
             }
         }
     }
     drop(_raw);
-    container::wait_stopped(&store, &c.id, Duration::from_secs(30))?;
-    Ok(container::find(&store, &c.id)
-        .ok()
-        .and_then(|c| c.exit_code)
-        .unwrap_or(0) as i32)
+    att.wait()
 }

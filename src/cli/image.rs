@@ -6,13 +6,12 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use super::ExitStatus;
-use crate::archive::{self, Format as ArchiveFormat, ImportObserver, ImportOptions};
+use crate::archive::{Format as ArchiveFormat, ImportObserver, ImportOptions};
 use crate::client::{Client, Removed};
 use crate::config::Paths;
 use crate::error::{Error, IoContext, Result};
-use crate::image::{self, model::Platform};
+use crate::image::model::Platform;
 use crate::reference::Reference;
-use crate::store::Store;
 use crate::ui::{self, Format};
 
 #[derive(Args, Debug)]
@@ -300,16 +299,15 @@ pub fn inspect(paths: &Paths, a: InspectArgs) -> Result<ExitStatus> {
             "inspect --type {k}: use image or container"
         )));
     }
-    let store = Store::open(&paths.root)?;
     let client = Client::from_paths(paths);
     let mut docs = Vec::new();
     let mut failed = false;
     for n in &a.names {
         // Docker looks for a container first, then an image.
         if kind != Some("image")
-            && let Ok(c) = crate::container::find(&store, n)
+            && let Ok(doc) = client.inspect_container(n)
         {
-            docs.push(super::container::inspect_doc(paths, &store, &c));
+            docs.push(doc);
             continue;
         }
         let r = if kind == Some("container") {
@@ -377,9 +375,7 @@ pub struct HistoryArgs {
 }
 
 pub fn history(paths: &Paths, a: HistoryArgs) -> Result<ExitStatus> {
-    let store = Store::open(&paths.root)?;
-    let img = image::resolve(&store, &a.image)?;
-    let rows = image::history(&store, &img)?;
+    let rows = Client::from_paths(paths).history(&a.image)?;
     let mut out = io::stdout().lock();
     let id_text = |id: &Option<crate::Digest>| match id {
         Some(d) => image_id(d, a.no_trunc),
@@ -437,23 +433,7 @@ pub struct SaveArgs {
 }
 
 pub fn save(paths: &Paths, a: SaveArgs) -> Result<ExitStatus> {
-    let store = Store::open(&paths.root)?;
-    let mut items: Vec<archive::SaveItem> = Vec::new();
-    for n in &a.images {
-        let img = image::resolve(&store, n)?;
-        // Saved by name: record that name; by ID: no names (as docker save does).
-        let tag = Reference::parse(n)
-            .ok()
-            .and_then(|r| r.tagged())
-            .filter(|t| img.tags.contains(t));
-        match items.iter_mut().find(|i| i.id == img.id) {
-            Some(existing) => existing.tags.extend(tag),
-            None => items.push(archive::SaveItem {
-                id: img.id.clone(),
-                tags: tag.into_iter().collect(),
-            }),
-        }
-    }
+    let client = Client::from_paths(paths);
     match a.output.as_deref() {
         None | Some("-") => {
             if io::stdout().is_terminal() {
@@ -462,7 +442,7 @@ pub fn save(paths: &Paths, a: SaveArgs) -> Result<ExitStatus> {
                 ));
             }
             let mut out = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
-            archive::save(&store, &items, &mut out)?;
+            client.save(&a.images, &mut out)?;
             out.flush().at("stdout")?;
         }
         Some(path) => {
@@ -484,7 +464,7 @@ pub fn save(paths: &Paths, a: SaveArgs) -> Result<ExitStatus> {
             let result = (|| -> Result<()> {
                 let f = std::fs::File::create(&tmp).at(&tmp)?;
                 let mut w = io::BufWriter::with_capacity(1 << 20, f);
-                archive::save(&store, &items, &mut w)?;
+                client.save(&a.images, &mut w)?;
                 let f = w
                     .into_inner()
                     .map_err(|e| Error::io(&tmp, e.into_error()))?;
@@ -527,20 +507,9 @@ pub fn prune(paths: &Paths, a: PruneArgs) -> Result<ExitStatus> {
             }
         }
     }
-    let mut store = Store::open(&paths.root)?;
-    let report = image::prune(&mut store, a.all)?;
+    let report = Client::from_paths(paths).prune_images(a.all)?;
     let mut out = io::stdout().lock();
-    if !report.images.is_empty() {
-        writeln!(out, "Deleted Images:").at("stdout")?;
-        for e in &report.images {
-            match e {
-                image::Removed::Untagged(t) => writeln!(out, "untagged: {t}"),
-                image::Removed::Deleted(d) => writeln!(out, "deleted: {d}"),
-            }
-            .at("stdout")?;
-        }
-        writeln!(out).at("stdout")?;
-    }
+    print_pruned_images(&mut out, &report.images).at("stdout")?;
     writeln!(
         out,
         "Total reclaimed space: {}",
@@ -548,4 +517,19 @@ pub fn prune(paths: &Paths, a: PruneArgs) -> Result<ExitStatus> {
     )
     .at("stdout")?;
     Ok(0)
+}
+
+/// The `Deleted Images:` section of `image prune` and `system prune` (nothing when none).
+pub fn print_pruned_images(out: &mut dyn Write, images: &[Removed]) -> io::Result<()> {
+    if images.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "Deleted Images:")?;
+    for e in images {
+        match e {
+            Removed::Untagged(t) => writeln!(out, "untagged: {t}")?,
+            Removed::Deleted(d) => writeln!(out, "deleted: {d}")?,
+        }
+    }
+    writeln!(out)
 }

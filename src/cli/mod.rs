@@ -299,8 +299,8 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         }
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => registry::pull(&paths, a),
         Command::Push(a) | Command::Image(ImageCommand::Push(a)) => registry::push(&paths, a),
-        Command::Login(a) => registry::login(a),
-        Command::Logout(a) => registry::logout(a),
+        Command::Login(a) => registry::login(&paths, a),
+        Command::Logout(a) => registry::logout(&paths, a),
         Command::Run(a) => run::run(&paths, *a),
         Command::Create(a) => {
             println!("{}", run::create(&paths, &a)?);

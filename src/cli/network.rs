@@ -119,7 +119,7 @@ fn doc(paths: &Paths, n: &NetworkDef) -> Value {
             id.clone(),
             json!({
                 "Name": a.name,
-                "EndpointID": endpoint_id(&id, &n.name),
+                "EndpointID": crate::network::endpoint_id(&id, &n.name),
                 "MacAddress": a.mac_string(),
                 "IPv4Address": format!("{}/{}", a.ip, a.prefix),
                 "IPv6Address": a.ip6.map(|ip| format!("{ip}/{}", a.prefix6)).unwrap_or_default(),
@@ -138,13 +138,6 @@ fn doc(paths: &Paths, n: &NetworkDef) -> Value {
         "Options": {"com.docker.network.bridge.name": n.bridge},
         "Containers": containers,
     })
-}
-
-/// Docker's endpoint ID: one per (container, network); derived, so nothing more to store.
-pub fn endpoint_id(container: &str, network: &str) -> String {
-    crate::digest::Digest::of(format!("{container}/{network}").as_bytes())
-        .hex()
-        .to_string()
 }
 
 pub fn run(paths: &Paths, c: NetworkCommand) -> Result<ExitStatus> {

@@ -5,13 +5,10 @@ use std::io::{Read, Write};
 use clap::Args;
 
 use super::ExitStatus;
-use crate::client::{Client, PullOptions, Pulled};
+use crate::client::{Client, PullOptions, Pulled, PushOptions, registry_host};
 use crate::config::Paths;
 use crate::error::{Error, Result};
-use crate::image;
 use crate::reference::Reference;
-use crate::registry::{self, Credentials, PushOptions};
-use crate::store::Store;
 use crate::ui::{self, transfer::Transfer};
 
 #[derive(Args, Debug)]
@@ -126,23 +123,22 @@ pub fn pull(paths: &Paths, a: PullArgs) -> Result<ExitStatus> {
 }
 
 pub fn push(paths: &Paths, a: PushArgs) -> Result<ExitStatus> {
-    let store = Store::open(&paths.root)?;
-    let img = image::resolve(&store, &a.image)?;
-    let dest_name = a.destination.as_deref().unwrap_or(&a.image);
-    let dest = Reference::parse(dest_name).map_err(|_| {
-        Error::InvalidArgument(format!(
-            "{dest_name}: not a repository name to push to: give a DESTINATION like localhost:5000/app:1"
-        ))
-    })?;
+    let client = Client::from_paths(paths);
+    let mut opts = PushOptions::new();
+    if let Some(d) = &a.destination {
+        opts = opts.destination(d);
+    }
+    if let Some(v) = a.tls_verify {
+        opts = opts.tls_verify(v);
+    }
+    // Checked before the first line is printed, as Docker does.
+    client.resolve_image(&a.image)?;
+    let dest = Client::push_destination(&a.image, &opts)?;
     if !a.quiet {
         eprintln!("The push refers to repository [{}]", dest.full_name());
     }
     let progress = Transfer::push(a.quiet);
-    let opts = PushOptions {
-        tls_verify: a.tls_verify,
-        max_concurrent_uploads: 4,
-    };
-    let r = registry::push(&store, &img, &dest, &opts, &progress);
+    let r = client.push_observed(&a.image, &opts, &progress);
     progress.finish();
     let report = r?;
     let mut out = std::io::stdout().lock();
@@ -158,22 +154,8 @@ pub fn push(paths: &Paths, a: PushArgs) -> Result<ExitStatus> {
     Ok(0)
 }
 
-fn registry_arg(server: Option<&str>) -> String {
-    let s = server.unwrap_or("docker.io");
-    let s = s
-        .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap_or(s);
-    match s {
-        "index.docker.io" | "registry-1.docker.io" => "docker.io".into(),
-        s => s.to_string(),
-    }
-}
-
-pub fn login(a: LoginArgs) -> Result<ExitStatus> {
-    let server = registry_arg(a.server.as_deref());
+pub fn login(paths: &Paths, a: LoginArgs) -> Result<ExitStatus> {
+    let server = registry_host(a.server.as_deref());
     if a.password.is_some() && a.password_stdin {
         return Err(Error::InvalidArgument(
             "--password and --password-stdin are mutually exclusive".into(),
@@ -207,23 +189,14 @@ pub fn login(a: LoginArgs) -> Result<ExitStatus> {
             ));
         }
     };
-    if username.is_empty() || password.is_empty() {
-        return Err(Error::InvalidArgument(
-            "user name and password must not be empty".into(),
-        ));
-    }
-    let creds = Credentials {
-        username,
-        secret: password,
-    };
-    registry::login(&server, &creds, a.tls_verify)?;
+    Client::from_paths(paths).login(&server, &username, &password, a.tls_verify)?;
     println!("Login Succeeded");
     Ok(0)
 }
 
-pub fn logout(a: LogoutArgs) -> Result<ExitStatus> {
-    let server = registry_arg(a.server.as_deref());
-    if registry::logout(&server)? {
+pub fn logout(paths: &Paths, a: LogoutArgs) -> Result<ExitStatus> {
+    let server = registry_host(a.server.as_deref());
+    if Client::from_paths(paths).logout(&server)? {
         println!("Removing login credentials for {server}");
     } else {
         println!("Not logged in to {server}");

@@ -58,40 +58,6 @@ fn out() -> io::StdoutLock<'static> {
     io::stdout().lock()
 }
 
-/// Bytes of the regular files under `dir` (not following symlinks; hard links counted once
-/// per name, as `du --count-links` would).
-fn dir_size(dir: &Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(e.path()),
-                Ok(t) if t.is_file() => total += e.metadata().map(|m| m.len()).unwrap_or(0),
-                _ => {}
-            }
-        }
-    }
-    total
-}
-
-/// Names of the volumes that some container mounts.
-fn volumes_in_use(paths: &Paths, store: &Store) -> Result<HashSet<String>> {
-    let mut used = HashSet::new();
-    let containers = store.containers()?;
-    for v in crate::volume::list(&paths.root)? {
-        let needle = paths.root.join("volumes").join(&v).join("_data");
-        let needle = format!("\"{}\"", needle.display());
-        if containers.iter().any(|c| c.config.contains(&needle)) {
-            used.insert(v);
-        }
-    }
-    Ok(used)
-}
-
 pub fn df(paths: &Paths, a: DfArgs) -> Result<ExitStatus> {
     let mut store = Store::open(&paths.root)?;
     container::reap_dead(&mut store, paths)?;
@@ -101,7 +67,7 @@ pub fn df(paths: &Paths, a: DfArgs) -> Result<ExitStatus> {
     let container_rows: Vec<(Value, u64, bool)> = containers
         .iter()
         .map(|c| {
-            let size = dir_size(&container::container_dir(&store, &c.id).join("upper"));
+            let size = crate::util::dir_size(&container::container_dir(&store, &c.id).join("upper"));
             let running = container::supervised(c);
             let row = json!({
                 "ContainerID": &c.id[..12.min(c.id.len())],
@@ -116,11 +82,11 @@ pub fn df(paths: &Paths, a: DfArgs) -> Result<ExitStatus> {
             (row, size, running)
         })
         .collect();
-    let used_volumes = volumes_in_use(paths, &store)?;
+    let used_volumes = crate::volume::in_use(&paths.root, &store)?;
     let volume_rows: Vec<(Value, u64, bool)> = crate::volume::list(&paths.root)?
         .into_iter()
         .map(|v| {
-            let size = dir_size(&paths.root.join("volumes").join(&v));
+            let size = crate::util::dir_size(&paths.root.join("volumes").join(&v));
             let used = used_volumes.contains(&v);
             let row = json!({
                 "Name": v,
@@ -303,50 +269,25 @@ pub fn prune(paths: &Paths, a: PruneArgs) -> Result<ExitStatus> {
             None => return Err(Error::NeedsConfirmation("system prune".into())),
         }
     }
-    let mut store = Store::open(&paths.root)?;
-    container::reap_dead(&mut store, paths)?;
+    let pruned = crate::client::Client::from_paths(paths).prune_system(
+        &crate::client::SystemPruneOptions::new()
+            .all_images(a.all)
+            .volumes(a.volumes),
+    )?;
     let mut o = out();
-    let mut reclaimed = 0u64;
-    let mut deleted = Vec::new();
-    for c in store.containers()? {
-        if container::supervised(&c) {
-            continue;
-        }
-        reclaimed += dir_size(&container::container_dir(&store, &c.id).join("upper"));
-        container::remove(&mut store, paths, &c, false, false)?;
-        deleted.push(c.id);
+    if !pruned.containers.is_empty() {
+        writeln!(o, "Deleted Containers:\n{}\n", pruned.containers.join("\n")).at("stdout")?;
     }
-    if !deleted.is_empty() {
-        writeln!(o, "Deleted Containers:\n{}\n", deleted.join("\n")).at("stdout")?;
+    if !pruned.volumes.is_empty() {
+        writeln!(o, "Deleted Volumes:\n{}\n", pruned.volumes.join("\n")).at("stdout")?;
     }
-    if a.volumes {
-        let used = volumes_in_use(paths, &store)?;
-        let mut gone = Vec::new();
-        for v in crate::volume::list(&paths.root)? {
-            if !used.contains(&v) {
-                reclaimed += dir_size(&paths.root.join("volumes").join(&v));
-                crate::volume::remove(&paths.root, &v)?;
-                gone.push(v);
-            }
-        }
-        if !gone.is_empty() {
-            writeln!(o, "Deleted Volumes:\n{}\n", gone.join("\n")).at("stdout")?;
-        }
-    }
-    let report = crate::image::prune(&mut store, a.all)?;
-    if !report.images.is_empty() {
-        writeln!(o, "Deleted Images:").at("stdout")?;
-        for e in &report.images {
-            match e {
-                crate::image::Removed::Untagged(t) => writeln!(o, "untagged: {t}"),
-                crate::image::Removed::Deleted(d) => writeln!(o, "deleted: {d}"),
-            }
-            .at("stdout")?;
-        }
-        writeln!(o).at("stdout")?;
-    }
-    reclaimed += report.reclaimed;
-    writeln!(o, "Total reclaimed space: {}", ui::human_size(reclaimed)).at("stdout")?;
+    super::image::print_pruned_images(&mut o, &pruned.images).at("stdout")?;
+    writeln!(
+        o,
+        "Total reclaimed space: {}",
+        ui::human_size(pruned.reclaimed)
+    )
+    .at("stdout")?;
     Ok(0)
 }
 

@@ -2,11 +2,14 @@
 //! `run` in the foreground. The CLI's `run`, `create`, `start`, `stop`, `restart`, `wait`
 //! and `rm` are built on these.
 
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::Client;
 use crate::container::{self, RunConfig, RunSettings, UserMount};
+use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::image;
 use crate::runtime;
@@ -27,9 +30,13 @@ pub struct RunOutcome {
     /// The kernel's OOM killer killed a process of the container: it went over its memory
     /// limit.
     pub oom_killed: bool,
+    /// What it wrote to stdout, with [`ContainerSpec::capture_output`] (else empty).
+    pub stdout: Vec<u8>,
+    /// What it wrote to stderr, with [`ContainerSpec::capture_output`] (else empty).
+    pub stderr: Vec<u8>,
 }
 
-/// A container as listed.
+/// A container as listed by [`Client::containers`].
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ContainerSummary {
@@ -39,24 +46,175 @@ pub struct ContainerSummary {
     pub name: String,
     /// The image name it was created from.
     pub image: String,
-    /// `created`, `running` or `exited`.
+    /// The ID of that image.
+    pub image_id: Digest,
+    /// The command line it runs, as one string.
+    pub command: String,
+    /// When it was created.
+    pub created: SystemTime,
+    /// `created`, `running`, `paused` or `exited`.
     pub state: String,
+    /// Docker's words for the state: `Up 5 minutes`, `Exited (0) 2 minutes ago`,
+    /// `Created`, `Up 1 second (Paused)`.
+    pub status: String,
     /// The exit code of its last run, once it has ended.
     pub exit_code: Option<i64>,
+    /// The ports it publishes (see [`Client::ports`]).
+    pub ports: Vec<Port>,
+    /// The networks it is on (`bridge`, a user network), or its network mode (`host`,
+    /// `none`, `container:NAME`).
+    pub networks: Vec<String>,
+    /// Its labels ([`ContainerSpec::label`]).
+    pub labels: BTreeMap<String, String>,
 }
 
-/// What to run: the image and the common options of `barge run`, as a builder.
+/// A published port: connections to `host_ip:host_port` on the host reach
+/// `container_port` in the container. Displayed as Docker does: `0.0.0.0:8080->80/tcp`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Port {
+    /// The port inside the container.
+    pub container_port: u16,
+    /// `tcp` or `udp`.
+    pub protocol: String,
+    /// The host address it listens on (`0.0.0.0`: every address).
+    pub host_ip: IpAddr,
+    /// The port on the host.
+    pub host_port: u16,
+}
+
+impl std::fmt::Display for Port {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}->{}/{}",
+            self.host_ip, self.host_port, self.container_port, self.protocol
+        )
+    }
+}
+
+impl From<crate::network::PortMapping> for Port {
+    fn from(m: crate::network::PortMapping) -> Port {
+        Port {
+            container_port: m.container_port,
+            protocol: m.proto,
+            host_ip: IpAddr::V4(m.host_ip.unwrap_or(Ipv4Addr::UNSPECIFIED)),
+            host_port: m.host_port,
+        }
+    }
+}
+
+/// Which containers [`Client::containers`] lists: all of them by default; every condition
+/// added must hold.
 ///
 /// ```
-/// use barge::client::ContainerSpec;
+/// use barge::client::ContainerFilter;
+/// // The running containers whose name contains "web", made from busybox.
+/// let filter = ContainerFilter::new().running().name("web").ancestor("busybox:latest");
+/// # let _ = filter;
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct ContainerFilter {
+    running: bool,
+    status: Vec<String>,
+    names: Vec<String>,
+    ids: Vec<String>,
+    ancestors: Vec<String>,
+    labels: Vec<String>,
+    last: Option<usize>,
+}
+
+impl ContainerFilter {
+    /// Every container, in every state.
+    pub fn new() -> ContainerFilter {
+        ContainerFilter::default()
+    }
+
+    /// Only containers that run (paused ones too): what `barge ps` lists without `-a`.
+    pub fn running(mut self) -> Self {
+        self.running = true;
+        self
+    }
+
+    /// Only containers in this state: `created`, `running`, `paused` or `exited`.
+    pub fn status(mut self, state: impl Into<String>) -> Self {
+        self.status.push(state.into());
+        self
+    }
+
+    /// Only containers whose name contains `part`.
+    pub fn name(mut self, part: impl Into<String>) -> Self {
+        self.names.push(part.into());
+        self
+    }
+
+    /// Only containers whose ID starts with `prefix`.
+    pub fn id(mut self, prefix: impl Into<String>) -> Self {
+        self.ids.push(prefix.into());
+        self
+    }
+
+    /// Only containers created from this image: its name as given at create, or (part
+    /// of) its ID.
+    pub fn ancestor(mut self, image: impl Into<String>) -> Self {
+        self.ancestors.push(image.into());
+        self
+    }
+
+    /// Only containers with this label: `key` (any value) or `key=value`.
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.labels.push(label.into());
+        self
+    }
+
+    /// Only the `n` most recently created containers (taken before the other conditions,
+    /// as `barge ps -n` does).
+    pub fn last(mut self, n: usize) -> Self {
+        self.last = Some(n);
+        self
+    }
+}
+
+/// What to run: the image and the common options of `barge run`, as a builder. Nothing
+/// is checked until the container is made ([`Client::run`], [`Client::create`]): a bad
+/// option is then [`Error::InvalidArgument`] naming it.
+///
+/// A web server in the background, its port published, restarted when it fails, with
+/// limits and labels:
+///
+/// ```
+/// use barge::client::{ContainerSpec, RestartPolicy};
 /// let spec = ContainerSpec::new("busybox:latest")
 ///     .name("web")
-///     .cmd(["httpd", "-f", "-p", "8080"])
+///     .cmd(["httpd", "-f", "-p", "8080", "-h", "/www"])
 ///     .env("MODE", "test")
 ///     .bind("/srv/www", "/www", true)
+///     .publish(8080, 8080) // host port 8080 -> container port 8080, TCP
+///     .network("bridge") // the default; or a `barge network create` network
 ///     .memory(64 << 20)
-///     .pids_limit(100);
+///     .pids_limit(100)
+///     .ulimit("nofile", 1024, 4096)
+///     .cap_drop("ALL")
+///     .cap_add("NET_BIND_SERVICE")
+///     .restart(RestartPolicy::OnFailure { max_retries: 3 })
+///     .label("com.example.team", "web")
+///     .init(true);
 /// # let _ = spec;
+/// ```
+///
+/// A one-off command whose output the program reads:
+///
+/// ```no_run
+/// use barge::client::{Client, ContainerSpec};
+/// let client = Client::open_default()?;
+/// let spec = ContainerSpec::new("busybox:latest")
+///     .cmd(["uname", "-r"])
+///     .no_network()
+///     .remove(true)
+///     .capture_output();
+/// let outcome = client.run(&spec)?;
+/// println!("kernel {}", String::from_utf8_lossy(&outcome.stdout).trim());
+/// # Ok::<(), barge::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct ContainerSpec {
@@ -65,6 +223,29 @@ pub struct ContainerSpec {
     config: RunConfig,
     settings: RunSettings,
     sig_proxy: bool,
+    /// [`ContainerSpec::network`]'s name, resolved when the container is made.
+    network: Option<String>,
+    capture: bool,
+}
+
+/// What the supervisor of a detached container does when the container's program ends
+/// (Docker's `--restart`); see [`ContainerSpec::restart`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RestartPolicy {
+    /// Never start it again.
+    #[default]
+    No,
+    /// Start it again when it exits with a code other than 0, at most `max_retries`
+    /// times (0: no limit).
+    OnFailure {
+        /// How many restarts at most; 0 for no limit.
+        max_retries: u32,
+    },
+    /// Always start it again, unless it was stopped ([`Client::stop`], [`Client::kill`]).
+    Always,
+    /// As `Always` (barge has no daemon restart to tell them apart).
+    UnlessStopped,
 }
 
 impl ContainerSpec {
@@ -84,6 +265,8 @@ impl ContainerSpec {
                 ..Default::default()
             },
             sig_proxy: true,
+            network: None,
+            capture: false,
         }
     }
 
@@ -101,6 +284,8 @@ impl ContainerSpec {
             config,
             settings,
             sig_proxy,
+            network: None,
+            capture: false,
         }
     }
 
@@ -221,6 +406,144 @@ impl ContainerSpec {
         self
     }
 
+    /// Join the network `name`: `bridge` (the default), a network made with `barge network
+    /// create`, `host` (the host's own), `none` (loopback only), or `container:NAME` (the
+    /// network namespace of another container, which must run). Checked when the
+    /// container is created.
+    pub fn network(mut self, name: impl Into<String>) -> Self {
+        self.network = Some(name.into());
+        self
+    }
+
+    /// Publish the container's TCP port `container_port` on the host's `host_port`, on
+    /// every address of the host (`-p HOST:CONTAINER`). `host_port` 0 lets the kernel
+    /// choose one ([`Client::ports`] tells which). Only on a bridge network.
+    pub fn publish(self, host_port: u16, container_port: u16) -> Self {
+        self.publish_port(None, host_port, container_port, "tcp")
+    }
+
+    /// [`ContainerSpec::publish`] for a UDP port.
+    pub fn publish_udp(self, host_port: u16, container_port: u16) -> Self {
+        self.publish_port(None, host_port, container_port, "udp")
+    }
+
+    /// [`ContainerSpec::publish`] on one address of the host only
+    /// (`-p 127.0.0.1:8080:80`).
+    pub fn publish_on(self, host_ip: Ipv4Addr, host_port: u16, container_port: u16) -> Self {
+        self.publish_port(
+            (!host_ip.is_unspecified()).then_some(host_ip),
+            host_port,
+            container_port,
+            "tcp",
+        )
+    }
+
+    fn publish_port(
+        mut self,
+        host_ip: Option<Ipv4Addr>,
+        host_port: u16,
+        container_port: u16,
+        proto: &str,
+    ) -> Self {
+        self.config.publish.push(crate::network::PortRequest {
+            host_ip,
+            host_port: (host_port != 0).then_some(host_port),
+            container_port,
+            proto: proto.into(),
+        });
+        self
+    }
+
+    /// Give the container a capability beyond Docker's default set (`NET_ADMIN` or
+    /// `CAP_NET_ADMIN`; `ALL` for every one barge holds).
+    pub fn cap_add(mut self, capability: impl Into<String>) -> Self {
+        self.config.cap_add.push(capability.into());
+        self
+    }
+
+    /// Take a capability of the default set away (`ALL`: every one; then
+    /// [`ContainerSpec::cap_add`] gives back what is needed).
+    pub fn cap_drop(mut self, capability: impl Into<String>) -> Self {
+        self.config.cap_drop.push(capability.into());
+        self
+    }
+
+    /// Make the host's device `path` (`/dev/fuse`) available at the same path, to read,
+    /// write and create (`--device`).
+    pub fn device(self, path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        let inside = path.display().to_string();
+        self.device_as(path, inside, "rwm")
+    }
+
+    /// Make the host's device `host` available at `container_path`, with `permissions`
+    /// among `r` (read), `w` (write) and `m` (mknod).
+    pub fn device_as(
+        mut self,
+        host: impl Into<PathBuf>,
+        container_path: impl Into<String>,
+        permissions: &str,
+    ) -> Self {
+        self.config
+            .devices
+            .push((host.into(), container_path.into(), permissions.into()));
+        self
+    }
+
+    /// A resource limit of the container's processes (`--ulimit`): `name` as in
+    /// `setrlimit` without `RLIMIT_` (`nofile`, `nproc`, `core`, `memlock`, ...);
+    /// `u64::MAX` is unlimited.
+    pub fn ulimit(mut self, name: impl Into<String>, soft: u64, hard: u64) -> Self {
+        self.config.ulimits.push((name.into(), soft, hard));
+        self
+    }
+
+    /// What the supervisor of a detached container ([`Client::start`]) does when its
+    /// program ends; cannot be combined with [`ContainerSpec::remove`].
+    pub fn restart(mut self, policy: RestartPolicy) -> Self {
+        let (name, max) = match policy {
+            RestartPolicy::No => ("no", 0),
+            RestartPolicy::OnFailure { max_retries } => ("on-failure", max_retries),
+            RestartPolicy::Always => ("always", 0),
+            RestartPolicy::UnlessStopped => ("unless-stopped", 0),
+        };
+        self.settings.restart = name.into();
+        self.settings.restart_max = i64::from(max);
+        self
+    }
+
+    /// A label (`com.example.team=web`): metadata for programs, shown by
+    /// [`Client::inspect_container`] and [`ContainerSummary::labels`], and selected by
+    /// [`ContainerFilter::label`].
+    pub fn label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config.labels.insert(key.into(), value.into());
+        self
+    }
+
+    /// Run barge's small init as PID 1 (`--init`): it passes signals on to the program
+    /// and reaps the zombies it leaves, for programs that do not expect to be PID 1.
+    pub fn init(mut self, yes: bool) -> Self {
+        self.settings.init = yes;
+        self
+    }
+
+    /// Give the container a terminal (`-t`): its output is one stream, as a terminal
+    /// shows it. [`Client::run`] relays it to this process's stdout; a detached
+    /// container's log records it.
+    pub fn tty(mut self, yes: bool) -> Self {
+        self.config.tty = yes;
+        self.settings.tty = yes;
+        self
+    }
+
+    /// [`Client::run`] collects the container's stdout and stderr into
+    /// [`RunOutcome::stdout`] and [`RunOutcome::stderr`] instead of passing this
+    /// process's own; its stdin is then empty. Not with [`ContainerSpec::tty`].
+    pub fn capture_output(mut self) -> Self {
+        self.capture = true;
+        self
+    }
+
     /// The image this spec runs, as given.
     pub fn image(&self) -> &str {
         &self.image
@@ -243,12 +566,80 @@ impl ContainerSpec {
 }
 
 impl Client {
+    /// What the builder leaves to be checked when the container is made: the network by
+    /// name, devices, limits, combinations.
+    fn check(&self, spec: &ContainerSpec) -> Result<RunConfig> {
+        let mut rc = spec.config.clone();
+        let bad = |m: String| Err(Error::InvalidArgument(m));
+        if let Some(n) = &spec.network {
+            rc.network_name = None;
+            rc.network = Some(match n.as_str() {
+                "bridge" | "default" => container::Network::Bridge,
+                "none" => container::Network::None,
+                "host" => container::Network::Host,
+                c if c.starts_with("container:") => {
+                    let target = &c["container:".len()..];
+                    if target.is_empty() {
+                        return bad("network container: needs the container's name or ID".into());
+                    }
+                    if rc.hostname.is_some() {
+                        return bad(format!(
+                            "a hostname cannot be set with network {c}: it is {target}'s"
+                        ));
+                    }
+                    container::Network::Container(target.to_string())
+                }
+                other => match crate::network::lookup(&self.paths.root, other) {
+                    Some(def) => {
+                        rc.network_name = Some(def.name);
+                        container::Network::Bridge
+                    }
+                    None => {
+                        return bad(format!(
+                            "network {other:?} not found (bridge, none, host, or `barge network ls`)"
+                        ));
+                    }
+                },
+            });
+        }
+        if !rc.publish.is_empty() && rc.network != Some(container::Network::Bridge) {
+            return bad("published ports need a bridge network".into());
+        }
+        for (host, inside, perms) in &rc.devices {
+            if !host.is_absolute()
+                || !inside.starts_with('/')
+                || perms.is_empty()
+                || !perms.chars().all(|c| "rwm".contains(c))
+            {
+                return bad(format!(
+                    "invalid device {}:{inside}:{perms}: absolute paths, and permissions among r, w, m",
+                    host.display()
+                ));
+            }
+        }
+        for (name, soft, hard) in &rc.ulimits {
+            if soft > hard {
+                return bad(format!(
+                    "ulimit {name}: the soft limit {soft} is above the hard limit {hard}"
+                ));
+            }
+        }
+        if spec.settings.auto_remove && spec.settings.restart != "no" {
+            return bad("a restart policy and removal at exit cannot be used together".into());
+        }
+        if spec.capture && rc.tty {
+            return bad("a terminal and captured output exclude each other".into());
+        }
+        Ok(rc)
+    }
+
     fn prepare(
         &self,
         spec: &ContainerSpec,
         store: &mut Store,
         supervisor: Option<(i64, i64)>,
     ) -> Result<(container::Prepared, RunSettings)> {
+        let config = self.check(spec)?;
         container::reap_dead(store, &self.paths)?;
         let img = image::resolve(store, &spec.image)?;
         let mut settings = spec.run_settings(store, &img)?;
@@ -258,7 +649,7 @@ impl Client {
             &img,
             &spec.image,
             spec.name.as_deref(),
-            &spec.config,
+            &config,
             settings.auto_remove,
             supervisor,
         )?;
@@ -267,14 +658,21 @@ impl Client {
         Ok((p, settings))
     }
 
-    /// Run a container in the foreground with this process's stdio, wait for it, and
-    /// record how it ended (or remove it, with [`ContainerSpec::remove`]). A program that
+    /// Run a container in the foreground with this process's stdio (or its output
+    /// captured, with [`ContainerSpec::capture_output`]; a terminal relayed to stdout,
+    /// with [`ContainerSpec::tty`]), wait for it, and record how it ended (or remove it,
+    /// with [`ContainerSpec::remove`]). A program that
     /// cannot be found or run is [`Error::CommandNotFound`] or
     /// [`Error::CommandNotExecutable`].
     ///
     /// The calling process must be single-threaded (see the module docs).
     pub fn run(&self, spec: &ContainerSpec) -> Result<RunOutcome> {
-        self.run_with(spec, runtime::Stdio::Inherit)
+        let stdio = if spec.config.tty {
+            runtime::Stdio::Pty { stdin: false }
+        } else {
+            runtime::Stdio::Inherit
+        };
+        self.run_with(spec, stdio)
     }
 
     /// `run` with the CLI's terminal choice (`-t`, `-i`).
@@ -313,16 +711,22 @@ impl Client {
             init: settings.init,
             sig_proxy: spec.sig_proxy,
         };
-        let result = supervisor::foreground::run_foreground(opts);
+        let result = if spec.capture {
+            supervisor::foreground::run_foreground_captured(opts)
+        } else {
+            supervisor::foreground::run_foreground(opts).map(|o| (o, Default::default()))
+        };
         let (exit_code, oom_killed) = match &result {
-            Ok(o) => (if o.oom_killed { 137 } else { o.code() }, o.oom_killed),
+            Ok((o, _)) => (if o.oom_killed { 137 } else { o.code() }, o.oom_killed),
             Err(e) => (e.exit_code(), false),
         };
-        let outcome = RunOutcome {
+        let mut outcome = RunOutcome {
             id: p.record.id.clone(),
             name: p.record.name.clone(),
             exit_code,
             oom_killed,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
         };
         if settings.auto_remove {
             container::remove_files(&store, &self.paths, &p.record.id)?;
@@ -334,7 +738,11 @@ impl Client {
             store.container_exited(&p.record.id, outcome.exit_code as i64, outcome.oom_killed)?;
         }
         match result {
-            Ok(_) => Ok(outcome),
+            Ok((_, captured)) => {
+                outcome.stdout = captured.stdout;
+                outcome.stderr = captured.stderr;
+                Ok(outcome)
+            }
             Err(e) => Err(Error::runtime(&p.record.name, e)),
         }
     }
@@ -445,19 +853,155 @@ impl Client {
         container::remove(&mut store, &self.paths, &c, force, volumes)
     }
 
-    /// Every container, newest first.
-    pub fn containers(&self) -> Result<Vec<ContainerSummary>> {
-        let store = self.store()?;
-        Ok(store
-            .containers()?
-            .into_iter()
-            .map(|c| ContainerSummary {
-                state: container::effective_state(&c).to_string(),
-                id: c.id,
-                name: c.name,
-                image: c.image_name,
-                exit_code: c.exit_code,
-            })
-            .collect())
+    /// The containers `filter` selects, newest first. What a killed program left behind
+    /// (a container whose supervisor died) is brought up to date first.
+    ///
+    /// ```no_run
+    /// use barge::client::{Client, ContainerFilter};
+    /// let client = Client::open_default()?;
+    /// for c in client.containers(&ContainerFilter::new().running())? {
+    ///     println!("{} {} {}", &c.id[..12], c.name, c.status);
+    /// }
+    /// # Ok::<(), barge::Error>(())
+    /// ```
+    pub fn containers(&self, filter: &ContainerFilter) -> Result<Vec<ContainerSummary>> {
+        let mut store = self.store()?;
+        container::reap_dead(&mut store, &self.paths)?;
+        let mut rows = store.containers()?;
+        if let Some(n) = filter.last {
+            rows.truncate(n);
+        }
+        let mut out = Vec::new();
+        // One read of the network state for all rows.
+        let mut sandboxes = crate::network::sandboxes(&self.paths.root);
+        for c in rows {
+            if !filter.names.iter().all(|n| c.name.contains(n.as_str()))
+                || !filter.ids.iter().all(|p| c.id.starts_with(p.as_str()))
+                || !filter
+                    .ancestors
+                    .iter()
+                    .all(|a| c.image_name == *a || c.image_id.as_str().contains(a.as_str()))
+            {
+                continue;
+            }
+            if filter.running && !container::supervised(&c) {
+                continue;
+            }
+            let sandbox = sandboxes.remove(&c.id);
+            let summary = self.summary(c, sandbox);
+            let labelled = |l: &String| match l.split_once('=') {
+                Some((k, v)) => summary.labels.get(k).is_some_and(|x| x == v),
+                None => summary.labels.contains_key(l),
+            };
+            if !filter.status.iter().all(|s| *s == summary.state)
+                || !filter.labels.iter().all(labelled)
+            {
+                continue;
+            }
+            out.push(summary);
+        }
+        Ok(out)
     }
+
+    /// The container `id` (name, ID or ID prefix).
+    pub fn container(&self, id: &str) -> Result<ContainerSummary> {
+        let c = container::find(&self.store()?, id)?;
+        let sandbox = crate::network::sandbox(&self.paths.root, &c.id);
+        Ok(self.summary(c, sandbox))
+    }
+
+    fn summary(
+        &self,
+        c: ContainerRecord,
+        sandbox: Option<crate::network::Sandbox>,
+    ) -> ContainerSummary {
+        // These read /proc and the cgroup: only for what is listed.
+        let running = container::supervised(&c);
+        let paused = running && self.frozen(&c.id);
+        let state = if paused {
+            "paused"
+        } else {
+            container::effective_state(&c)
+        };
+        let mut status = container::status_text(&c);
+        if paused {
+            status.push_str(" (Paused)");
+        }
+        let config = serde_json::from_str::<serde_json::Value>(&c.config).unwrap_or_default();
+        // The networks it is on, else its mode (host, none, container:X, pod).
+        let networks = match sandbox {
+            Some(sb) => sb.networks.into_iter().map(|a| a.network).collect(),
+            None => config["NetworkMode"]
+                .as_str()
+                .filter(|m| !m.is_empty())
+                .map(str::to_string)
+                .into_iter()
+                .collect(),
+        };
+        let labels = serde_json::from_value(config["Labels"].clone()).unwrap_or_default();
+        ContainerSummary {
+            ports: container::ports(&c).into_iter().map(Port::from).collect(),
+            created: SystemTime::UNIX_EPOCH
+                + Duration::from_secs(u64::try_from(c.created).unwrap_or(0)),
+            state: state.to_string(),
+            status,
+            networks,
+            labels,
+            id: c.id,
+            name: c.name,
+            image: c.image_name,
+            image_id: c.image_id,
+            command: c.command,
+            exit_code: c.exit_code,
+        }
+    }
+
+    /// Whether the cgroup freezer holds this running container (see [`Client::pause`]).
+    pub(crate) fn frozen(&self, id: &str) -> bool {
+        runtime::cgroup(&container::state_root(&self.paths), id).is_ok_and(|cg| cg.frozen())
+    }
+
+    /// The ports the container `id` publishes, as given at create (`-p`).
+    pub fn ports(&self, id: &str) -> Result<Vec<Port>> {
+        let c = container::find(&self.store()?, id)?;
+        Ok(container::ports(&c).into_iter().map(Port::from).collect())
+    }
+
+    /// Send `signal` (`KILL`, `SIGTERM`, `9`) to the running container's main process.
+    /// After SIGKILL or SIGTERM its restart policy does not start it again. A container
+    /// that is not running is [`Error::Conflict`].
+    pub fn kill(&self, id: &str, signal: &str) -> Result<()> {
+        let sig = container::parse_signal(signal)?;
+        let mut store = self.store()?;
+        let c = container::find(&store, id)?;
+        if !container::supervised(&c) {
+            return Err(not_running(&c.name));
+        }
+        if sig == libc::SIGKILL || sig == libc::SIGTERM {
+            store.container_stop_requested(&c.id)?;
+        }
+        container::signal(&self.paths, &c, sig)
+    }
+
+    /// Remove every container that is not running (their anonymous volumes stay).
+    pub fn prune_containers(&self) -> Result<super::Pruned> {
+        let mut store = self.store()?;
+        container::reap_dead(&mut store, &self.paths)?;
+        let mut pruned = super::Pruned::default();
+        for c in store.containers()? {
+            if container::supervised(&c) {
+                continue;
+            }
+            pruned.reclaimed +=
+                crate::util::dir_size(&container::container_dir(&store, &c.id).join("upper"));
+            container::remove(&mut store, &self.paths, &c, false, false)?;
+            pruned.containers.push(c.id);
+        }
+        Ok(pruned)
+    }
+}
+
+/// The error of an operation that needs a running container.
+pub(crate) fn not_running(name: &str) -> Error {
+    Error::Conflict(format!("container {name} is not running"))
 }

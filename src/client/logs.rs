@@ -207,7 +207,7 @@ impl Client {
     pub fn logs(&self, id: &str, opts: &LogOptions) -> Result<Logs> {
         let store = self.store()?;
         let c = container::find(&store, id)?;
-        let path = container::container_dir(&store, &c.id).join(format!("{}-json.log", c.id));
+        let path = container::log_path(&store, &c.id);
         let mut logs = Logs {
             store,
             id: c.id,

@@ -22,16 +22,29 @@
 //! need the `barge` binary: next to the current executable, on `PATH`, or given with
 //! [`Client::with_binary`].
 
+mod attach;
 mod container;
 mod exec;
+mod files;
+mod images;
+mod inspect;
 mod logs;
+mod process;
+mod push;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-pub use container::{ContainerSpec, ContainerSummary, RunOutcome};
+pub use attach::{Attached, OutputChunk};
+pub use container::{
+    ContainerFilter, ContainerSpec, ContainerSummary, Port, RestartPolicy, RunOutcome,
+};
 pub use exec::{ExecOutput, ExecSpec};
+pub use images::{HistoryEntry, Pruned, SystemPruneOptions};
 pub use logs::{LogLine, LogOptions, LogStream, Logs};
+pub use process::{ContainerStats, ProcessInfo};
+pub(crate) use push::registry_host;
+pub use push::{PushEvent, PushOptions, PushProgress, Pushed};
 
 use crate::archive::{self, ImportObserver};
 use crate::config::Paths;

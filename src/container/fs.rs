@@ -31,12 +31,14 @@ fn in_root(root: BorrowedFd<'_>, path: &Path, flags: OFlags) -> io::Result<Owned
 }
 
 /// Append the tree at `fd` (named `name` in the archive) to `tar`, without following
-/// symlinks.
+/// symlinks. With `device`, a directory of another filesystem (a mount point: /proc,
+/// /sys, /dev, a volume of a running container) is recorded but not entered.
 fn append_tree(
     tar: &mut tar::Builder<&mut dyn Write>,
     dir: BorrowedFd<'_>,
     name: &Path,
     leaf: &OsStr,
+    device: Option<u64>,
 ) -> io::Result<()> {
     let st = rustix::fs::statat(dir, leaf, AtFlags::SYMLINK_NOFOLLOW)?;
     let mut h = tar::Header::new_gnu();
@@ -64,6 +66,9 @@ fn append_tree(
             if !name.as_os_str().is_empty() && name != Path::new(".") {
                 tar.append_data(&mut h, name, io::empty())?;
             }
+            if device.is_some_and(|d| d != st.st_dev as u64) {
+                return Ok(());
+            }
             let fd = rustix::fs::openat(
                 dir,
                 leaf,
@@ -80,7 +85,7 @@ fn append_tree(
             }
             entries.sort();
             for n in entries {
-                append_tree(tar, fd.as_fd(), &name.join(&n), &n)?;
+                append_tree(tar, fd.as_fd(), &name.join(&n), &n, device)?;
             }
         }
         rustix::fs::FileType::Symlink => {
@@ -110,8 +115,23 @@ fn append_tree(
     Ok(())
 }
 
-/// Write the tree at `path` inside the container as a tar (`export` with `/`).
+/// Write the tree at `path` inside the container as a tar (`cp CONTAINER:PATH -`).
 pub fn tar_out(root: BorrowedFd<'_>, path: &Path, out: &mut dyn Write) -> io::Result<()> {
+    tar_tree(root, path, out, false)
+}
+
+/// The container's root filesystem as a tar (`export`): what is mounted on it in a
+/// running container (/proc, /sys, /dev, volumes) stays out, as with Docker.
+pub fn tar_rootfs(root: BorrowedFd<'_>, out: &mut dyn Write) -> io::Result<()> {
+    tar_tree(root, Path::new("/"), out, true)
+}
+
+fn tar_tree(
+    root: BorrowedFd<'_>,
+    path: &Path,
+    out: &mut dyn Write,
+    one_filesystem: bool,
+) -> io::Result<()> {
     let parent = path.parent().unwrap_or(Path::new("/"));
     let leaf = path
         .file_name()
@@ -123,9 +143,14 @@ pub fn tar_out(root: BorrowedFd<'_>, path: &Path, out: &mut dyn Write) -> io::Re
     } else {
         PathBuf::from(&leaf)
     };
+    let device = if one_filesystem {
+        Some(rustix::fs::statat(dir.as_fd(), &leaf, AtFlags::SYMLINK_NOFOLLOW)?.st_dev as u64)
+    } else {
+        None
+    };
     let mut tar = tar::Builder::new(out);
     tar.follow_symlinks(false);
-    append_tree(&mut tar, dir.as_fd(), &name, &leaf)?;
+    append_tree(&mut tar, dir.as_fd(), &name, &leaf, device)?;
     tar.into_inner()?.flush()
 }
 

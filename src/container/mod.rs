@@ -158,6 +158,7 @@ fn summary(
         "Ports": ports,
         "Privileged": rc.privileged,
         "ReadonlyRootfs": rc.read_only,
+        "Labels": rc.labels,
     })
     .to_string()
 }
@@ -715,6 +716,11 @@ fn remove_files_runtime_only(paths: &Paths, id: &str) {
     let _ = crate::runtime::delete(&state_root(paths), id, true);
 }
 
+/// The container's log (json-file, written by its supervisor; rotated files beside it).
+pub fn log_path(store: &Store, id: &str) -> PathBuf {
+    container_dir(store, id).join(format!("{id}-json.log"))
+}
+
 /// A container's published ports, as recorded at create.
 pub fn ports(c: &ContainerRecord) -> Vec<crate::network::PortMapping> {
     serde_json::from_str::<serde_json::Value>(&c.config)
@@ -975,7 +981,10 @@ pub fn parse_signal(s: &str) -> Result<i32> {
 pub fn wait_stopped(store: &Store, id: &str, timeout: std::time::Duration) -> Result<bool> {
     let deadline = std::time::Instant::now() + timeout;
     loop {
-        let c = store.containers_matching(id)?.into_iter().find(|c| c.id == id);
+        let c = store
+            .containers_matching(id)?
+            .into_iter()
+            .find(|c| c.id == id);
         match c {
             None => return Ok(true),
             Some(c) if !supervised(&c) => return Ok(true),

@@ -102,6 +102,8 @@ pub struct RunConfig {
     pub ipc: Option<String>,
     /// `--pod`: the pod (name or id, as given) whose namespaces the container joins.
     pub pod: Option<String>,
+    /// Labels (`com.example.team=web`): metadata, recorded with the container.
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// What the spec builder needs from the image and the container's directory.

@@ -1518,6 +1518,13 @@ pub fn attached(root: &Path) -> Vec<String> {
     sandboxes(root).into_keys().collect()
 }
 
+/// Docker's endpoint ID: one per (container, network); derived, so nothing more to store.
+pub fn endpoint_id(container: &str, network: &str) -> String {
+    crate::digest::Digest::of(format!("{container}/{network}").as_bytes())
+        .hex()
+        .to_string()
+}
+
 /// A container's sandbox, if it has one (for inspect, `port`, `connect`).
 pub fn sandbox(root: &Path, id: &str) -> Option<Sandbox> {
     sandboxes(root).remove(id)

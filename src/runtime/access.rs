@@ -27,6 +27,30 @@ pub fn with_rootfs(
     mountpoint: &Path,
     work: &mut dyn FnMut(BorrowedFd<'_>) -> std::result::Result<(), String>,
 ) -> Result<()> {
+    run(running, mount, mountpoint, &mut |root, _| work(root), None)
+}
+
+/// [`with_rootfs`] for work that writes a stream (a tar): what it writes reaches `sink`
+/// in this process. In the forked child a writer of the caller's would be a copy that the
+/// caller never sees (a `Vec`, a buffer), so the child writes into a pipe that this
+/// process copies to `sink` while the child runs.
+pub fn with_rootfs_writing(
+    running: Option<(&Path, &str)>,
+    mount: &RootfsMount,
+    mountpoint: &Path,
+    work: &mut dyn FnMut(BorrowedFd<'_>, &mut dyn Write) -> std::result::Result<(), String>,
+    sink: &mut dyn Write,
+) -> Result<()> {
+    run(running, mount, mountpoint, work, Some(sink))
+}
+
+fn run(
+    running: Option<(&Path, &str)>,
+    mount: &RootfsMount,
+    mountpoint: &Path,
+    work: &mut dyn FnMut(BorrowedFd<'_>, &mut dyn Write) -> std::result::Result<(), String>,
+    mut sink: Option<&mut dyn Write>,
+) -> Result<()> {
     if let Some((root, id)) = running
         && let Ok((dir, rec)) = super::container::load(root, id)
         && rec.status(&dir) != Status::Stopped
@@ -38,9 +62,18 @@ pub fn with_rootfs(
             Mode::empty(),
         )
         .map_err(|e| RuntimeError::sys(format!("open {proc_root}"), e))?;
-        return work(std::os::fd::AsFd::as_fd(&fd)).map_err(RuntimeError::Init);
+        let mut none = std::io::sink();
+        let out: &mut dyn Write = match sink {
+            Some(s) => s,
+            None => &mut none,
+        };
+        return work(std::os::fd::AsFd::as_fd(&fd), out).map_err(RuntimeError::Init);
     }
     let (mut rd, wr) = std::io::pipe().map_err(|e| RuntimeError::sys("pipe", e))?;
+    let data = match sink {
+        Some(_) => Some(std::io::pipe().map_err(|e| RuntimeError::sys("pipe", e))?),
+        None => None,
+    };
     // SAFETY: the caller guarantees a single-threaded process, so the child may run
     // arbitrary code after fork.
     let pid = unsafe { libc::fork() };
@@ -50,7 +83,22 @@ pub fn with_rootfs(
     if pid == 0 {
         drop(rd);
         let mut wr = wr;
-        let msg = match in_private_mount(mount, mountpoint, work) {
+        let msg = match data {
+            Some((data_rd, data_wr)) => {
+                drop(data_rd);
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, data_wr);
+                let r = in_private_mount(mount, mountpoint, &mut |root| {
+                    work(root, &mut out)?;
+                    out.flush().map_err(|e| e.to_string())
+                });
+                drop(out);
+                r
+            }
+            None => in_private_mount(mount, mountpoint, &mut |root| {
+                work(root, &mut std::io::sink())
+            }),
+        };
+        let msg = match msg {
             Ok(()) => String::new(),
             Err(e) => e,
         };
@@ -60,10 +108,23 @@ pub fn with_rootfs(
         unsafe { libc::_exit(if msg.is_empty() { 0 } else { 1 }) };
     }
     drop(wr);
+    // The child writes its message only after the data's end, so reading the data first
+    // cannot block it.
+    let mut copied = Ok(());
+    if let (Some((data_rd, data_wr)), Some(sink)) = (data, sink.as_mut()) {
+        drop(data_wr);
+        let mut data_rd = data_rd;
+        copied = std::io::copy(&mut data_rd, sink).and_then(|_| sink.flush());
+        // A failed sink: the child's next write gets EPIPE and it stops.
+        drop(data_rd);
+    }
     let mut msg = String::new();
     let _ = rd.read_to_string(&mut msg);
     let status =
         super::container::wait_status(pid, false).map_err(|e| RuntimeError::sys("waitpid", e))?;
+    if let Err(e) = copied {
+        return Err(RuntimeError::Init(e.to_string()));
+    }
     match status {
         Some(super::ExitStatus::Code(0)) if msg.is_empty() => Ok(()),
         _ if !msg.is_empty() => Err(RuntimeError::Init(msg)),

@@ -45,6 +45,8 @@ pub struct SpawnOptions {
     pub die_with_parent: bool,
     /// Run barge's own minimal init as PID 1, with the program as its child (`--init`).
     pub init: bool,
+    /// Put these on init's fds 0-2 instead of the caller's own (not with a console).
+    pub stdio: Option<[OwnedFd; 3]>,
 }
 
 /// A spawned container whose init is (or was) a child of this process.
@@ -176,6 +178,10 @@ impl Container {
             seccomp: seccomp.as_ref(),
             init: opts.init,
             userns: flags & libc::CLONE_NEWUSER != 0,
+            stdio: opts
+                .stdio
+                .as_ref()
+                .map(|fds| fds.each_ref().map(|f| f.as_raw_fd())),
         };
         // SAFETY: the caller guarantees a single-threaded process (module contract), and the
         // child never returns from `init::run`.
@@ -186,6 +192,8 @@ impl Container {
         }
         drop(child_sock);
         drop(opts.console);
+        // Only init may hold the write ends: the reader sees their end when it exits.
+        drop(opts.stdio);
 
         let abort = |e: RuntimeError| {
             // SAFETY: signalling our own child.
@@ -424,6 +432,7 @@ pub fn create(
         wait_for_start: true,
         die_with_parent: false,
         init: false,
+        stdio: None,
     });
     let c = match c {
         Ok(c) => c,

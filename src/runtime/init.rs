@@ -37,6 +37,8 @@ pub(crate) struct InitArgs<'a> {
     pub init: bool,
     /// Cloned into a new user namespace: wait for the parent to write its id maps.
     pub userns: bool,
+    /// Put on fds 0-2 before anything else is closed (captured output).
+    pub stdio: Option<[RawFd; 3]>,
 }
 
 /// Message tags on the sync socket (child -> parent).
@@ -71,6 +73,27 @@ fn io_fail(what: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> Failu
     move |e| Failure::runtime(format!("{what}: {e}"))
 }
 
+/// Make `fds` this process's 0, 1 and 2. They are moved above 2 first, so that a source
+/// that is itself 0-2 is not overwritten before it is copied; the copies are closed with
+/// the rest of barge's descriptors.
+fn redirect_stdio(fds: [RawFd; 3]) -> Result<(), Failure> {
+    let mut high = [0; 3];
+    for (h, fd) in high.iter_mut().zip(fds) {
+        // SAFETY: duplicating a descriptor this process holds open.
+        *h = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+        if *h < 0 {
+            return Err(io_fail("duplicate stdio")(std::io::Error::last_os_error()));
+        }
+    }
+    for (target, h) in high.into_iter().enumerate() {
+        // SAFETY: dup2 onto 0-2 of this forked process, which owns no Rust objects on them.
+        if unsafe { libc::dup2(h, target as RawFd) } < 0 {
+            return Err(io_fail("redirect stdio")(std::io::Error::last_os_error()));
+        }
+    }
+    Ok(())
+}
+
 /// Returns only on failure.
 fn setup_and_exec(a: &InitArgs<'_>) -> Failure {
     match setup(a) {
@@ -80,6 +103,9 @@ fn setup_and_exec(a: &InitArgs<'_>) -> Failure {
 
 fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     let spec = a.spec;
+    if let Some(fds) = a.stdio {
+        redirect_stdio(fds)?;
+    }
     // CVE-2024-21626: no descriptor of barge's may reach the container. Close them now,
     // not only at exec, so none can be used as a cwd or mount source on the way.
     let mut keep = vec![a.sync];

@@ -52,7 +52,7 @@ pub mod userns;
 
 use std::path::PathBuf;
 
-pub use access::with_rootfs;
+pub use access::{with_rootfs, with_rootfs_writing};
 pub use cgroups::{
     Cgroup, CgroupVersion, host_version as cgroup_version,
     rootless_controllers as rootless_cgroup_controllers,
@@ -92,6 +92,9 @@ pub enum Stdio {
     /// The container gets a terminal of its own (created in its devpts); barge relays it to
     /// its own terminal. `stdin`: whether barge's stdin is copied to it (`-i`).
     Pty { stdin: bool },
+    /// stdin is /dev/null; stdout and stderr are pipes that barge reads while the
+    /// container runs ([`crate::supervisor::foreground::run_foreground_captured`]).
+    Piped,
 }
 
 /// What barge's own `run` passes to run a container in the foreground.

@@ -175,6 +175,7 @@ pub fn supervise(
         wait_for_start: false,
         die_with_parent: true,
         init: opts.init,
+        stdio: None,
     });
     // Our own stdio goes back to /dev/null: only the container holds the pipes' write ends.
     for target in 0..3 {

@@ -34,6 +34,29 @@ const FORWARDED: &[Signal] = &[
 /// single-threaded process. Returns the exit outcome, or the error that kept the program
 /// from starting (an [`RuntimeError::Exec`] carries exit code 126/127).
 pub fn run_foreground(opts: RunOptions) -> Result<ExitOutcome, RuntimeError> {
+    run_foreground_output(opts).map(|(o, _)| o)
+}
+
+/// What a container wrote with [`Stdio::Piped`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Captured {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// [`run_foreground`] with the container's stdout and stderr collected (its stdin is
+/// /dev/null). Both pipes are read as data comes, whichever has it, so a container that
+/// writes more than a pipe holds to either one never blocks.
+pub fn run_foreground_captured(
+    mut opts: RunOptions,
+) -> Result<(ExitOutcome, Captured), RuntimeError> {
+    opts.stdio = Stdio::Piped;
+    run_foreground_output(opts).map(|(o, c)| (o, c.unwrap_or_default()))
+}
+
+fn run_foreground_output(
+    opts: RunOptions,
+) -> Result<(ExitOutcome, Option<Captured>), RuntimeError> {
     let mut mask = SigSet::empty();
     for s in FORWARDED {
         mask.add(*s);
@@ -91,12 +114,31 @@ pub fn relay_terminal(
     r
 }
 
-fn supervise(opts: RunOptions, mask: &SigSet) -> Result<ExitOutcome, RuntimeError> {
+fn pipe() -> Result<(OwnedFd, OwnedFd), RuntimeError> {
+    rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+        .map_err(|e| RuntimeError::sys("pipe", e))
+}
+
+fn supervise(
+    opts: RunOptions,
+    mask: &SigSet,
+) -> Result<(ExitOutcome, Option<Captured>), RuntimeError> {
     let sfd = SignalFd::with_flags(mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
         .map_err(|e| RuntimeError::sys("signalfd", e))?;
     let console = match opts.stdio {
-        Stdio::Inherit => Console::Inherit,
+        Stdio::Inherit | Stdio::Piped => Console::Inherit,
         Stdio::Pty { .. } => Console::Parent,
+    };
+    let mut readers = None;
+    let stdio = if opts.stdio == Stdio::Piped {
+        let null =
+            std::fs::File::open("/dev/null").map_err(|e| RuntimeError::file("/dev/null", e))?;
+        let (out_r, out_w) = pipe()?;
+        let (err_r, err_w) = pipe()?;
+        readers = Some((out_r, err_r));
+        Some([OwnedFd::from(null), out_w, err_w])
+    } else {
+        None
     };
     let mut c = Container::spawn(SpawnOptions {
         id: opts.id,
@@ -113,14 +155,22 @@ fn supervise(opts: RunOptions, mask: &SigSet) -> Result<ExitOutcome, RuntimeErro
         wait_for_start: false,
         die_with_parent: true,
         init: opts.init,
+        stdio,
     })?;
     let proxy = opts.sig_proxy;
-    let status = match (opts.stdio, c.take_pty()) {
-        (Stdio::Pty { stdin }, Some(master)) => relay_pty(&c, &sfd, master, stdin, proxy),
+    let mut captured = None;
+    let status = match (opts.stdio, c.take_pty(), readers) {
+        (Stdio::Pty { stdin }, Some(master), _) => relay_pty(&c, &sfd, master, stdin, proxy),
+        (_, _, Some((out, err))) => {
+            let mut cap = Captured::default();
+            let s = capture(&c, &sfd, proxy, [out, err], &mut cap);
+            captured = Some(cap);
+            s
+        }
         _ => forward_signals(&c, &sfd, proxy),
     };
     match status {
-        Ok(s) => Ok(c.finish(s)),
+        Ok(s) => Ok((c.finish(s), captured)),
         Err(e) => {
             // SAFETY: signalling our own child.
             unsafe { libc::kill(c.pid(), libc::SIGKILL) };
@@ -202,6 +252,74 @@ fn forward_signals(c: &dyn Pid, sfd: &SignalFd, proxy: bool) -> Result<ExitStatu
             return Ok(s);
         }
     }
+}
+
+/// [`forward_signals`] while reading the container's stdout and stderr pipes into `cap`.
+/// Done when init has exited and both pipes are at their end; a process that outlived
+/// init while holding a pipe (a container sharing the host's pid namespace) gets two
+/// seconds of silence, then is no longer waited for.
+fn capture(
+    c: &dyn Pid,
+    sfd: &SignalFd,
+    proxy: bool,
+    pipes: [OwnedFd; 2],
+    cap: &mut Captured,
+) -> Result<ExitStatus, RuntimeError> {
+    let pidfd = exit_fd(c)?;
+    let mut open = [true, true];
+    let mut buf = vec![0u8; 32 << 10];
+    let mut exited = reap_if_exited(c)?;
+    while exited.is_none() || open.iter().any(|o| *o) {
+        // Once init is reaped, only the pipes: its pidfd stays readable, and a pending
+        // SIGCHLD would keep the signalfd readable.
+        let watching = exited.is_none();
+        let mut fds = Vec::new();
+        if watching {
+            fds.push(PollFd::new(sfd.as_fd(), PollFlags::POLLIN));
+            fds.push(PollFd::new(pidfd.as_fd(), PollFlags::POLLIN));
+        }
+        let first_pipe = fds.len();
+        let which: Vec<usize> = (0..2).filter(|i| open[*i]).collect();
+        for i in &which {
+            fds.push(PollFd::new(pipes[*i].as_fd(), PollFlags::POLLIN));
+        }
+        let timeout = if watching {
+            PollTimeout::NONE
+        } else {
+            PollTimeout::from(2000u16)
+        };
+        let n = match poll(&mut fds, timeout) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            r => r.map_err(|e| RuntimeError::sys("poll", e))?,
+        };
+        if n == 0 {
+            break;
+        }
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
+        drop(fds);
+        for (k, i) in which.iter().enumerate() {
+            if !ready[first_pipe + k] {
+                continue;
+            }
+            match read_fd(pipes[*i].as_fd(), &mut buf) {
+                Ok(0) | Err(_) => open[*i] = false,
+                Ok(n) if *i == 0 => cap.stdout.extend_from_slice(&buf[..n]),
+                Ok(n) => cap.stderr.extend_from_slice(&buf[..n]),
+            }
+        }
+        if watching {
+            if ready[0] {
+                exited = drain_signals(c, sfd, proxy)?;
+            }
+            if exited.is_none() && ready[1] {
+                exited = reap_if_exited(c)?;
+            }
+        }
+    }
+    Ok(exited.unwrap_or(ExitStatus::Code(0)))
 }
 
 /// Puts the host terminal in raw mode for as long as it lives; restores it on drop, so
