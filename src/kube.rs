@@ -575,6 +575,8 @@ pub struct PodPlan {
     pub labels: BTreeMap<String, String>,
     /// `-p` specs of the pod.
     pub publish: Vec<String>,
+    /// The manifest field each `publish` entry comes from (`...ports[0].hostPort`).
+    pub publish_fields: Vec<String>,
     /// `--restart` of every container.
     pub restart: String,
     /// Volumes made for the pod's emptyDirs (removed by `kube down`).
@@ -858,6 +860,8 @@ fn pod_plan(
                 Some(ip) => format!("{ip}:{hport}:{cport}/{proto}"),
                 None => format!("{hport}:{cport}/{proto}"),
             });
+            plan.publish_fields
+                .push(format!("{cp}ports[{j}].hostPort {hport}"));
         }
         for (j, m) in f
             .get("volumeMounts")
@@ -1046,6 +1050,21 @@ pub fn plan(yaml: &str, warn: &mut dyn FnMut(String)) -> Result<Vec<PodPlan>> {
                             "always",
                         )?
                     };
+                    let mut plan = plan;
+                    if i > 0 {
+                        // A host port serves one pod: Kubernetes on one node binds it for
+                        // one replica and leaves the others Pending; here the others run,
+                        // reachable on their pod addresses. (podman caps replicas at 1.)
+                        plan.publish.clear();
+                        plan.publish_fields.clear();
+                    } else if replicas > 1 {
+                        for f in &plan.publish_fields {
+                            (r.warn)(format!(
+                                "{f}: published by {pod_name} only: a host port serves one pod, \
+                                 not {replicas} replicas"
+                            ));
+                        }
+                    }
                     out.push(plan);
                 }
             }
@@ -1185,5 +1204,35 @@ metadata: {name: s}
                 .any(|w| w == "metadata.annotations is not supported; ignored")
         );
         assert!(warnings.iter().any(|w| w.contains("kind Service")));
+    }
+
+    #[test]
+    fn a_host_port_goes_to_the_first_replica_only() {
+        let yaml = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: c
+        image: busybox
+        ports: [{containerPort: 80, hostPort: 8080}, {containerPort: 81}]
+"#;
+        let mut warnings = Vec::new();
+        let plans = plan(yaml, &mut |w| warnings.push(w)).unwrap();
+        let publish: Vec<&[String]> = plans.iter().map(|p| &p.publish[..]).collect();
+        assert_eq!(publish, [&["8080:80/tcp".to_string()][..], &[], &[]]);
+        assert_eq!(
+            warnings,
+            [
+                "spec.template.spec.containers[0].ports[0].hostPort 8080: published by \
+              web-pod-0 only: a host port serves one pod, not 3 replicas"
+            ]
+        );
     }
 }

@@ -482,3 +482,137 @@ fn generate_validates_and_round_trips_through_play() {
     assert_eq!(again, yaml);
     b.ok(&["kube", "down", &pod_file]);
 }
+
+fn replicas_yaml(port: u16) -> String {
+    format!(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: rep}}
+spec:
+  replicas: 3
+  selector: {{matchLabels: {{app: rep}}}}
+  template:
+    metadata: {{labels: {{app: rep}}}}
+    spec:
+      containers:
+      - name: web
+        image: bb:1
+        command: [sh, -c, "mkdir -p /w && hostname > /w/index.html && exec busybox httpd -f -p 8080 -h /w"]
+        ports: [{{containerPort: 8080, hostPort: {port}, hostIP: 127.0.0.1}}]
+"#
+    )
+}
+
+/// Nothing made by a play is left: no pod, container, network attachment or infra.
+fn assert_nothing_played(b: &Barge) {
+    assert!(b.ok(&["pod", "ls", "-q"]).is_empty());
+    assert!(b.ok(&["ps", "-a", "-q"]).is_empty());
+    let ipam = std::fs::read_to_string(b.root().join("network/ipam.json")).unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(&ipam).unwrap_or_default();
+    assert!(
+        v.as_object().is_none_or(|o| o.is_empty()),
+        "attachments left: {ipam}"
+    );
+    let root = b.root().to_string_lossy().into_owned();
+    let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&ps.stdout)
+            .lines()
+            .any(|l| l.contains(&root) && l.contains("__pause")),
+        "an infra process is left"
+    );
+}
+
+#[test]
+fn deployment_replicas_share_one_host_port_with_the_first_only() {
+    let Some(b) = setup() else { return };
+    let port = free_port();
+    let file = b.file("rep.yaml", replicas_yaml(port).as_bytes());
+    let o = b.run(&["kube", "play", &file]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "spec.template.spec.containers[0].ports[0].hostPort {port}: published by rep-pod-0 only"
+        )),
+        "{err}"
+    );
+    let pods = b.ok(&["pod", "ls", "--format", "{{.Name}} {{.Status}} {{.Ports}}"]);
+    let mut pods: Vec<&str> = pods.lines().collect();
+    pods.sort();
+    assert_eq!(
+        pods,
+        [
+            format!("rep-pod-0 Running 127.0.0.1:{port}->8080/tcp"),
+            "rep-pod-1 Running ".to_string(),
+            "rep-pod-2 Running ".to_string(),
+        ]
+    );
+    // The host port reaches the first replica; the others answer on their own addresses.
+    let mut page = String::new();
+    wait_until("the first replica on the host port", || {
+        let o = Command::new(busybox_path())
+            .args(["wget", "-qO-", &format!("http://127.0.0.1:{port}/")])
+            .output()
+            .unwrap();
+        page = String::from_utf8_lossy(&o.stdout).into_owned();
+        o.status.success()
+    });
+    assert_eq!(page, "rep-pod-0\n");
+    let ip = b
+        .ok(&[
+            "pod",
+            "inspect",
+            "-f",
+            "{{.NetworkSettings.IPAddress}}",
+            "rep-pod-2",
+        ])
+        .trim()
+        .to_string();
+    wait_until("the third replica on its address", || {
+        let o = Command::new(busybox_path())
+            .args(["wget", "-qO-", &format!("http://{ip}:8080/")])
+            .output()
+            .unwrap();
+        o.status.success() && o.stdout == b"rep-pod-2\n"
+    });
+    b.ok(&["kube", "down", &file]);
+    assert_nothing_played(&b);
+}
+
+#[test]
+fn a_play_that_fails_part_way_leaves_nothing() {
+    let Some(b) = setup() else { return };
+    let port = free_port();
+    // Two pods of one manifest publishing one host port: refused before anything is made.
+    let clash = format!(
+        "{}---\n{}",
+        replicas_yaml(port).replace("replicas: 3", "replicas: 1"),
+        replicas_yaml(port)
+            .replace("replicas: 3", "replicas: 1")
+            .replace("name: rep}", "name: other}")
+    );
+    let err = b.fails(&["kube", "play", &b.file("clash.yaml", clash.as_bytes())]);
+    assert!(
+        err.contains("rep-pod") && err.contains("other-pod") && err.contains(&port.to_string()),
+        "{err}"
+    );
+    assert_nothing_played(&b);
+    // The second pod fails once the first runs (its image is missing and may not be
+    // pulled): the first goes too.
+    let late = format!(
+        "{}---\n{}",
+        replicas_yaml(port).replace("replicas: 3", "replicas: 2"),
+        TWO.replace("image: bb:1", "image: nosuch:1\n    imagePullPolicy: Never")
+    );
+    let err = b.fails(&["kube", "play", &b.file("late.yaml", late.as_bytes())]);
+    assert!(err.contains("nosuch"), "{err}");
+    assert_nothing_played(&b);
+    assert!(b.ok(&["volume", "ls", "-q"]).is_empty());
+    // A pod of the manifest that exists already: refused before anything is made.
+    b.ok(&["pod", "create", "--name", "duo"]);
+    let err = b.fails(&["kube", "play", &b.file("late2.yaml", late.as_bytes())]);
+    assert!(err.contains("pod duo already exists"), "{err}");
+    assert_eq!(b.ok(&["pod", "ls", "--format", "{{.Name}}"]), "duo\n");
+}

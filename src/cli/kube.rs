@@ -118,15 +118,50 @@ fn run_args(p: &PodPlan, c: &kube::ContainerPlan, pod_id: &str) -> RunArgs {
     }
 }
 
+/// What can be known wrong before anything is made: a pod that exists, a pod named twice,
+/// a host port published by two pods of the manifest.
+fn check_plans(store: &Store, plans: &[PodPlan]) -> Result<()> {
+    let mut names = std::collections::HashSet::new();
+    let mut ports: Vec<(&str, crate::network::PortRequest)> = Vec::new();
+    for p in plans {
+        if let Ok(existing) = pod::find(store, &p.name) {
+            return Err(Error::Conflict(format!(
+                "pod {} already exists (remove it with `barge kube down` or `barge pod rm -f {}`)",
+                existing.name, existing.name
+            )));
+        }
+        if !names.insert(&p.name) {
+            return Err(Error::InvalidArgument(format!(
+                "kube play: the manifest makes two pods named {}",
+                p.name
+            )));
+        }
+        for s in &p.publish {
+            for r in crate::network::parse_publish(s)? {
+                let clash = ports.iter().find(|(_, q)| {
+                    q.host_port.is_some()
+                        && q.host_port == r.host_port
+                        && q.proto == r.proto
+                        && (q.host_ip.is_none() || r.host_ip.is_none() || q.host_ip == r.host_ip)
+                });
+                if let Some((other, _)) = clash {
+                    return Err(Error::Conflict(format!(
+                        "kube play: pods {other} and {} both publish host port {}/{}",
+                        p.name,
+                        r.host_port.unwrap_or(0),
+                        r.proto
+                    )));
+                }
+                ports.push((&p.name, r));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Create one pod of a plan with its containers, then start it. On failure nothing of
 /// the pod is left.
 fn play_pod(paths: &Paths, store: &mut Store, p: &PodPlan) -> Result<(String, Vec<String>)> {
-    if let Ok(existing) = pod::find(store, &p.name) {
-        return Err(Error::Conflict(format!(
-            "pod {} already exists (remove it with `barge kube down` or `barge pod rm -f {}`)",
-            existing.name, existing.name
-        )));
-    }
     let mut publish = Vec::new();
     for s in &p.publish {
         publish.extend(crate::network::parse_publish(s)?);
@@ -185,9 +220,25 @@ fn play(paths: &Paths, a: FileArgs) -> Result<ExitStatus> {
     }
     let mut store = Store::open(&paths.root)?;
     container::reap_dead(&mut store, paths)?;
-    let mut o = io::stdout().lock();
+    check_plans(&store, &plans)?;
+    // All or nothing: a pod that fails (a port taken outside barge, an image missing)
+    // takes the pods made before it in this play with it.
+    let mut made: Vec<(String, Vec<String>)> = Vec::new();
     for p in &plans {
-        let (pod_id, ids) = play_pod(paths, &mut store, p)?;
+        match play_pod(paths, &mut store, p) {
+            Ok(m) => made.push(m),
+            Err(e) => {
+                for (id, _) in made.iter().rev() {
+                    if let Ok(rec) = pod::find(&store, id) {
+                        let _ = pod::remove(&mut store, paths, &rec, true);
+                    }
+                }
+                return Err(e);
+            }
+        }
+    }
+    let mut o = io::stdout().lock();
+    for (pod_id, ids) in made {
         writeln!(o, "Pod:\n{pod_id}\nContainers:").at("stdout")?;
         for id in ids {
             writeln!(o, "{id}").at("stdout")?;
