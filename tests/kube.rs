@@ -302,6 +302,85 @@ fn assert_gone(b: &Barge, id: &str) {
     let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
     assert!(!String::from_utf8_lossy(&ps.stdout).contains(&format!("__pause {id}")));
     assert!(b.ok(&["pod", "ls", "-q"]).is_empty());
+    assert_eq!(pod_cgroups(id), Vec::<std::path::PathBuf>::new());
+}
+
+/// The directories of pod `id`'s cgroup in every hierarchy of the host (v1 and v2).
+fn pod_cgroups(id: &str) -> Vec<std::path::PathBuf> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    info.lines()
+        .filter_map(|l| {
+            let (pre, post) = l.split_once(" - ")?;
+            let fs = post.split(' ').next()?;
+            (fs == "cgroup" || fs == "cgroup2").then(|| pre.split(' ').nth(4))?
+        })
+        .map(|mp| Path::new(mp).join("barge").join(format!("pod-{id}")))
+        .filter(|d| d.exists())
+        .collect()
+}
+
+/// The cgroup paths of a process, one per hierarchy (`memory:/barge/...`).
+fn cgroups_of(pid: &str) -> Vec<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once(':').map(|(_, rest)| rest.to_string()))
+        .collect()
+}
+
+#[test]
+fn a_pod_has_a_cgroup_for_its_infra_and_members_removed_with_it() {
+    let Some(b) = setup() else { return };
+    let id = b.ok(&["pod", "create", "--name", "cg"]).trim().to_string();
+    let ctr = b
+        .ok(&[
+            "run", "-d", "--pod", "cg", "--name", "m1", "-m", "64m", "bb:1", "sleep", "1000",
+        ])
+        .trim()
+        .to_string();
+    let infra = b.ok(&["pod", "inspect", "-f", "{{.InfraPid}}", "cg"]);
+    let infra = infra.trim();
+    assert_ne!(infra, "0");
+    let group = format!("/barge/pod-{id}");
+    let infra_groups = cgroups_of(infra);
+    let member = b.ok(&["inspect", "-f", "{{.State.Pid}}", "m1"]);
+    let member_groups = cgroups_of(member.trim());
+    // The memory controller: its own hierarchy on v1, the unified tree on v2.
+    let memory = |groups: &[String]| {
+        groups
+            .iter()
+            .find(|g| g.starts_with("memory:") || g.starts_with(':'))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert!(
+        memory(&infra_groups).ends_with(&format!("{group}/infra")),
+        "{infra_groups:?}"
+    );
+    assert!(
+        memory(&member_groups).ends_with(&format!("{group}/{ctr}")),
+        "{member_groups:?}"
+    );
+    // The member's limit is on its own group, below the pod's.
+    let dirs = pod_cgroups(&id);
+    assert!(!dirs.is_empty());
+    if let Some(mem) = dirs.iter().find(|d| d.starts_with("/sys/fs/cgroup/memory")) {
+        let limit = std::fs::read_to_string(mem.join(&ctr).join("memory.limit_in_bytes"));
+        assert_eq!(limit.unwrap().trim(), "67108864");
+    }
+    // `system check` does not take a live pod's group for garbage.
+    let check = b.run(&["system", "check"]);
+    assert!(
+        !String::from_utf8_lossy(&check.stdout).contains(&id),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    b.ok(&["pod", "stop", "-t", "0", "cg"]);
+    assert_eq!(pod_cgroups(&id), Vec::<std::path::PathBuf>::new());
+    b.ok(&["pod", "start", "cg"]);
+    assert!(!pod_cgroups(&id).is_empty());
+    b.ok(&["pod", "rm", "-f", "cg"]);
+    assert_gone(&b, &id);
 }
 
 const TWO: &str = r#"

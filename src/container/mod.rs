@@ -259,6 +259,9 @@ pub fn prepare(
             set_namespace(&mut spec, LinuxNamespaceType::Network, Some(net));
             set_namespace(&mut spec, LinuxNamespaceType::Ipc, Some(ipc));
             set_namespace(&mut spec, LinuxNamespaceType::Uts, Some(uts));
+            if let Some(linux) = spec.linux_mut() {
+                linux.set_cgroups_path(Some(pod::member_cgroup(&p.id, &id)));
+            }
         }
         resolve_joins(store, paths, &mut spec, &joins)?;
         if !bridge {

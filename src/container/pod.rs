@@ -58,6 +58,17 @@ pub fn config(p: &PodRecord) -> PodConfig {
     serde_json::from_str(&p.config).unwrap_or_default()
 }
 
+/// The pod's cgroup (relative to the hierarchies' roots): the infra's group and the
+/// members' groups are below it.
+pub fn cgroup(id: &str) -> PathBuf {
+    PathBuf::from(format!("/barge/pod-{id}"))
+}
+
+/// A member's cgroup, as its spec names it.
+pub fn member_cgroup(pod_id: &str, container_id: &str) -> PathBuf {
+    cgroup(pod_id).join(container_id)
+}
+
 /// Where the infra pins the namespaces it shares.
 pub fn pins_dir(paths: &Paths, id: &str) -> PathBuf {
     paths.run.join("pods").join(id)
@@ -212,15 +223,17 @@ pub fn run_infra(paths: &Paths, id: &str, report: &mut dyn FnMut(String)) -> Res
     let netns = crate::network::attachment(&store.root, &p.id).map(|a| a.netns);
     let pins = pins_dir(paths, &p.id);
     let mut failed = None;
-    let r = crate::runtime::pause::pause(netns.as_deref(), &cfg.hostname, &pins, || {
-        match store.set_pod_infra(&p.id, Some(super::self_identity())) {
+    let cg = cgroup(&p.id).join("infra");
+    let r =
+        crate::runtime::pause::pause(&cg, netns.as_deref(), &cfg.hostname, &pins, || match store
+            .set_pod_infra(&p.id, Some(super::self_identity()))
+        {
             Ok(()) => {
                 report(format!("started {}", std::process::id()));
                 crate::supervisor::detached::shed_memory();
             }
             Err(e) => failed = Some(e),
-        }
-    });
+        });
     if let Some(e) = failed {
         crate::runtime::pause::unpin(&pins);
         return Err(e);
@@ -265,6 +278,8 @@ fn stop_infra(store: &mut Store, paths: &Paths, p: &PodRecord) -> Result<()> {
         }
     }
     crate::runtime::pause::unpin(&pins_dir(paths, &p.id));
+    // The infra's group, and the pod's when no member has a group in it any more.
+    crate::runtime::remove_cgroup_tree(&cgroup(&p.id));
     store.set_pod_infra(&p.id, None)
 }
 

@@ -1,8 +1,10 @@
 //! A pod's infra process (`barge __pause POD`): the holder of the namespaces its
 //! containers share, as Kubernetes' pause container is.
 //!
-//! It is not a container: no image, no root filesystem, no mount namespace, no cgroup.
-//! It joins the pod's network namespace (a file made by `network::attach`, so the pod's
+//! It is not a container: no image, no root filesystem, no mount namespace. It moves into
+//! its own group below the pod's cgroup (`/barge/pod-<id>/infra`; the members' groups are
+//! its siblings, so on v2 the pod's group holds no process itself, as the "no internal
+//! processes" rule wants), joins the pod's network namespace (a file made by `network::attach`, so the pod's
 //! address and published ports outlive restarts of the infra), unshares an IPC and a UTS
 //! namespace, names the UTS namespace after the pod, and bind-mounts both namespaces on
 //! `<pins>/ipc` and `<pins>/uts`. Containers of the pod name those files in their specs
@@ -34,15 +36,19 @@ pub fn unpin(pins: &Path) {
     let _ = std::fs::remove_dir(pins);
 }
 
-/// Enter and pin the pod's namespaces, call `ready`, then wait for a stop signal.
+/// Join the cgroup `cgroup` (relative to the hierarchies' roots, made if missing), enter
+/// and pin the pod's namespaces, call `ready`, then wait for a stop signal.
 /// Must be called from a single-threaded process, which it turns into the infra.
 pub fn pause(
+    cgroup: &Path,
     netns: Option<&Path>,
     hostname: &str,
     pins: &Path,
     ready: impl FnOnce(),
 ) -> Result<(), RuntimeError> {
     let fail = |what: String| move |e: io::Error| RuntimeError::sys(what, e);
+    let rel = super::cgroups::relative_path(Some(cgroup), "");
+    super::Cgroup::create(&rel, None)?.join()?;
     if let Some(ns) = netns {
         let f = std::fs::File::open(ns).map_err(fail(format!("open {}", ns.display())))?;
         // SAFETY: setns on a descriptor we own; the type is checked by the kernel.
