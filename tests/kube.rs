@@ -695,3 +695,56 @@ fn a_play_that_fails_part_way_leaves_nothing() {
     assert!(err.contains("pod duo already exists"), "{err}");
     assert_eq!(b.ok(&["pod", "ls", "--format", "{{.Name}}"]), "duo\n");
 }
+
+#[test]
+fn ps_shows_and_filters_by_pod() {
+    let Some(b) = setup() else { return };
+    let id = b.ok(&["pod", "create", "--name", "pa"]).trim().to_string();
+    b.ok(&["pod", "create", "--name", "pb"]);
+    b.ok(&["create", "--pod", "pa", "--name", "in-a", "bb:1", "true"]);
+    b.ok(&["create", "--pod", "pb", "--name", "in-b", "bb:1", "true"]);
+    b.ok(&["create", "--name", "loose", "bb:1", "true"]);
+    let table = b.ok(&["ps", "-a", "--pod"]);
+    let header = table.lines().next().unwrap();
+    assert!(
+        header.ends_with("NAMES     POD ID         PODNAME"),
+        "podman's columns last: {header:?}"
+    );
+    let row = table.lines().find(|l| l.contains("in-a")).unwrap();
+    assert!(row.ends_with(&format!("{}   pa", &id[..12])), "{row:?}");
+    let loose = table.lines().find(|l| l.contains("loose")).unwrap();
+    assert!(loose.trim_end().ends_with("loose"), "{loose:?}");
+    let names = |filter: &str| {
+        let mut v: Vec<String> = b
+            .ok(&[
+                "ps",
+                "-a",
+                "--filter",
+                filter,
+                "--format",
+                "{{.Names}} {{.PodName}}",
+            ])
+            .lines()
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names("pod=pa"), ["in-a pa"]);
+    assert_eq!(names(&format!("pod={}", &id[..8])), ["in-a pa"]);
+    assert_eq!(names("pod=nosuch"), Vec::<String>::new());
+    let v: serde_json::Value = serde_json::from_str(&b.ok(&[
+        "ps",
+        "-a",
+        "--no-trunc",
+        "--filter",
+        "name=in-b",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(v["PodName"], "pb");
+    assert_eq!(v["Pod"].as_str().unwrap().len(), 64);
+    // `pod ps` is `pod ls`, as in podman.
+    assert_eq!(b.ok(&["pod", "ps", "-q"]), b.ok(&["pod", "ls", "-q"]));
+}

@@ -90,9 +90,12 @@ pub struct PsArgs {
     /// Don't truncate output
     #[arg(long)]
     pub no_trunc: bool,
-    /// Filter: status=, name=, id=, ancestor=
+    /// Filter: status=, name=, id=, ancestor=, pod= (a pod's name or ID)
     #[arg(short, long)]
     pub filter: Vec<String>,
+    /// Show the ID and name of each container's pod
+    #[arg(short, long)]
+    pub pod: bool,
     /// Output: table, json or a Go template
     #[arg(long)]
     pub format: Option<String>,
@@ -293,13 +296,28 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
             "name" => rows.retain(|c| c.name.contains(v)),
             "id" => rows.retain(|c| c.id.starts_with(v)),
             "ancestor" => rows.retain(|c| c.image_name == v || c.image_id.as_str().contains(v)),
+            // podman's: a pod's name, or its ID or an ID prefix.
+            "pod" => {
+                let pods: Vec<String> = store
+                    .pods()?
+                    .into_iter()
+                    .filter(|p| p.name == v || (!v.is_empty() && p.id.starts_with(v)))
+                    .map(|p| p.id)
+                    .collect();
+                rows.retain(|c| c.pod.as_ref().is_some_and(|p| pods.contains(p)))
+            }
             other => {
                 return Err(Error::InvalidArgument(format!(
-                    "unsupported filter {other:?} (status, name, id, ancestor)"
+                    "unsupported filter {other:?} (status, name, id, ancestor, pod)"
                 )));
             }
         }
     }
+    let pod_names: std::collections::HashMap<String, String> =
+        store.pods()?.into_iter().map(|p| (p.id, p.name)).collect();
+    // podman's Pod and PodName fields; left out where there are no pods, so the JSON of a
+    // Docker user's containers keeps Docker's fields.
+    let pod_fields = a.pod || !pod_names.is_empty();
     if !all {
         rows.retain(container::supervised);
     }
@@ -316,7 +334,7 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
             // Each of these reads /proc or the cgroup: once per row.
             let running = container::supervised(c);
             let paused = running && is_frozen(paths, c);
-            json!({
+            let mut row = json!({
                 "Command": short_command(&c.command, a.no_trunc),
                 "CreatedAt": chrono::DateTime::from_timestamp(c.created, 0)
                     .map(|t| t.format("%Y-%m-%d %H:%M:%S +0000 UTC").to_string())
@@ -328,6 +346,11 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
                 "Mounts": "",
                 "Names": c.name,
                 "Networks": serde_json::from_str::<Value>(&c.config).ok().and_then(|v| v["NetworkMode"].as_str().map(str::to_string)).unwrap_or_default(),
+                "Pod": match &c.pod {
+                    Some(p) if !a.no_trunc => p[..12.min(p.len())].to_string(),
+                    p => p.clone().unwrap_or_default(),
+                },
+                "PodName": c.pod.as_ref().and_then(|p| pod_names.get(p)).cloned().unwrap_or_default(),
                 "Ports": if running {
                     container::ports(c).iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
                 } else {
@@ -341,10 +364,15 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
                 } else {
                     container::status_text(c)
                 },
-            })
+            });
+            if !pod_fields && let Some(o) = row.as_object_mut() {
+                o.shift_remove("Pod");
+                o.shift_remove("PodName");
+            }
+            row
         })
         .collect();
-    let columns = [
+    let mut columns = vec![
         ("CONTAINER ID", "ID"),
         ("IMAGE", "Image"),
         ("COMMAND", "Command"),
@@ -353,6 +381,9 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
         ("PORTS", "Ports"),
         ("NAMES", "Names"),
     ];
+    if a.pod {
+        columns.extend([("POD ID", "Pod"), ("PODNAME", "PodName")]);
+    }
     ui::print_rows(
         &mut o,
         &Format::parse(a.format.as_deref()),

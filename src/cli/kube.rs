@@ -35,7 +35,7 @@ const EXAMPLES_KUBE: &str = "Examples:
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
     /// Containers or pods (names or IDs)
-    #[arg(required = true, add = crate::cli::complete::object())]
+    #[arg(required = true, add = crate::cli::complete::workload())]
     pub names: Vec<String>,
     /// The kind of manifest: pod or deployment
     #[arg(short = 't', long = "type", default_value = "pod", value_parser = ["pod", "deployment"])]

@@ -75,13 +75,13 @@ pub struct LsArgs {
 
 #[derive(Args, Debug)]
 pub struct NamesArgs {
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::pod())]
     pub pods: Vec<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct StopArgs {
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::pod())]
     pub pods: Vec<String>,
     /// Seconds to wait for each container before killing it
     #[arg(short = 't', long = "time", default_value_t = 10)]
@@ -90,7 +90,7 @@ pub struct StopArgs {
 
 #[derive(Args, Debug)]
 pub struct RmArgs {
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::pod())]
     pub pods: Vec<String>,
     /// Stop running pods and their containers first
     #[arg(short, long)]
@@ -99,7 +99,7 @@ pub struct RmArgs {
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::pod())]
     pub pods: Vec<String>,
     /// Output: json or a Go template
     #[arg(short, long)]

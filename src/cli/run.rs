@@ -127,7 +127,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub ipc: Option<String>,
     /// Run in a pod (name or ID): share its network, IPC and UTS namespaces
-    #[arg(long, add = crate::cli::complete::object())]
+    #[arg(long, add = crate::cli::complete::pod())]
     pub pod: Option<String>,
     /// Publish a container's port to the host: [IP:][HOST:]CONTAINER[/tcp|udp], ranges allowed
     #[arg(short, long)]
