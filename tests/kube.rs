@@ -748,3 +748,123 @@ fn ps_shows_and_filters_by_pod() {
     // `pod ps` is `pod ls`, as in podman.
     assert_eq!(b.ok(&["pod", "ps", "-q"]), b.ok(&["pod", "ls", "-q"]));
 }
+
+#[test]
+fn pod_top_stats_and_logs_cover_every_container() {
+    let Some(b) = setup() else { return };
+    let id = b.ok(&["pod", "create", "--name", "obs"]).trim().to_string();
+    let err = b.fails(&["pod", "top", "obs"]);
+    assert!(err.contains("pod obs has no running container"), "{err}");
+    let one = b
+        .ok(&[
+            "run",
+            "-d",
+            "--pod",
+            "obs",
+            "--name",
+            "one",
+            "bb:1",
+            "sh",
+            "-c",
+            "echo one-out; echo one-err >&2; exec sleep 1001",
+        ])
+        .trim()
+        .to_string();
+    // Later lines than one's, whatever the order the logs are read in.
+    std::thread::sleep(Duration::from_millis(50));
+    b.ok(&[
+        "run",
+        "-d",
+        "--pod",
+        "obs",
+        "--name",
+        "two",
+        "bb:1",
+        "sh",
+        "-c",
+        "echo two-a; echo two-b; exec sleep 1002",
+    ]);
+    wait_until("both containers' output", || {
+        b.ok(&["logs", "two"]).lines().count() == 2 && !b.ok(&["logs", "one"]).is_empty()
+    });
+    let o = b.run(&["pod", "logs", "obs"]);
+    assert!(o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!(
+            "{one_id} one-out\n{two} two-a\n{two} two-b\n",
+            one_id = &one[..12],
+            two = &b.ok(&["ps", "-q", "--filter", "name=two"]).trim()
+        )
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!("{} one-err\n", &one[..12])
+    );
+    assert_eq!(
+        b.ok(&["pod", "logs", "-n", "--tail", "1", "obs"]),
+        "two two-b\n"
+    );
+    assert_eq!(
+        b.ok(&["pod", "logs", "-n", "-c", "two", "obs"]),
+        "two two-a\ntwo two-b\n"
+    );
+    b.ok(&["create", "--name", "outsider", "bb:1", "true"]);
+    let err = b.fails(&["pod", "logs", "-c", "outsider", "obs"]);
+    assert!(
+        err.contains("container outsider is not in pod obs"),
+        "{err}"
+    );
+    // top: the processes of both.
+    let top = b.ok(&["pod", "top", "obs"]);
+    assert!(top.starts_with("UID"), "{top}");
+    assert!(
+        top.contains("sleep 1001") && top.contains("sleep 1002"),
+        "{top}"
+    );
+    // stats: a row per running container, under its pod.
+    let stats = b.ok(&["pod", "stats", "--no-stream", "--format", "json"]);
+    let rows: Vec<serde_json::Value> = stats
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut names: Vec<&str> = rows.iter().map(|r| r["Name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["one", "two"]);
+    for r in &rows {
+        assert_eq!(r["Pod"], &id[..12]);
+        assert_eq!(r["PIDS"], "1", "{r}");
+    }
+    let table = b.ok(&["pod", "stats", "--no-stream", "obs"]);
+    assert!(table.starts_with("POD   "), "{table}");
+    assert_eq!(table.lines().count(), 3, "{table}");
+    // logs -f ends when every container of the pod has stopped.
+    b.ok(&["pod", "rm", "-f", "obs"]);
+    b.ok(&["pod", "create", "--name", "short"]);
+    for n in ["s1", "s2"] {
+        b.ok(&[
+            "run",
+            "-d",
+            "--pod",
+            "short",
+            "--name",
+            n,
+            "bb:1",
+            "sh",
+            "-c",
+            &format!("echo {n}-first; sleep 1; echo {n}-last"),
+        ]);
+    }
+    let t0 = Instant::now();
+    let mut followed: Vec<String> = b
+        .ok(&["pod", "logs", "-f", "-n", "short"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert!(t0.elapsed() < Duration::from_secs(15));
+    followed.sort();
+    assert_eq!(
+        followed,
+        ["s1 s1-first", "s1 s1-last", "s2 s2-first", "s2 s2-last"]
+    );
+}

@@ -425,13 +425,18 @@ fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>> {
 
 /// Print one log line to stdout or stderr as its stream says.
 fn emit(line: &LogLine, timestamps: bool) -> Result<()> {
-    let prefix = if timestamps {
+    emit_from(None, line, timestamps)
+}
+
+/// A log line on stdout or stderr, as it was written; `who` (the container's ID or name,
+/// for `pod logs`) goes first.
+pub(crate) fn emit_from(who: Option<&str>, line: &LogLine, timestamps: bool) -> Result<()> {
+    let mut prefix = who.map(|w| format!("{w} ")).unwrap_or_default();
+    if timestamps {
         // As the supervisor wrote it (json-file's format).
         let t: chrono::DateTime<chrono::Utc> = line.time.into();
-        format!("{} ", t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
-    } else {
-        String::new()
-    };
+        prefix += &format!("{} ", t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true));
+    }
     if line.stream == LogStream::Stderr {
         let mut e = io::stderr().lock();
         write!(e, "{prefix}{}", line.text).at("stderr")?;
@@ -443,18 +448,23 @@ fn emit(line: &LogLine, timestamps: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn logs(paths: &Paths, a: LogsArgs) -> Result<ExitStatus> {
-    let mut opts = LogOptions::new().follow(a.follow);
-    if a.tail != "all" {
+/// `logs`' (and `pod logs`') options.
+pub(crate) fn log_options(follow: bool, tail: &str, since: Option<&str>) -> Result<LogOptions> {
+    let mut opts = LogOptions::new().follow(follow);
+    if tail != "all" && tail != "-1" {
         opts = opts.tail(
-            a.tail
-                .parse()
-                .map_err(|_| Error::InvalidArgument(format!("invalid --tail {:?}", a.tail)))?,
+            tail.parse()
+                .map_err(|_| Error::InvalidArgument(format!("invalid --tail {tail:?}")))?,
         );
     }
-    if let Some(s) = a.since.as_deref() {
+    if let Some(s) = since {
         opts = opts.since(parse_since(s)?.into());
     }
+    Ok(opts)
+}
+
+pub fn logs(paths: &Paths, a: LogsArgs) -> Result<ExitStatus> {
+    let opts = log_options(a.follow, &a.tail, a.since.as_deref())?;
     for line in Client::from_paths(paths).logs(&a.container, &opts)? {
         emit(&line?, a.timestamps)?;
     }
@@ -539,6 +549,18 @@ pub fn top(paths: &Paths, a: TopArgs) -> Result<ExitStatus> {
             c.name
         )));
     }
+    let rows = processes(paths, &c)?;
+    ui::write_table(&mut out(), &top_header(), &rows).at("stdout")?;
+    Ok(0)
+}
+
+/// `top`'s columns (`pod top` has the same).
+pub(crate) fn top_header() -> Vec<String> {
+    ["UID", "PID", "PPID", "CMD"].map(String::from).to_vec()
+}
+
+/// `top`'s rows for a running container: every process of its pid namespace, by pid.
+pub(crate) fn processes(paths: &Paths, c: &ContainerRecord) -> Result<Vec<Vec<String>>> {
     let st = crate::runtime::state(&container::state_root(paths), &c.id)
         .map_err(|e| Error::Other(format!("container {}: {e}", c.name)))?;
     // Every process whose pid namespace is the init's.
@@ -571,13 +593,7 @@ pub fn top(paths: &Paths, a: TopArgs) -> Result<ExitStatus> {
         rows.push(vec![field("Uid:"), pid.to_string(), field("PPid:"), cmd]);
     }
     rows.sort_by_key(|r| r[1].parse::<i64>().unwrap_or(0));
-    ui::write_table(
-        &mut out(),
-        &["UID".into(), "PID".into(), "PPID".into(), "CMD".into()],
-        &rows,
-    )
-    .at("stdout")?;
-    Ok(0)
+    Ok(rows)
 }
 
 pub fn prune(paths: &Paths, a: PruneArgs) -> Result<ExitStatus> {
@@ -1068,6 +1084,30 @@ pub fn stats(paths: &Paths, a: StatsArgs) -> Result<ExitStatus> {
             .map(|n| container::find(&store, n))
             .collect::<Result<_>>()?
     };
+    let rows = stats_rows(paths, &targets);
+    let columns = [
+        ("CONTAINER ID", "ID"),
+        ("NAME", "Name"),
+        ("CPU %", "CPUPerc"),
+        ("MEM USAGE / LIMIT", "MemUsage"),
+        ("MEM %", "MemPerc"),
+        ("NET I/O", "NetIO"),
+        ("BLOCK I/O", "BlockIO"),
+        ("PIDS", "PIDs"),
+    ];
+    ui::print_rows(
+        &mut out(),
+        &Format::parse(a.format.as_deref()),
+        &columns,
+        &rows,
+    )
+    .at("stdout")?;
+    Ok(0)
+}
+
+/// One `stats` row (Docker's fields) per container, from two samples of their cgroups
+/// 200 ms apart.
+pub(crate) fn stats_rows(paths: &Paths, targets: &[ContainerRecord]) -> Vec<Value> {
     let root = container::state_root(paths);
     let sample = |c: &ContainerRecord| {
         crate::runtime::cgroup(&root, &c.id)
@@ -1117,24 +1157,7 @@ pub fn stats(paths: &Paths, a: StatsArgs) -> Result<ExitStatus> {
             "PIDs": pids.to_string(),
         }));
     }
-    let columns = [
-        ("CONTAINER ID", "ID"),
-        ("NAME", "Name"),
-        ("CPU %", "CPUPerc"),
-        ("MEM USAGE / LIMIT", "MemUsage"),
-        ("MEM %", "MemPerc"),
-        ("NET I/O", "NetIO"),
-        ("BLOCK I/O", "BlockIO"),
-        ("PIDS", "PIDs"),
-    ];
-    ui::print_rows(
-        &mut out(),
-        &Format::parse(a.format.as_deref()),
-        &columns,
-        &rows,
-    )
-    .at("stdout")?;
-    Ok(0)
+    rows
 }
 
 #[derive(Args, Debug)]
