@@ -14,7 +14,8 @@
 //! - securityContext: capabilities add/drop relative to Docker's defaults, privileged,
 //!   readOnlyRootFilesystem, runAsUser/runAsGroup (from `--user`), allowPrivilegeEscalation
 //!   (false = no-new-privileges);
-//! - restartPolicy Always/OnFailure/Never = `--restart always/on-failure/no`.
+//! - restartPolicy Always/OnFailure/Never = `--restart always/on-failure/no`;
+//! - shareProcessNamespace = a pod that shares its pid namespace (`--share +pid`).
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -398,6 +399,8 @@ struct Group<'a> {
     /// `<pod>-`: what the pod's container and emptyDir volume names start with.
     prefix: &'a str,
     empty_dirs: &'a [String],
+    /// The pod's containers share one pid namespace (`pod create --share +pid`).
+    share_pid: bool,
 }
 
 /// One manifest document (a Pod or a Deployment) for a group of containers.
@@ -424,6 +427,9 @@ fn document(store: &Store, g: &Group<'_>, sources: &[Source], kind: Kind) -> Val
     // A pod's hostname is its name unless it was given.
     if let Some(h) = g.hostname.filter(|h| dns_label(h) == *h && *h != name) {
         spec.insert("hostname".into(), json!(h));
+    }
+    if g.share_pid {
+        spec.insert("shareProcessNamespace".into(), json!(true));
     }
     spec.insert(
         "restartPolicy".into(),
@@ -488,6 +494,7 @@ pub fn generate(store: &Store, _paths: &Paths, names: &[String], kind: Kind) -> 
                     ports: &cfg.ports,
                     prefix: &prefix,
                     empty_dirs: &cfg.empty_dirs,
+                    share_pid: cfg.share.iter().any(|n| n == "pid"),
                 };
                 docs.push(document(store, &g, &sources, kind));
             }
@@ -522,6 +529,7 @@ pub fn generate(store: &Store, _paths: &Paths, names: &[String], kind: Kind) -> 
                     ports: &[],
                     prefix: "",
                     empty_dirs: &[],
+                    share_pid: false,
                 },
                 &loose,
                 kind,
@@ -581,6 +589,8 @@ pub struct PodPlan {
     pub restart: String,
     /// Volumes made for the pod's emptyDirs (removed by `kube down`).
     pub empty_dirs: Vec<String>,
+    /// `shareProcessNamespace`: the containers share one pid namespace.
+    pub share_pid: bool,
     pub containers: Vec<ContainerPlan>,
 }
 
@@ -673,7 +683,13 @@ fn cpu_quantity(q: &str) -> Result<f64> {
 /// name: those cannot hold spaces).
 const MEMORY: &str = " memory";
 
-const POD_SPEC: &[&str] = &["containers", "volumes", "restartPolicy", "hostname"];
+const POD_SPEC: &[&str] = &[
+    "containers",
+    "volumes",
+    "restartPolicy",
+    "hostname",
+    "shareProcessNamespace",
+];
 const CONTAINER: &[&str] = &[
     "name",
     "image",
@@ -714,6 +730,7 @@ fn pod_plan(
         name: name.to_string(),
         hostname: text(s.get("hostname")),
         labels,
+        share_pid: s.get("shareProcessNamespace").and_then(|v| v.as_bool()) == Some(true),
         restart: restart.to_string(),
         ..Default::default()
     };

@@ -868,3 +868,136 @@ fn pod_top_stats_and_logs_cover_every_container() {
         ["s1 s1-first", "s1 s1-last", "s2 s2-first", "s2 s2-last"]
     );
 }
+
+#[test]
+fn pid_container_and_host_share_the_process_table() {
+    let Some(b) = setup() else { return };
+    b.ok(&["run", "-d", "--name", "pholder", "bb:1", "sleep", "1001"]);
+    let ps = b.ok(&[
+        "run",
+        "--rm",
+        "--pid",
+        "container:pholder",
+        "bb:1",
+        "ps",
+        "-o",
+        "pid,comm",
+    ]);
+    let rows: Vec<Vec<&str>> = ps.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert!(rows.contains(&vec!["1", "sleep"]), "{ps}");
+    // exec into the joiner lands in the same namespace.
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "pjoiner",
+        "--pid",
+        "container:pholder",
+        "bb:1",
+        "sleep",
+        "1002",
+    ]);
+    let seen = b.ok(&["exec", "pholder", "ps", "-o", "comm"]);
+    assert!(
+        seen.contains("sleep") && seen.lines().count() >= 4,
+        "{seen}"
+    );
+    let ns = |c: &str| b.ok(&["exec", c, "readlink", "/proc/self/ns/pid"]);
+    assert_eq!(ns("pholder"), ns("pjoiner"));
+    // The host's: its init among many processes.
+    let host = b.ok(&[
+        "run",
+        "--rm",
+        "--pid",
+        "host",
+        "bb:1",
+        "sh",
+        "-c",
+        "echo $$; cat /proc/1/comm",
+    ]);
+    let mut lines = host.lines();
+    assert_ne!(lines.next(), Some("1"), "{host}");
+    let host_init = std::fs::read_to_string("/proc/1/comm").unwrap();
+    assert_eq!(lines.next(), Some(host_init.trim()), "{host}");
+    // Checked like --ipc container: at start, with the owner's name.
+    b.ok(&[
+        "create",
+        "--name",
+        "plate",
+        "--pid",
+        "container:pholder",
+        "bb:1",
+        "true",
+    ]);
+    b.ok(&["rm", "-f", "pjoiner"]);
+    b.ok(&["stop", "-t", "0", "pholder"]);
+    let o = b.run(&["start", "plate"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pholder: it is not running"));
+    let err = b.fails(&["run", "--rm", "--pid", "elsewhere", "bb:1", "true"]);
+    assert!(err.contains("invalid --pid"), "{err}");
+    b.ok(&["pod", "create", "--name", "pp2"]);
+    let err = b.fails(&[
+        "run", "--rm", "--pod", "pp2", "--pid", "host", "bb:1", "true",
+    ]);
+    assert!(err.contains("--pid cannot be used with --pod"), "{err}");
+}
+
+#[test]
+fn a_pod_can_share_its_pid_namespace() {
+    let Some(b) = setup() else { return };
+    let err = b.fails(&["pod", "create", "--share", "ipc,uts"]);
+    assert!(err.contains("always shares its network namespace"), "{err}");
+    let err = b.fails(&["pod", "create", "--share", "+cgroup"]);
+    assert!(err.contains("cgroup"), "{err}");
+    let id = b
+        .ok(&["pod", "create", "--name", "sp", "--share", "+pid"])
+        .trim()
+        .to_string();
+    b.ok(&[
+        "run", "-d", "--pod", "sp", "--name", "spa", "bb:1", "sleep", "1001",
+    ]);
+    let ps = b.ok(&["run", "--rm", "--pod", "sp", "bb:1", "ps", "-o", "pid,comm"]);
+    let rows: Vec<Vec<&str>> = ps.lines().map(|l| l.split_whitespace().collect()).collect();
+    // The infra is the namespace's init, under a name that says nothing of the host.
+    assert!(rows.contains(&vec!["1", "barge-pause"]), "{ps}");
+    assert!(rows.iter().any(|r| r.get(1) == Some(&"sleep")), "{ps}");
+    let cmdline = b.ok(&["exec", "spa", "cat", "/proc/1/cmdline"]);
+    assert!(
+        !cmdline.contains("__pause") && !cmdline.contains("--root"),
+        "{cmdline:?}"
+    );
+    // barge's binary stays out of reach (CVE-2019-5736).
+    let o = b.run(&["exec", "spa", "cat", "/proc/1/exe"]);
+    assert!(!o.status.success());
+    let doc: serde_json::Value = serde_json::from_str(&b.ok(&["pod", "inspect", "sp"])).unwrap();
+    assert_eq!(
+        doc[0]["SharedNamespaces"],
+        serde_json::json!(["net", "ipc", "uts", "pid"])
+    );
+    // The recorded infra pid is the host's view of that init.
+    let infra = doc[0]["InfraPid"].as_i64().unwrap();
+    let member_ns = b.ok(&["exec", "spa", "readlink", "/proc/self/ns/pid"]);
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{infra}/ns/pid"))
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        member_ns.trim()
+    );
+    // A manifest says so with shareProcessNamespace, and brings it back.
+    let yaml = b.ok(&["kube", "generate", "sp"]);
+    assert!(yaml.contains("shareProcessNamespace: true"), "{yaml}");
+    validate(&b.file("sp.yaml", yaml.as_bytes()));
+    // stop, start, rm: the namespace goes with its init, and nothing is left.
+    b.ok(&["pod", "stop", "-t", "0", "sp"]);
+    assert!(!Path::new(&format!("/proc/{infra}")).exists());
+    b.ok(&["pod", "start", "sp"]);
+    let again = b.ok(&["exec", "spa", "ps", "-o", "pid,comm"]);
+    assert!(again.contains("1 barge-pause"), "{again}");
+    b.ok(&["pod", "rm", "-f", "sp"]);
+    assert_gone(&b, &id);
+    b.ok(&["kube", "play", &b.file("sp.yaml", yaml.as_bytes())]);
+    let doc: serde_json::Value = serde_json::from_str(&b.ok(&["pod", "inspect", "sp"])).unwrap();
+    assert_eq!(doc[0]["SharedNamespaces"][3], "pid");
+}

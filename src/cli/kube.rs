@@ -176,6 +176,11 @@ fn play_pod(paths: &Paths, store: &mut Store, p: &PodPlan) -> Result<(String, Ve
             publish,
             network: None,
             empty_dirs: p.empty_dirs.clone(),
+            share: p.share_pid.then(|| {
+                let mut s = pod::default_share();
+                s.push("pid".into());
+                s
+            }),
         },
     )?;
     let made = (|| -> Result<Vec<String>> {

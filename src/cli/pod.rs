@@ -117,6 +117,10 @@ pub struct CreateArgs {
     /// Network: bridge (the default) or a user network's name
     #[arg(long)]
     pub network: Option<String>,
+    /// Namespaces the containers share: a comma list of net, ipc, uts, pid (default
+    /// net,ipc,uts), or +pid for the defaults and pid
+    #[arg(long)]
+    pub share: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -385,6 +389,7 @@ fn create(paths: &Paths, a: CreateArgs) -> Result<ExitStatus> {
         publish,
         network: a.network,
         empty_dirs: Vec::new(),
+        share: a.share.as_deref().map(pod::parse_share).transpose()?,
     };
     let mut store = Store::open(&paths.root)?;
     container::reap_dead(&mut store, paths)?;
@@ -485,7 +490,11 @@ fn inspect_doc(paths: &Paths, store: &Store, p: &PodRecord) -> Result<Value> {
     let members = pod::members(store, &p.id)?;
     let cfg = pod::config(p);
     let att = crate::network::attachment(&store.root, &p.id);
-    let (net, ipc, uts) = pod::namespace_paths(paths, p);
+    let namespaces: serde_json::Map<String, Value> = pod::namespace_paths(paths, p)
+        .into_iter()
+        .zip(&cfg.share)
+        .map(|((_, path), name)| (name.clone(), json!(path)))
+        .collect();
     Ok(json!({
         "Id": p.id,
         "Name": p.name,
@@ -493,9 +502,9 @@ fn inspect_doc(paths: &Paths, store: &Store, p: &PodRecord) -> Result<Value> {
         "State": pod::status(p, &members),
         "Hostname": cfg.hostname,
         "Labels": cfg.labels,
-        "SharedNamespaces": ["net", "ipc", "uts"],
+        "SharedNamespaces": cfg.share,
         "InfraPid": if pod::infra_running(p) { p.infra_pid.unwrap_or(0) } else { 0 },
-        "Namespaces": {"net": net, "ipc": ipc, "uts": uts},
+        "Namespaces": namespaces,
         "NumContainers": members.len(),
         "Containers": members.iter().map(|c| json!({
             "Id": c.id, "Name": c.name, "State": container::effective_state(c),
