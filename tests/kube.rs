@@ -1001,3 +1001,76 @@ fn a_pod_can_share_its_pid_namespace() {
     let doc: serde_json::Value = serde_json::from_str(&b.ok(&["pod", "inspect", "sp"])).unwrap();
     assert_eq!(doc[0]["SharedNamespaces"][3], "pid");
 }
+
+#[test]
+fn play_replace_recreates_what_the_manifest_made() {
+    let Some(b) = setup() else { return };
+    let manifest = |value: &str| {
+        format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: rp}}
+spec:
+  volumes: [{{name: scratch, emptyDir: {{}}}}]
+  containers:
+  - name: c
+    image: bb:1
+    command: [sh, -c, "ls /s; touch /s/made-by-{value}; exec sleep 1000"]
+    env: [{{name: V, value: "{value}"}}]
+    volumeMounts: [{{name: scratch, mountPath: /s}}]
+"#
+        )
+    };
+    let file = b.file("rp.yaml", manifest("one").as_bytes());
+    let first = b.ok(&["kube", "play", &file]);
+    let first_pod = first.lines().nth(1).unwrap().to_string();
+    wait_until("the first container's file", || {
+        b.run(&["exec", "rp-c", "test", "-e", "/s/made-by-one"])
+            .status
+            .success()
+    });
+    let err = b.fails(&["kube", "play", &file]);
+    assert!(err.contains("--replace"), "{err}");
+    // A manifest that does not parse replaces nothing.
+    let bad = b.file(
+        "bad.yaml",
+        b"kind: Pod\nmetadata: {name: rp}\nspec: {containers: []}\n",
+    );
+    b.fails(&["kube", "play", "--replace", &bad]);
+    assert_eq!(b.ok(&["pod", "ls", "-q", "--no-trunc"]).trim(), first_pod);
+    let file = b.file("rp.yaml", manifest("two").as_bytes());
+    let second = b.ok(&["kube", "play", "--replace", &file]);
+    let second_pod = second.lines().nth(1).unwrap().to_string();
+    assert_ne!(first_pod, second_pod);
+    assert_gone_but_for_listing(&first_pod);
+    let env = b.ok(&["inspect", "-f", "{{json .Config.Env}}", "rp-c"]);
+    assert!(env.contains("V=two") && !env.contains("V=one"), "{env}");
+    // The emptyDir is a new one too: nothing of the first pod's.
+    wait_until("the second container's file", || {
+        b.run(&["exec", "rp-c", "test", "-e", "/s/made-by-two"])
+            .status
+            .success()
+    });
+    assert!(
+        !b.run(&["exec", "rp-c", "test", "-e", "/s/made-by-one"])
+            .status
+            .success()
+    );
+    assert_eq!(b.ok(&["pod", "ls", "-q"]).lines().count(), 1);
+    // --replace with nothing to replace is a plain play.
+    b.ok(&["kube", "down", &file]);
+    b.ok(&["kube", "play", "--replace", &file]);
+    b.ok(&["kube", "down", &file]);
+}
+
+/// Nothing of pod `id` on the host: cgroup, mounts, veth.
+fn assert_gone_but_for_listing(id: &str) {
+    assert_eq!(pod_cgroups(id), Vec::<std::path::PathBuf>::new());
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(id), "mounts left:\n{mounts}");
+    let veth = format!("veth{}", &id[..11]);
+    wait_until("the veth to go", || {
+        !Path::new("/sys/class/net").join(&veth).exists()
+    });
+}

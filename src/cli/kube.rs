@@ -21,7 +21,7 @@ pub enum KubeCommand {
     #[command(after_long_help = EXAMPLES_KUBE)]
     Generate(GenerateArgs),
     /// Create and start pods from a Kubernetes manifest (Pods and Deployments)
-    Play(FileArgs),
+    Play(PlayArgs),
     /// Remove the pods (and their containers and emptyDir volumes) a manifest made
     Down(FileArgs),
 }
@@ -30,6 +30,7 @@ const EXAMPLES_KUBE: &str = "Examples:
   barge kube generate web > web.yaml             a Pod for the container (or pod) web
   barge kube generate --type deployment web      a Deployment instead
   barge kube play web.yaml                       run it here again
+  barge kube play --replace web.yaml             again, after changing it
   barge kube down web.yaml                       and remove what it made";
 
 #[derive(Args, Debug)]
@@ -43,6 +44,15 @@ pub struct GenerateArgs {
     /// Write to this file instead of stdout
     #[arg(short, long)]
     pub filename: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct PlayArgs {
+    /// The manifest (YAML, several documents allowed); - for stdin
+    pub file: PathBuf,
+    /// Remove the pods of the manifest that exist (as `kube down` does) before playing it
+    #[arg(long)]
+    pub replace: bool,
 }
 
 #[derive(Args, Debug)]
@@ -126,7 +136,7 @@ fn check_plans(store: &Store, plans: &[PodPlan]) -> Result<()> {
     for p in plans {
         if let Ok(existing) = pod::find(store, &p.name) {
             return Err(Error::Conflict(format!(
-                "pod {} already exists (remove it with `barge kube down` or `barge pod rm -f {}`)",
+                "pod {} already exists (play with --replace, or remove it with `barge kube down` or `barge pod rm -f {}`)",
                 existing.name, existing.name
             )));
         }
@@ -214,7 +224,7 @@ fn play_pod(paths: &Paths, store: &mut Store, p: &PodPlan) -> Result<(String, Ve
     }
 }
 
-fn play(paths: &Paths, a: FileArgs) -> Result<ExitStatus> {
+fn play(paths: &Paths, a: PlayArgs) -> Result<ExitStatus> {
     let text = read_manifest(&a.file)?;
     let plans = kube::plan(&text, &mut |w| ui::warn(&format!("kube play: {w}")))?;
     if plans.is_empty() {
@@ -225,6 +235,12 @@ fn play(paths: &Paths, a: FileArgs) -> Result<ExitStatus> {
     }
     let mut store = Store::open(&paths.root)?;
     container::reap_dead(&mut store, paths)?;
+    if a.replace {
+        // podman's --replace: what an earlier play of this file made goes first. The
+        // manifest has been read and checked by now, so a file that does not parse
+        // removes nothing.
+        remove_plans(paths, &mut store, &plans)?;
+    }
     check_plans(&store, &plans)?;
     // All or nothing: a pod that fails (a port taken outside barge, an image missing)
     // takes the pods made before it in this play with it.
@@ -258,12 +274,25 @@ fn down(paths: &Paths, a: FileArgs) -> Result<ExitStatus> {
     // Warnings were given by `play`; `down` needs only the names.
     let plans = kube::plan(&text, &mut |_| {})?;
     let mut store = Store::open(&paths.root)?;
+    let removed = remove_plans(paths, &mut store, &plans)?;
     let mut o = io::stdout().lock();
+    if !removed.is_empty() {
+        writeln!(o, "Pods removed:").at("stdout")?;
+        for id in removed {
+            writeln!(o, "{id}").at("stdout")?;
+        }
+    }
+    Ok(0)
+}
+
+/// Remove the pods of `plans` that exist, with their containers and emptyDir volumes;
+/// returns the IDs of the pods removed.
+fn remove_plans(paths: &Paths, store: &mut Store, plans: &[PodPlan]) -> Result<Vec<String>> {
     let mut removed = Vec::new();
-    for p in &plans {
-        match pod::find(&store, &p.name) {
+    for p in plans {
+        match pod::find(store, &p.name) {
             Ok(rec) => {
-                pod::remove(&mut store, paths, &rec, true)?;
+                pod::remove(store, paths, &rec, true)?;
                 removed.push(rec.id);
             }
             Err(Error::NoSuchPod(_)) => {}
@@ -275,11 +304,5 @@ fn down(paths: &Paths, a: FileArgs) -> Result<ExitStatus> {
             }
         }
     }
-    if !removed.is_empty() {
-        writeln!(o, "Pods removed:").at("stdout")?;
-        for id in removed {
-            writeln!(o, "{id}").at("stdout")?;
-        }
-    }
-    Ok(0)
+    Ok(removed)
 }
