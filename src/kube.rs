@@ -14,7 +14,8 @@
 //! - securityContext: capabilities add/drop relative to Docker's defaults, privileged,
 //!   readOnlyRootFilesystem, runAsUser/runAsGroup (from `--user`), allowPrivilegeEscalation
 //!   (false = no-new-privileges);
-//! - restartPolicy Always/OnFailure/Never = `--restart always/on-failure/no`.
+//! - restartPolicy Always/OnFailure/Never = `--restart always/on-failure/no`;
+//! - shareProcessNamespace = a pod that shares its pid namespace (`--share +pid`).
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -398,6 +399,8 @@ struct Group<'a> {
     /// `<pod>-`: what the pod's container and emptyDir volume names start with.
     prefix: &'a str,
     empty_dirs: &'a [String],
+    /// The pod's containers share one pid namespace (`pod create --share +pid`).
+    share_pid: bool,
 }
 
 /// One manifest document (a Pod or a Deployment) for a group of containers.
@@ -424,6 +427,9 @@ fn document(store: &Store, g: &Group<'_>, sources: &[Source], kind: Kind) -> Val
     // A pod's hostname is its name unless it was given.
     if let Some(h) = g.hostname.filter(|h| dns_label(h) == *h && *h != name) {
         spec.insert("hostname".into(), json!(h));
+    }
+    if g.share_pid {
+        spec.insert("shareProcessNamespace".into(), json!(true));
     }
     spec.insert(
         "restartPolicy".into(),
@@ -488,6 +494,7 @@ pub fn generate(store: &Store, _paths: &Paths, names: &[String], kind: Kind) -> 
                     ports: &cfg.ports,
                     prefix: &prefix,
                     empty_dirs: &cfg.empty_dirs,
+                    share_pid: cfg.share.iter().any(|n| n == "pid"),
                 };
                 docs.push(document(store, &g, &sources, kind));
             }
@@ -522,6 +529,7 @@ pub fn generate(store: &Store, _paths: &Paths, names: &[String], kind: Kind) -> 
                     ports: &[],
                     prefix: "",
                     empty_dirs: &[],
+                    share_pid: false,
                 },
                 &loose,
                 kind,
@@ -575,10 +583,14 @@ pub struct PodPlan {
     pub labels: BTreeMap<String, String>,
     /// `-p` specs of the pod.
     pub publish: Vec<String>,
+    /// The manifest field each `publish` entry comes from (`...ports[0].hostPort`).
+    pub publish_fields: Vec<String>,
     /// `--restart` of every container.
     pub restart: String,
     /// Volumes made for the pod's emptyDirs (removed by `kube down`).
     pub empty_dirs: Vec<String>,
+    /// `shareProcessNamespace`: the containers share one pid namespace.
+    pub share_pid: bool,
     pub containers: Vec<ContainerPlan>,
 }
 
@@ -671,7 +683,13 @@ fn cpu_quantity(q: &str) -> Result<f64> {
 /// name: those cannot hold spaces).
 const MEMORY: &str = " memory";
 
-const POD_SPEC: &[&str] = &["containers", "volumes", "restartPolicy", "hostname"];
+const POD_SPEC: &[&str] = &[
+    "containers",
+    "volumes",
+    "restartPolicy",
+    "hostname",
+    "shareProcessNamespace",
+];
 const CONTAINER: &[&str] = &[
     "name",
     "image",
@@ -712,6 +730,7 @@ fn pod_plan(
         name: name.to_string(),
         hostname: text(s.get("hostname")),
         labels,
+        share_pid: s.get("shareProcessNamespace").and_then(|v| v.as_bool()) == Some(true),
         restart: restart.to_string(),
         ..Default::default()
     };
@@ -858,6 +877,8 @@ fn pod_plan(
                 Some(ip) => format!("{ip}:{hport}:{cport}/{proto}"),
                 None => format!("{hport}:{cport}/{proto}"),
             });
+            plan.publish_fields
+                .push(format!("{cp}ports[{j}].hostPort {hport}"));
         }
         for (j, m) in f
             .get("volumeMounts")
@@ -1046,6 +1067,21 @@ pub fn plan(yaml: &str, warn: &mut dyn FnMut(String)) -> Result<Vec<PodPlan>> {
                             "always",
                         )?
                     };
+                    let mut plan = plan;
+                    if i > 0 {
+                        // A host port serves one pod: Kubernetes on one node binds it for
+                        // one replica and leaves the others Pending; here the others run,
+                        // reachable on their pod addresses. (podman caps replicas at 1.)
+                        plan.publish.clear();
+                        plan.publish_fields.clear();
+                    } else if replicas > 1 {
+                        for f in &plan.publish_fields {
+                            (r.warn)(format!(
+                                "{f}: published by {pod_name} only: a host port serves one pod, \
+                                 not {replicas} replicas"
+                            ));
+                        }
+                    }
                     out.push(plan);
                 }
             }
@@ -1185,5 +1221,35 @@ metadata: {name: s}
                 .any(|w| w == "metadata.annotations is not supported; ignored")
         );
         assert!(warnings.iter().any(|w| w.contains("kind Service")));
+    }
+
+    #[test]
+    fn a_host_port_goes_to_the_first_replica_only() {
+        let yaml = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: c
+        image: busybox
+        ports: [{containerPort: 80, hostPort: 8080}, {containerPort: 81}]
+"#;
+        let mut warnings = Vec::new();
+        let plans = plan(yaml, &mut |w| warnings.push(w)).unwrap();
+        let publish: Vec<&[String]> = plans.iter().map(|p| &p.publish[..]).collect();
+        assert_eq!(publish, [&["8080:80/tcp".to_string()][..], &[], &[]]);
+        assert_eq!(
+            warnings,
+            [
+                "spec.template.spec.containers[0].ports[0].hostPort 8080: published by \
+              web-pod-0 only: a host port serves one pod, not 3 replicas"
+            ]
+        );
     }
 }

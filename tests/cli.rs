@@ -816,7 +816,7 @@ fn complete(b: Option<&Barge>, words: &[&str]) -> Vec<String> {
 }
 
 #[test]
-fn completion_offers_names_of_images_containers_and_volumes() {
+fn completion_offers_names_of_images_containers_pods_and_volumes() {
     // No store: subcommands complete, names do not, and nothing is created.
     assert!(complete(None, &["barge", "ima"]).contains(&"images".to_string()));
     assert!(
@@ -852,6 +852,23 @@ fn completion_offers_names_of_images_containers_and_volumes() {
         b.ok(&["create", "--name", "comp-c1", "bb:1", "true"]);
         assert!(complete(Some(&b), &["barge", "start", ""]).contains(&"comp-c1".into()));
         assert!(complete(Some(&b), &["barge", "inspect", ""]).contains(&"comp-c1".into()));
+        // Pods: where a pod is named, and beside containers where either may be.
+        b.ok(&["pod", "create", "--name", "comp-p1"]);
+        for words in [
+            &["barge", "pod", "rm", ""][..],
+            &["barge", "run", "--pod", ""],
+            &["barge", "pod", "inspect", ""],
+        ] {
+            let c = complete(Some(&b), words);
+            assert!(c.contains(&"comp-p1".into()), "{words:?}: {c:?}");
+            assert!(!c.contains(&"comp-c1".into()), "{words:?}: {c:?}");
+        }
+        let both = complete(Some(&b), &["barge", "kube", "generate", ""]);
+        assert!(
+            both.contains(&"comp-p1".into()) && both.contains(&"comp-c1".into()),
+            "{both:?}"
+        );
+        b.ok(&["pod", "rm", "comp-p1"]);
         b.ok(&["rm", "comp-c1"]);
     }
 }

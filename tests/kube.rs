@@ -302,6 +302,85 @@ fn assert_gone(b: &Barge, id: &str) {
     let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
     assert!(!String::from_utf8_lossy(&ps.stdout).contains(&format!("__pause {id}")));
     assert!(b.ok(&["pod", "ls", "-q"]).is_empty());
+    assert_eq!(pod_cgroups(id), Vec::<std::path::PathBuf>::new());
+}
+
+/// The directories of pod `id`'s cgroup in every hierarchy of the host (v1 and v2).
+fn pod_cgroups(id: &str) -> Vec<std::path::PathBuf> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    info.lines()
+        .filter_map(|l| {
+            let (pre, post) = l.split_once(" - ")?;
+            let fs = post.split(' ').next()?;
+            (fs == "cgroup" || fs == "cgroup2").then(|| pre.split(' ').nth(4))?
+        })
+        .map(|mp| Path::new(mp).join("barge").join(format!("pod-{id}")))
+        .filter(|d| d.exists())
+        .collect()
+}
+
+/// The cgroup paths of a process, one per hierarchy (`memory:/barge/...`).
+fn cgroups_of(pid: &str) -> Vec<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once(':').map(|(_, rest)| rest.to_string()))
+        .collect()
+}
+
+#[test]
+fn a_pod_has_a_cgroup_for_its_infra_and_members_removed_with_it() {
+    let Some(b) = setup() else { return };
+    let id = b.ok(&["pod", "create", "--name", "cg"]).trim().to_string();
+    let ctr = b
+        .ok(&[
+            "run", "-d", "--pod", "cg", "--name", "m1", "-m", "64m", "bb:1", "sleep", "1000",
+        ])
+        .trim()
+        .to_string();
+    let infra = b.ok(&["pod", "inspect", "-f", "{{.InfraPid}}", "cg"]);
+    let infra = infra.trim();
+    assert_ne!(infra, "0");
+    let group = format!("/barge/pod-{id}");
+    let infra_groups = cgroups_of(infra);
+    let member = b.ok(&["inspect", "-f", "{{.State.Pid}}", "m1"]);
+    let member_groups = cgroups_of(member.trim());
+    // The memory controller: its own hierarchy on v1, the unified tree on v2.
+    let memory = |groups: &[String]| {
+        groups
+            .iter()
+            .find(|g| g.starts_with("memory:") || g.starts_with(':'))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert!(
+        memory(&infra_groups).ends_with(&format!("{group}/infra")),
+        "{infra_groups:?}"
+    );
+    assert!(
+        memory(&member_groups).ends_with(&format!("{group}/{ctr}")),
+        "{member_groups:?}"
+    );
+    // The member's limit is on its own group, below the pod's.
+    let dirs = pod_cgroups(&id);
+    assert!(!dirs.is_empty());
+    if let Some(mem) = dirs.iter().find(|d| d.starts_with("/sys/fs/cgroup/memory")) {
+        let limit = std::fs::read_to_string(mem.join(&ctr).join("memory.limit_in_bytes"));
+        assert_eq!(limit.unwrap().trim(), "67108864");
+    }
+    // `system check` does not take a live pod's group for garbage.
+    let check = b.run(&["system", "check"]);
+    assert!(
+        !String::from_utf8_lossy(&check.stdout).contains(&id),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    b.ok(&["pod", "stop", "-t", "0", "cg"]);
+    assert_eq!(pod_cgroups(&id), Vec::<std::path::PathBuf>::new());
+    b.ok(&["pod", "start", "cg"]);
+    assert!(!pod_cgroups(&id).is_empty());
+    b.ok(&["pod", "rm", "-f", "cg"]);
+    assert_gone(&b, &id);
 }
 
 const TWO: &str = r#"
@@ -481,4 +560,517 @@ fn generate_validates_and_round_trips_through_play() {
     let again = b.ok(&["kube", "generate", "web-app-pod"]);
     assert_eq!(again, yaml);
     b.ok(&["kube", "down", &pod_file]);
+}
+
+fn replicas_yaml(port: u16) -> String {
+    format!(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: rep}}
+spec:
+  replicas: 3
+  selector: {{matchLabels: {{app: rep}}}}
+  template:
+    metadata: {{labels: {{app: rep}}}}
+    spec:
+      containers:
+      - name: web
+        image: bb:1
+        command: [sh, -c, "mkdir -p /w && hostname > /w/index.html && exec busybox httpd -f -p 8080 -h /w"]
+        ports: [{{containerPort: 8080, hostPort: {port}, hostIP: 127.0.0.1}}]
+"#
+    )
+}
+
+/// Nothing made by a play is left: no pod, container, network attachment or infra.
+fn assert_nothing_played(b: &Barge) {
+    assert!(b.ok(&["pod", "ls", "-q"]).is_empty());
+    assert!(b.ok(&["ps", "-a", "-q"]).is_empty());
+    let ipam = std::fs::read_to_string(b.root().join("network/ipam.json")).unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(&ipam).unwrap_or_default();
+    assert!(
+        v.as_object().is_none_or(|o| o.is_empty()),
+        "attachments left: {ipam}"
+    );
+    let root = b.root().to_string_lossy().into_owned();
+    let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&ps.stdout)
+            .lines()
+            .any(|l| l.contains(&root) && l.contains("__pause")),
+        "an infra process is left"
+    );
+}
+
+#[test]
+fn deployment_replicas_share_one_host_port_with_the_first_only() {
+    let Some(b) = setup() else { return };
+    let port = free_port();
+    let file = b.file("rep.yaml", replicas_yaml(port).as_bytes());
+    let o = b.run(&["kube", "play", &file]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "spec.template.spec.containers[0].ports[0].hostPort {port}: published by rep-pod-0 only"
+        )),
+        "{err}"
+    );
+    let pods = b.ok(&["pod", "ls", "--format", "{{.Name}} {{.Status}} {{.Ports}}"]);
+    let mut pods: Vec<&str> = pods.lines().collect();
+    pods.sort();
+    assert_eq!(
+        pods,
+        [
+            format!("rep-pod-0 Running 127.0.0.1:{port}->8080/tcp"),
+            "rep-pod-1 Running ".to_string(),
+            "rep-pod-2 Running ".to_string(),
+        ]
+    );
+    // The host port reaches the first replica; the others answer on their own addresses.
+    let mut page = String::new();
+    wait_until("the first replica on the host port", || {
+        let o = Command::new(busybox_path())
+            .args(["wget", "-qO-", &format!("http://127.0.0.1:{port}/")])
+            .output()
+            .unwrap();
+        page = String::from_utf8_lossy(&o.stdout).into_owned();
+        o.status.success()
+    });
+    assert_eq!(page, "rep-pod-0\n");
+    let ip = b
+        .ok(&[
+            "pod",
+            "inspect",
+            "-f",
+            "{{.NetworkSettings.IPAddress}}",
+            "rep-pod-2",
+        ])
+        .trim()
+        .to_string();
+    wait_until("the third replica on its address", || {
+        let o = Command::new(busybox_path())
+            .args(["wget", "-qO-", &format!("http://{ip}:8080/")])
+            .output()
+            .unwrap();
+        o.status.success() && o.stdout == b"rep-pod-2\n"
+    });
+    b.ok(&["kube", "down", &file]);
+    assert_nothing_played(&b);
+}
+
+#[test]
+fn a_play_that_fails_part_way_leaves_nothing() {
+    let Some(b) = setup() else { return };
+    let port = free_port();
+    // Two pods of one manifest publishing one host port: refused before anything is made.
+    let clash = format!(
+        "{}---\n{}",
+        replicas_yaml(port).replace("replicas: 3", "replicas: 1"),
+        replicas_yaml(port)
+            .replace("replicas: 3", "replicas: 1")
+            .replace("name: rep}", "name: other}")
+    );
+    let err = b.fails(&["kube", "play", &b.file("clash.yaml", clash.as_bytes())]);
+    assert!(
+        err.contains("rep-pod") && err.contains("other-pod") && err.contains(&port.to_string()),
+        "{err}"
+    );
+    assert_nothing_played(&b);
+    // The second pod fails once the first runs (its image is missing and may not be
+    // pulled): the first goes too.
+    let late = format!(
+        "{}---\n{}",
+        replicas_yaml(port).replace("replicas: 3", "replicas: 2"),
+        TWO.replace("image: bb:1", "image: nosuch:1\n    imagePullPolicy: Never")
+    );
+    let err = b.fails(&["kube", "play", &b.file("late.yaml", late.as_bytes())]);
+    assert!(err.contains("nosuch"), "{err}");
+    assert_nothing_played(&b);
+    assert!(b.ok(&["volume", "ls", "-q"]).is_empty());
+    // A pod of the manifest that exists already: refused before anything is made.
+    b.ok(&["pod", "create", "--name", "duo"]);
+    let err = b.fails(&["kube", "play", &b.file("late2.yaml", late.as_bytes())]);
+    assert!(err.contains("pod duo already exists"), "{err}");
+    assert_eq!(b.ok(&["pod", "ls", "--format", "{{.Name}}"]), "duo\n");
+}
+
+#[test]
+fn ps_shows_and_filters_by_pod() {
+    let Some(b) = setup() else { return };
+    let id = b.ok(&["pod", "create", "--name", "pa"]).trim().to_string();
+    b.ok(&["pod", "create", "--name", "pb"]);
+    b.ok(&["create", "--pod", "pa", "--name", "in-a", "bb:1", "true"]);
+    b.ok(&["create", "--pod", "pb", "--name", "in-b", "bb:1", "true"]);
+    b.ok(&["create", "--name", "loose", "bb:1", "true"]);
+    let table = b.ok(&["ps", "-a", "--pod"]);
+    let header = table.lines().next().unwrap();
+    assert!(
+        header.ends_with("NAMES     POD ID         PODNAME"),
+        "podman's columns last: {header:?}"
+    );
+    let row = table.lines().find(|l| l.contains("in-a")).unwrap();
+    assert!(row.ends_with(&format!("{}   pa", &id[..12])), "{row:?}");
+    let loose = table.lines().find(|l| l.contains("loose")).unwrap();
+    assert!(loose.trim_end().ends_with("loose"), "{loose:?}");
+    let names = |filter: &str| {
+        let mut v: Vec<String> = b
+            .ok(&[
+                "ps",
+                "-a",
+                "--filter",
+                filter,
+                "--format",
+                "{{.Names}} {{.PodName}}",
+            ])
+            .lines()
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names("pod=pa"), ["in-a pa"]);
+    assert_eq!(names(&format!("pod={}", &id[..8])), ["in-a pa"]);
+    assert_eq!(names("pod=nosuch"), Vec::<String>::new());
+    let v: serde_json::Value = serde_json::from_str(&b.ok(&[
+        "ps",
+        "-a",
+        "--no-trunc",
+        "--filter",
+        "name=in-b",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(v["PodName"], "pb");
+    assert_eq!(v["Pod"].as_str().unwrap().len(), 64);
+    // `pod ps` is `pod ls`, as in podman.
+    assert_eq!(b.ok(&["pod", "ps", "-q"]), b.ok(&["pod", "ls", "-q"]));
+}
+
+#[test]
+fn pod_top_stats_and_logs_cover_every_container() {
+    let Some(b) = setup() else { return };
+    let id = b.ok(&["pod", "create", "--name", "obs"]).trim().to_string();
+    let err = b.fails(&["pod", "top", "obs"]);
+    assert!(err.contains("pod obs has no running container"), "{err}");
+    let one = b
+        .ok(&[
+            "run",
+            "-d",
+            "--pod",
+            "obs",
+            "--name",
+            "one",
+            "bb:1",
+            "sh",
+            "-c",
+            "echo one-out; echo one-err >&2; exec sleep 1001",
+        ])
+        .trim()
+        .to_string();
+    // Later lines than one's, whatever the order the logs are read in.
+    std::thread::sleep(Duration::from_millis(50));
+    b.ok(&[
+        "run",
+        "-d",
+        "--pod",
+        "obs",
+        "--name",
+        "two",
+        "bb:1",
+        "sh",
+        "-c",
+        "echo two-a; echo two-b; exec sleep 1002",
+    ]);
+    wait_until("both containers' output", || {
+        b.ok(&["logs", "two"]).lines().count() == 2 && !b.ok(&["logs", "one"]).is_empty()
+    });
+    let o = b.run(&["pod", "logs", "obs"]);
+    assert!(o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!(
+            "{one_id} one-out\n{two} two-a\n{two} two-b\n",
+            one_id = &one[..12],
+            two = &b.ok(&["ps", "-q", "--filter", "name=two"]).trim()
+        )
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!("{} one-err\n", &one[..12])
+    );
+    assert_eq!(
+        b.ok(&["pod", "logs", "-n", "--tail", "1", "obs"]),
+        "two two-b\n"
+    );
+    assert_eq!(
+        b.ok(&["pod", "logs", "-n", "-c", "two", "obs"]),
+        "two two-a\ntwo two-b\n"
+    );
+    b.ok(&["create", "--name", "outsider", "bb:1", "true"]);
+    let err = b.fails(&["pod", "logs", "-c", "outsider", "obs"]);
+    assert!(
+        err.contains("container outsider is not in pod obs"),
+        "{err}"
+    );
+    // top: the processes of both.
+    let top = b.ok(&["pod", "top", "obs"]);
+    assert!(top.starts_with("UID"), "{top}");
+    assert!(
+        top.contains("sleep 1001") && top.contains("sleep 1002"),
+        "{top}"
+    );
+    // stats: a row per running container, under its pod.
+    let stats = b.ok(&["pod", "stats", "--no-stream", "--format", "json"]);
+    let rows: Vec<serde_json::Value> = stats
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut names: Vec<&str> = rows.iter().map(|r| r["Name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["one", "two"]);
+    for r in &rows {
+        assert_eq!(r["Pod"], &id[..12]);
+        assert_eq!(r["PIDS"], "1", "{r}");
+    }
+    let table = b.ok(&["pod", "stats", "--no-stream", "obs"]);
+    assert!(table.starts_with("POD   "), "{table}");
+    assert_eq!(table.lines().count(), 3, "{table}");
+    // logs -f ends when every container of the pod has stopped.
+    b.ok(&["pod", "rm", "-f", "obs"]);
+    b.ok(&["pod", "create", "--name", "short"]);
+    for n in ["s1", "s2"] {
+        b.ok(&[
+            "run",
+            "-d",
+            "--pod",
+            "short",
+            "--name",
+            n,
+            "bb:1",
+            "sh",
+            "-c",
+            &format!("echo {n}-first; sleep 1; echo {n}-last"),
+        ]);
+    }
+    let t0 = Instant::now();
+    let mut followed: Vec<String> = b
+        .ok(&["pod", "logs", "-f", "-n", "short"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert!(t0.elapsed() < Duration::from_secs(15));
+    followed.sort();
+    assert_eq!(
+        followed,
+        ["s1 s1-first", "s1 s1-last", "s2 s2-first", "s2 s2-last"]
+    );
+}
+
+#[test]
+fn pid_container_and_host_share_the_process_table() {
+    let Some(b) = setup() else { return };
+    b.ok(&["run", "-d", "--name", "pholder", "bb:1", "sleep", "1001"]);
+    let ps = b.ok(&[
+        "run",
+        "--rm",
+        "--pid",
+        "container:pholder",
+        "bb:1",
+        "ps",
+        "-o",
+        "pid,comm",
+    ]);
+    let rows: Vec<Vec<&str>> = ps.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert!(rows.contains(&vec!["1", "sleep"]), "{ps}");
+    // exec into the joiner lands in the same namespace.
+    b.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "pjoiner",
+        "--pid",
+        "container:pholder",
+        "bb:1",
+        "sleep",
+        "1002",
+    ]);
+    let seen = b.ok(&["exec", "pholder", "ps", "-o", "comm"]);
+    assert!(
+        seen.contains("sleep") && seen.lines().count() >= 4,
+        "{seen}"
+    );
+    let ns = |c: &str| b.ok(&["exec", c, "readlink", "/proc/self/ns/pid"]);
+    assert_eq!(ns("pholder"), ns("pjoiner"));
+    // The host's: its init among many processes.
+    let host = b.ok(&[
+        "run",
+        "--rm",
+        "--pid",
+        "host",
+        "bb:1",
+        "sh",
+        "-c",
+        "echo $$; cat /proc/1/comm",
+    ]);
+    let mut lines = host.lines();
+    assert_ne!(lines.next(), Some("1"), "{host}");
+    let host_init = std::fs::read_to_string("/proc/1/comm").unwrap();
+    assert_eq!(lines.next(), Some(host_init.trim()), "{host}");
+    // Checked like --ipc container: at start, with the owner's name.
+    b.ok(&[
+        "create",
+        "--name",
+        "plate",
+        "--pid",
+        "container:pholder",
+        "bb:1",
+        "true",
+    ]);
+    b.ok(&["rm", "-f", "pjoiner"]);
+    b.ok(&["stop", "-t", "0", "pholder"]);
+    let o = b.run(&["start", "plate"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pholder: it is not running"));
+    let err = b.fails(&["run", "--rm", "--pid", "elsewhere", "bb:1", "true"]);
+    assert!(err.contains("invalid --pid"), "{err}");
+    b.ok(&["pod", "create", "--name", "pp2"]);
+    let err = b.fails(&[
+        "run", "--rm", "--pod", "pp2", "--pid", "host", "bb:1", "true",
+    ]);
+    assert!(err.contains("--pid cannot be used with --pod"), "{err}");
+}
+
+#[test]
+fn a_pod_can_share_its_pid_namespace() {
+    let Some(b) = setup() else { return };
+    let err = b.fails(&["pod", "create", "--share", "ipc,uts"]);
+    assert!(err.contains("always shares its network namespace"), "{err}");
+    let err = b.fails(&["pod", "create", "--share", "+cgroup"]);
+    assert!(err.contains("cgroup"), "{err}");
+    let id = b
+        .ok(&["pod", "create", "--name", "sp", "--share", "+pid"])
+        .trim()
+        .to_string();
+    b.ok(&[
+        "run", "-d", "--pod", "sp", "--name", "spa", "bb:1", "sleep", "1001",
+    ]);
+    let ps = b.ok(&["run", "--rm", "--pod", "sp", "bb:1", "ps", "-o", "pid,comm"]);
+    let rows: Vec<Vec<&str>> = ps.lines().map(|l| l.split_whitespace().collect()).collect();
+    // The infra is the namespace's init, under a name that says nothing of the host.
+    assert!(rows.contains(&vec!["1", "barge-pause"]), "{ps}");
+    assert!(rows.iter().any(|r| r.get(1) == Some(&"sleep")), "{ps}");
+    let cmdline = b.ok(&["exec", "spa", "cat", "/proc/1/cmdline"]);
+    assert!(
+        !cmdline.contains("__pause") && !cmdline.contains("--root"),
+        "{cmdline:?}"
+    );
+    // barge's binary stays out of reach (CVE-2019-5736).
+    let o = b.run(&["exec", "spa", "cat", "/proc/1/exe"]);
+    assert!(!o.status.success());
+    let doc: serde_json::Value = serde_json::from_str(&b.ok(&["pod", "inspect", "sp"])).unwrap();
+    assert_eq!(
+        doc[0]["SharedNamespaces"],
+        serde_json::json!(["net", "ipc", "uts", "pid"])
+    );
+    // The recorded infra pid is the host's view of that init.
+    let infra = doc[0]["InfraPid"].as_i64().unwrap();
+    let member_ns = b.ok(&["exec", "spa", "readlink", "/proc/self/ns/pid"]);
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{infra}/ns/pid"))
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        member_ns.trim()
+    );
+    // A manifest says so with shareProcessNamespace, and brings it back.
+    let yaml = b.ok(&["kube", "generate", "sp"]);
+    assert!(yaml.contains("shareProcessNamespace: true"), "{yaml}");
+    validate(&b.file("sp.yaml", yaml.as_bytes()));
+    // stop, start, rm: the namespace goes with its init, and nothing is left.
+    b.ok(&["pod", "stop", "-t", "0", "sp"]);
+    assert!(!Path::new(&format!("/proc/{infra}")).exists());
+    b.ok(&["pod", "start", "sp"]);
+    let again = b.ok(&["exec", "spa", "ps", "-o", "pid,comm"]);
+    assert!(again.contains("1 barge-pause"), "{again}");
+    b.ok(&["pod", "rm", "-f", "sp"]);
+    assert_gone(&b, &id);
+    b.ok(&["kube", "play", &b.file("sp.yaml", yaml.as_bytes())]);
+    let doc: serde_json::Value = serde_json::from_str(&b.ok(&["pod", "inspect", "sp"])).unwrap();
+    assert_eq!(doc[0]["SharedNamespaces"][3], "pid");
+}
+
+#[test]
+fn play_replace_recreates_what_the_manifest_made() {
+    let Some(b) = setup() else { return };
+    let manifest = |value: &str| {
+        format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: rp}}
+spec:
+  volumes: [{{name: scratch, emptyDir: {{}}}}]
+  containers:
+  - name: c
+    image: bb:1
+    command: [sh, -c, "ls /s; touch /s/made-by-{value}; exec sleep 1000"]
+    env: [{{name: V, value: "{value}"}}]
+    volumeMounts: [{{name: scratch, mountPath: /s}}]
+"#
+        )
+    };
+    let file = b.file("rp.yaml", manifest("one").as_bytes());
+    let first = b.ok(&["kube", "play", &file]);
+    let first_pod = first.lines().nth(1).unwrap().to_string();
+    wait_until("the first container's file", || {
+        b.run(&["exec", "rp-c", "test", "-e", "/s/made-by-one"])
+            .status
+            .success()
+    });
+    let err = b.fails(&["kube", "play", &file]);
+    assert!(err.contains("--replace"), "{err}");
+    // A manifest that does not parse replaces nothing.
+    let bad = b.file(
+        "bad.yaml",
+        b"kind: Pod\nmetadata: {name: rp}\nspec: {containers: []}\n",
+    );
+    b.fails(&["kube", "play", "--replace", &bad]);
+    assert_eq!(b.ok(&["pod", "ls", "-q", "--no-trunc"]).trim(), first_pod);
+    let file = b.file("rp.yaml", manifest("two").as_bytes());
+    let second = b.ok(&["kube", "play", "--replace", &file]);
+    let second_pod = second.lines().nth(1).unwrap().to_string();
+    assert_ne!(first_pod, second_pod);
+    assert_gone_but_for_listing(&first_pod);
+    let env = b.ok(&["inspect", "-f", "{{json .Config.Env}}", "rp-c"]);
+    assert!(env.contains("V=two") && !env.contains("V=one"), "{env}");
+    // The emptyDir is a new one too: nothing of the first pod's.
+    wait_until("the second container's file", || {
+        b.run(&["exec", "rp-c", "test", "-e", "/s/made-by-two"])
+            .status
+            .success()
+    });
+    assert!(
+        !b.run(&["exec", "rp-c", "test", "-e", "/s/made-by-one"])
+            .status
+            .success()
+    );
+    assert_eq!(b.ok(&["pod", "ls", "-q"]).lines().count(), 1);
+    // --replace with nothing to replace is a plain play.
+    b.ok(&["kube", "down", &file]);
+    b.ok(&["kube", "play", "--replace", &file]);
+    b.ok(&["kube", "down", &file]);
+}
+
+/// Nothing of pod `id` on the host: cgroup, mounts, veth.
+fn assert_gone_but_for_listing(id: &str) {
+    assert_eq!(pod_cgroups(id), Vec::<std::path::PathBuf>::new());
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(id), "mounts left:\n{mounts}");
+    let veth = format!("veth{}", &id[..11]);
+    wait_until("the veth to go", || {
+        !Path::new("/sys/class/net").join(&veth).exists()
+    });
 }

@@ -715,3 +715,73 @@ fn user_namespace_with_a_mapped_range() {
     assert_eq!(std::fs::metadata(data.join("g")).unwrap().uid(), 100000);
     assert!(oci.out(&["delete", "--force", &id]).status.success());
 }
+
+#[test]
+fn joins_the_pid_namespace_of_another_container() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let holder = Bundle::new(&["sleep", "1000"]);
+    holder.write();
+    let hid = unique_id("pidns-holder");
+    let st = oci
+        .cmd(&["create", "--bundle", holder.path().to_str().unwrap(), &hid])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert!(oci.out(&["start", &hid]).status.success());
+    let state: serde_json::Value =
+        serde_json::from_slice(&oci.out(&["state", &hid]).stdout).unwrap();
+    let ns_file = format!("/proc/{}/ns/pid", state["pid"]);
+    let holder_ns = std::fs::read_link(&ns_file).unwrap();
+    let mut b = sh(
+        "echo $$; readlink /proc/self/ns/pid; (sleep 1000 &); sleep 0.2; \
+                    ps -o pid,ppid,comm",
+    );
+    let l = b.spec.linux_mut().as_mut().unwrap();
+    let mut ns = l.namespaces().clone().unwrap();
+    for n in ns.iter_mut() {
+        if n.typ() == LinuxNamespaceType::Pid {
+            n.set_path(Some(PathBuf::from(&ns_file)));
+        }
+    }
+    l.set_namespaces(Some(ns));
+    let id = unique_id("pidns-join");
+    let (code, out, err) = oci.run(&b, &id);
+    assert_eq!(code, 0, "{out} {err}");
+    let mut lines = out.lines();
+    // Not the namespace's init: the holder's sleep is PID 1, and it is visible.
+    let me: u32 = lines.next().unwrap().parse().unwrap();
+    assert!(me > 1, "{out}");
+    assert_eq!(lines.next(), Some(holder_ns.to_str().unwrap()), "{out}");
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert!(rows.contains(&vec!["1", "0", "sleep"]), "{out}");
+    // The child it left behind was reparented to the namespace's init (the holder's).
+    assert!(
+        rows.iter()
+            .any(|r| r.len() == 3 && r[0] != "1" && r[1] == "1" && r[2] == "sleep"),
+        "{out}"
+    );
+    // barge itself is back in its own pid namespace: a later container gets one of its own.
+    let (code, out, _) = oci.run(&sh("echo $$"), &unique_id("pidns-after"));
+    assert_eq!((code, out.as_str()), (0, "1\n"));
+    // A namespace that is gone: refused before anything is made.
+    assert!(oci.out(&["kill", &hid, "KILL"]).status.success());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while oci.status(&hid) != "stopped" {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (code, _, err) = oci.run(&b, &unique_id("pidns-gone"));
+    assert_ne!(code, 0);
+    assert!(err.contains("pid"), "{err}");
+    assert!(oci.out(&["delete", &hid]).status.success());
+    assert!(cgroup_left(&id).is_empty());
+}

@@ -1,7 +1,7 @@
 //! Shell completion: clap_complete's dynamic engine. The scripts that `barge completion
 //! SHELL` prints (and `__generate` writes to completions/) are small shims that call
 //! `barge` itself with `_BARGE_COMPLETE=SHELL` set on every TAB, so subcommands, flags and
-//! the names of images, containers and volumes come from one place and are never stale.
+//! the names of images, containers, pods and volumes come from one place and are never stale.
 //!
 //! The engine is behind clap_complete's `unstable-dynamic` feature; Cargo.lock pins the
 //! version, and the shims are locked by the staleness test in tests/cli.rs.
@@ -70,7 +70,7 @@ fn root() -> PathBuf {
 }
 
 fn images() -> Vec<CompletionCandidate> {
-    let (tags, _) = crate::store::Store::completion_names(&root());
+    let tags = crate::store::Store::completion_names(&root()).images;
     tags.iter()
         .map(|t| {
             let (repo, tag) = split_tag(t);
@@ -80,7 +80,12 @@ fn images() -> Vec<CompletionCandidate> {
 }
 
 fn containers() -> Vec<CompletionCandidate> {
-    let (_, names) = crate::store::Store::completion_names(&root());
+    let names = crate::store::Store::completion_names(&root()).containers;
+    names.into_iter().map(CompletionCandidate::new).collect()
+}
+
+fn pods() -> Vec<CompletionCandidate> {
+    let names = crate::store::Store::completion_names(&root()).pods;
     names.into_iter().map(CompletionCandidate::new).collect()
 }
 
@@ -98,6 +103,12 @@ fn images_and_containers() -> Vec<CompletionCandidate> {
     v
 }
 
+fn containers_and_pods() -> Vec<CompletionCandidate> {
+    let mut v = containers();
+    v.extend(pods());
+    v
+}
+
 /// `add = ...` values for the arguments that name things.
 pub fn image() -> ArgValueCandidates {
     ArgValueCandidates::new(images)
@@ -110,4 +121,11 @@ pub fn volume() -> ArgValueCandidates {
 }
 pub fn object() -> ArgValueCandidates {
     ArgValueCandidates::new(images_and_containers)
+}
+pub fn pod() -> ArgValueCandidates {
+    ArgValueCandidates::new(pods)
+}
+/// `kube generate`: containers or pods.
+pub fn workload() -> ArgValueCandidates {
+    ArgValueCandidates::new(containers_and_pods)
 }

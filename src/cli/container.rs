@@ -90,9 +90,12 @@ pub struct PsArgs {
     /// Don't truncate output
     #[arg(long)]
     pub no_trunc: bool,
-    /// Filter: status=, name=, id=, ancestor=, label=
+    /// Filter: status=, name=, id=, ancestor=, label=, pod= (a pod's name or ID)
     #[arg(short, long)]
     pub filter: Vec<String>,
+    /// Show the ID and name of each container's pod
+    #[arg(short, long)]
+    pub pod: bool,
     /// Output: table, json or a Go template
     #[arg(long)]
     pub format: Option<String>,
@@ -280,13 +283,22 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
             "id" => filter.id(v),
             "ancestor" => filter.ancestor(v),
             "label" => filter.label(v),
+            "pod" => filter.pod(v),
             other => {
                 return Err(Error::InvalidArgument(format!(
-                    "unsupported filter {other:?} (status, name, id, ancestor, label)"
+                    "unsupported filter {other:?} (status, name, id, ancestor, label, pod)"
                 )));
             }
         };
     }
+    let pod_names: std::collections::HashMap<String, String> = Store::open(&paths.root)?
+        .pods()?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    // podman's Pod and PodName fields; left out where there are no pods, so the JSON of a
+    // Docker user's containers keeps Docker's fields.
+    let pod_fields = a.pod || !pod_names.is_empty();
     if !all {
         filter = filter.running();
     }
@@ -310,7 +322,7 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or(0);
             let running = c.state == "running" || c.state == "paused";
-            json!({
+            let mut row = json!({
                 "Command": short_command(&c.command, a.no_trunc),
                 "CreatedAt": chrono::DateTime::from_timestamp(created, 0)
                     .map(|t| t.format("%Y-%m-%d %H:%M:%S +0000 UTC").to_string())
@@ -322,6 +334,11 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
                 "Mounts": "",
                 "Names": c.name,
                 "Networks": c.networks.join(","),
+                "Pod": match &c.pod {
+                    Some(p) if !a.no_trunc => p[..12.min(p.len())].to_string(),
+                    p => p.clone().unwrap_or_default(),
+                },
+                "PodName": c.pod.as_ref().and_then(|p| pod_names.get(p)).cloned().unwrap_or_default(),
                 "Ports": if running {
                     c.ports.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
                 } else {
@@ -331,10 +348,15 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
                 "Size": "N/A",
                 "State": c.state,
                 "Status": c.status,
-            })
+            });
+            if !pod_fields && let Some(o) = row.as_object_mut() {
+                o.shift_remove("Pod");
+                o.shift_remove("PodName");
+            }
+            row
         })
         .collect();
-    let columns = [
+    let mut columns = vec![
         ("CONTAINER ID", "ID"),
         ("IMAGE", "Image"),
         ("COMMAND", "Command"),
@@ -343,6 +365,9 @@ pub fn ps(paths: &Paths, a: PsArgs) -> Result<ExitStatus> {
         ("PORTS", "Ports"),
         ("NAMES", "Names"),
     ];
+    if a.pod {
+        columns.extend([("POD ID", "Pod"), ("PODNAME", "PodName")]);
+    }
     ui::print_rows(
         &mut o,
         &Format::parse(a.format.as_deref()),
@@ -380,13 +405,18 @@ fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>> {
 
 /// Print one log line to stdout or stderr as its stream says.
 fn emit(line: &LogLine, timestamps: bool) -> Result<()> {
-    let prefix = if timestamps {
+    emit_from(None, line, timestamps)
+}
+
+/// A log line on stdout or stderr, as it was written; `who` (the container's ID or name,
+/// for `pod logs`) goes first.
+pub(crate) fn emit_from(who: Option<&str>, line: &LogLine, timestamps: bool) -> Result<()> {
+    let mut prefix = who.map(|w| format!("{w} ")).unwrap_or_default();
+    if timestamps {
         // As the supervisor wrote it (json-file's format).
         let t: chrono::DateTime<chrono::Utc> = line.time.into();
-        format!("{} ", t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
-    } else {
-        String::new()
-    };
+        prefix += &format!("{} ", t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true));
+    }
     if line.stream == LogStream::Stderr {
         let mut e = io::stderr().lock();
         write!(e, "{prefix}{}", line.text).at("stderr")?;
@@ -398,18 +428,23 @@ fn emit(line: &LogLine, timestamps: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn logs(paths: &Paths, a: LogsArgs) -> Result<ExitStatus> {
-    let mut opts = LogOptions::new().follow(a.follow);
-    if a.tail != "all" {
+/// `logs`' (and `pod logs`') options.
+pub(crate) fn log_options(follow: bool, tail: &str, since: Option<&str>) -> Result<LogOptions> {
+    let mut opts = LogOptions::new().follow(follow);
+    if tail != "all" && tail != "-1" {
         opts = opts.tail(
-            a.tail
-                .parse()
-                .map_err(|_| Error::InvalidArgument(format!("invalid --tail {:?}", a.tail)))?,
+            tail.parse()
+                .map_err(|_| Error::InvalidArgument(format!("invalid --tail {tail:?}")))?,
         );
     }
-    if let Some(s) = a.since.as_deref() {
+    if let Some(s) = since {
         opts = opts.since(parse_since(s)?.into());
     }
+    Ok(opts)
+}
+
+pub fn logs(paths: &Paths, a: LogsArgs) -> Result<ExitStatus> {
+    let opts = log_options(a.follow, &a.tail, a.since.as_deref())?;
     for line in Client::from_paths(paths).logs(&a.container, &opts)? {
         emit(&line?, a.timestamps)?;
     }
@@ -479,8 +514,20 @@ pub fn port(paths: &Paths, a: PortArgs) -> Result<ExitStatus> {
 }
 
 pub fn top(paths: &Paths, a: TopArgs) -> Result<ExitStatus> {
-    let rows: Vec<Vec<String>> = Client::from_paths(paths)
-        .top(&a.container)?
+    let rows = processes(&Client::from_paths(paths), &a.container)?;
+    ui::write_table(&mut out(), &top_header(), &rows).at("stdout")?;
+    Ok(0)
+}
+
+/// `top`'s columns (`pod top` has the same).
+pub(crate) fn top_header() -> Vec<String> {
+    ["UID", "PID", "PPID", "CMD"].map(String::from).to_vec()
+}
+
+/// `top`'s rows for a running container: every process of its pid namespace, by pid.
+pub(crate) fn processes(client: &Client, id: &str) -> Result<Vec<Vec<String>>> {
+    Ok(client
+        .top(id)?
         .into_iter()
         .map(|p| {
             vec![
@@ -490,14 +537,7 @@ pub fn top(paths: &Paths, a: TopArgs) -> Result<ExitStatus> {
                 p.command,
             ]
         })
-        .collect();
-    ui::write_table(
-        &mut out(),
-        &["UID".into(), "PID".into(), "PPID".into(), "CMD".into()],
-        &rows,
-    )
-    .at("stdout")?;
-    Ok(0)
+        .collect())
 }
 
 pub fn prune(paths: &Paths, a: PruneArgs) -> Result<ExitStatus> {
@@ -811,6 +851,30 @@ pub fn stats(paths: &Paths, a: StatsArgs) -> Result<ExitStatus> {
     } else {
         a.containers.clone()
     };
+    let rows = stats_rows(&client, &targets)?;
+    let columns = [
+        ("CONTAINER ID", "ID"),
+        ("NAME", "Name"),
+        ("CPU %", "CPUPerc"),
+        ("MEM USAGE / LIMIT", "MemUsage"),
+        ("MEM %", "MemPerc"),
+        ("NET I/O", "NetIO"),
+        ("BLOCK I/O", "BlockIO"),
+        ("PIDS", "PIDs"),
+    ];
+    ui::print_rows(
+        &mut out(),
+        &Format::parse(a.format.as_deref()),
+        &columns,
+        &rows,
+    )
+    .at("stdout")?;
+    Ok(0)
+}
+
+/// One `stats` row (Docker's fields) per container, from two samples of their cgroups
+/// 200 ms apart (`pod stats` shows the same figures).
+pub(crate) fn stats_rows(client: &Client, targets: &[String]) -> Result<Vec<Value>> {
     let first = targets
         .iter()
         .map(|n| client.stats(n))
@@ -847,24 +911,7 @@ pub fn stats(paths: &Paths, a: StatsArgs) -> Result<ExitStatus> {
             "PIDs": now.pids.to_string(),
         }));
     }
-    let columns = [
-        ("CONTAINER ID", "ID"),
-        ("NAME", "Name"),
-        ("CPU %", "CPUPerc"),
-        ("MEM USAGE / LIMIT", "MemUsage"),
-        ("MEM %", "MemPerc"),
-        ("NET I/O", "NetIO"),
-        ("BLOCK I/O", "BlockIO"),
-        ("PIDS", "PIDs"),
-    ];
-    ui::print_rows(
-        &mut out(),
-        &Format::parse(a.format.as_deref()),
-        &columns,
-        &rows,
-    )
-    .at("stdout")?;
-    Ok(0)
+    Ok(rows)
 }
 
 #[derive(Args, Debug)]

@@ -21,7 +21,7 @@ pub enum KubeCommand {
     #[command(after_long_help = EXAMPLES_KUBE)]
     Generate(GenerateArgs),
     /// Create and start pods from a Kubernetes manifest (Pods and Deployments)
-    Play(FileArgs),
+    Play(PlayArgs),
     /// Remove the pods (and their containers and emptyDir volumes) a manifest made
     Down(FileArgs),
 }
@@ -30,12 +30,13 @@ const EXAMPLES_KUBE: &str = "Examples:
   barge kube generate web > web.yaml             a Pod for the container (or pod) web
   barge kube generate --type deployment web      a Deployment instead
   barge kube play web.yaml                       run it here again
+  barge kube play --replace web.yaml             again, after changing it
   barge kube down web.yaml                       and remove what it made";
 
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
     /// Containers or pods (names or IDs)
-    #[arg(required = true, add = crate::cli::complete::object())]
+    #[arg(required = true, add = crate::cli::complete::workload())]
     pub names: Vec<String>,
     /// The kind of manifest: pod or deployment
     #[arg(short = 't', long = "type", default_value = "pod", value_parser = ["pod", "deployment"])]
@@ -43,6 +44,15 @@ pub struct GenerateArgs {
     /// Write to this file instead of stdout
     #[arg(short, long)]
     pub filename: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct PlayArgs {
+    /// The manifest (YAML, several documents allowed); - for stdin
+    pub file: PathBuf,
+    /// Remove the pods of the manifest that exist (as `kube down` does) before playing it
+    #[arg(long)]
+    pub replace: bool,
 }
 
 #[derive(Args, Debug)]
@@ -118,15 +128,50 @@ fn run_args(p: &PodPlan, c: &kube::ContainerPlan, pod_id: &str) -> RunArgs {
     }
 }
 
+/// What can be known wrong before anything is made: a pod that exists, a pod named twice,
+/// a host port published by two pods of the manifest.
+fn check_plans(store: &Store, plans: &[PodPlan]) -> Result<()> {
+    let mut names = std::collections::HashSet::new();
+    let mut ports: Vec<(&str, crate::network::PortRequest)> = Vec::new();
+    for p in plans {
+        if let Ok(existing) = pod::find(store, &p.name) {
+            return Err(Error::Conflict(format!(
+                "pod {} already exists (play with --replace, or remove it with `barge kube down` or `barge pod rm -f {}`)",
+                existing.name, existing.name
+            )));
+        }
+        if !names.insert(&p.name) {
+            return Err(Error::InvalidArgument(format!(
+                "kube play: the manifest makes two pods named {}",
+                p.name
+            )));
+        }
+        for s in &p.publish {
+            for r in crate::network::parse_publish(s)? {
+                let clash = ports.iter().find(|(_, q)| {
+                    q.host_port.is_some()
+                        && q.host_port == r.host_port
+                        && q.proto == r.proto
+                        && (q.host_ip.is_none() || r.host_ip.is_none() || q.host_ip == r.host_ip)
+                });
+                if let Some((other, _)) = clash {
+                    return Err(Error::Conflict(format!(
+                        "kube play: pods {other} and {} both publish host port {}/{}",
+                        p.name,
+                        r.host_port.unwrap_or(0),
+                        r.proto
+                    )));
+                }
+                ports.push((&p.name, r));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Create one pod of a plan with its containers, then start it. On failure nothing of
 /// the pod is left.
 fn play_pod(paths: &Paths, store: &mut Store, p: &PodPlan) -> Result<(String, Vec<String>)> {
-    if let Ok(existing) = pod::find(store, &p.name) {
-        return Err(Error::Conflict(format!(
-            "pod {} already exists (remove it with `barge kube down` or `barge pod rm -f {}`)",
-            existing.name, existing.name
-        )));
-    }
     let mut publish = Vec::new();
     for s in &p.publish {
         publish.extend(crate::network::parse_publish(s)?);
@@ -141,6 +186,11 @@ fn play_pod(paths: &Paths, store: &mut Store, p: &PodPlan) -> Result<(String, Ve
             publish,
             network: None,
             empty_dirs: p.empty_dirs.clone(),
+            share: p.share_pid.then(|| {
+                let mut s = pod::default_share();
+                s.push("pid".into());
+                s
+            }),
         },
     )?;
     let made = (|| -> Result<Vec<String>> {
@@ -174,7 +224,7 @@ fn play_pod(paths: &Paths, store: &mut Store, p: &PodPlan) -> Result<(String, Ve
     }
 }
 
-fn play(paths: &Paths, a: FileArgs) -> Result<ExitStatus> {
+fn play(paths: &Paths, a: PlayArgs) -> Result<ExitStatus> {
     let text = read_manifest(&a.file)?;
     let plans = kube::plan(&text, &mut |w| ui::warn(&format!("kube play: {w}")))?;
     if plans.is_empty() {
@@ -185,9 +235,31 @@ fn play(paths: &Paths, a: FileArgs) -> Result<ExitStatus> {
     }
     let mut store = Store::open(&paths.root)?;
     container::reap_dead(&mut store, paths)?;
-    let mut o = io::stdout().lock();
+    if a.replace {
+        // podman's --replace: what an earlier play of this file made goes first. The
+        // manifest has been read and checked by now, so a file that does not parse
+        // removes nothing.
+        remove_plans(paths, &mut store, &plans)?;
+    }
+    check_plans(&store, &plans)?;
+    // All or nothing: a pod that fails (a port taken outside barge, an image missing)
+    // takes the pods made before it in this play with it.
+    let mut made: Vec<(String, Vec<String>)> = Vec::new();
     for p in &plans {
-        let (pod_id, ids) = play_pod(paths, &mut store, p)?;
+        match play_pod(paths, &mut store, p) {
+            Ok(m) => made.push(m),
+            Err(e) => {
+                for (id, _) in made.iter().rev() {
+                    if let Ok(rec) = pod::find(&store, id) {
+                        let _ = pod::remove(&mut store, paths, &rec, true);
+                    }
+                }
+                return Err(e);
+            }
+        }
+    }
+    let mut o = io::stdout().lock();
+    for (pod_id, ids) in made {
         writeln!(o, "Pod:\n{pod_id}\nContainers:").at("stdout")?;
         for id in ids {
             writeln!(o, "{id}").at("stdout")?;
@@ -202,12 +274,25 @@ fn down(paths: &Paths, a: FileArgs) -> Result<ExitStatus> {
     // Warnings were given by `play`; `down` needs only the names.
     let plans = kube::plan(&text, &mut |_| {})?;
     let mut store = Store::open(&paths.root)?;
+    let removed = remove_plans(paths, &mut store, &plans)?;
     let mut o = io::stdout().lock();
+    if !removed.is_empty() {
+        writeln!(o, "Pods removed:").at("stdout")?;
+        for id in removed {
+            writeln!(o, "{id}").at("stdout")?;
+        }
+    }
+    Ok(0)
+}
+
+/// Remove the pods of `plans` that exist, with their containers and emptyDir volumes;
+/// returns the IDs of the pods removed.
+fn remove_plans(paths: &Paths, store: &mut Store, plans: &[PodPlan]) -> Result<Vec<String>> {
     let mut removed = Vec::new();
-    for p in &plans {
-        match pod::find(&store, &p.name) {
+    for p in plans {
+        match pod::find(store, &p.name) {
             Ok(rec) => {
-                pod::remove(&mut store, paths, &rec, true)?;
+                pod::remove(store, paths, &rec, true)?;
                 removed.push(rec.id);
             }
             Err(Error::NoSuchPod(_)) => {}
@@ -219,11 +304,5 @@ fn down(paths: &Paths, a: FileArgs) -> Result<ExitStatus> {
             }
         }
     }
-    if !removed.is_empty() {
-        writeln!(o, "Pods removed:").at("stdout")?;
-        for id in removed {
-            writeln!(o, "{id}").at("stdout")?;
-        }
-    }
-    Ok(0)
+    Ok(removed)
 }

@@ -1,5 +1,6 @@
-//! `barge pod create|ls|inspect|start|stop|rm|prune`, and the hidden `__pause` (a pod's
-//! infra process).
+//! `barge pod create|ls|inspect|start|stop|rm|prune|top|stats|logs`, and the hidden
+//! `__pause` (a pod's infra process). `top`, `stats` and `logs` are the container
+//! commands' code run over the pod's containers, with podman's columns.
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -33,6 +34,64 @@ pub enum PodCommand {
     Rm(RmArgs),
     /// Remove every pod that is not running, with its containers
     Prune(PruneArgs),
+    /// Show the processes of a pod's running containers
+    Top(TopArgs),
+    /// Show the resource usage of pods' running containers
+    Stats(StatsArgs),
+    /// Show the logs of a pod's containers, each line after its container's ID or name
+    #[command(after_long_help = EXAMPLES_LOGS)]
+    Logs(LogsArgs),
+}
+
+const EXAMPLES_LOGS: &str = "Examples:
+  barge pod logs web                  every container's lines, oldest first
+  barge pod logs -n -f web            follow, lines headed by container names
+  barge pod logs -c web-app web       one container of the pod";
+
+#[derive(Args, Debug)]
+pub struct TopArgs {
+    #[arg(add = crate::cli::complete::pod())]
+    pub pod: String,
+}
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    /// Pods (default: every running pod)
+    #[arg(add = crate::cli::complete::pod())]
+    pub pods: Vec<String>,
+    /// Every pod, running or not
+    #[arg(short, long)]
+    pub all: bool,
+    /// Print one sample and exit (barge always does; the flag is accepted for podman's sake)
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Output: table, json or a Go template
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    #[arg(add = crate::cli::complete::pod())]
+    pub pod: String,
+    /// Only this container of the pod (name or ID)
+    #[arg(short, long, add = crate::cli::complete::container())]
+    pub container: Option<String>,
+    /// Follow the output until every container of the pod has stopped
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Head lines with container names instead of IDs
+    #[arg(short, long)]
+    pub names: bool,
+    /// Number of lines from the end of each container's log ("all" for everything)
+    #[arg(long, default_value = "all")]
+    pub tail: String,
+    /// Show timestamps
+    #[arg(short, long)]
+    pub timestamps: bool,
+    /// Only lines since a time (RFC 3339) or a duration ago (10m, 1h)
+    #[arg(long)]
+    pub since: Option<String>,
 }
 
 const EXAMPLES_POD: &str = "Examples:
@@ -58,6 +117,10 @@ pub struct CreateArgs {
     /// Network: bridge (the default) or a user network's name
     #[arg(long)]
     pub network: Option<String>,
+    /// Namespaces the containers share: a comma list of net, ipc, uts, pid (default
+    /// net,ipc,uts), or +pid for the defaults and pid
+    #[arg(long)]
+    pub share: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -75,13 +138,13 @@ pub struct LsArgs {
 
 #[derive(Args, Debug)]
 pub struct NamesArgs {
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::pod())]
     pub pods: Vec<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct StopArgs {
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::pod())]
     pub pods: Vec<String>,
     /// Seconds to wait for each container before killing it
     #[arg(short = 't', long = "time", default_value_t = 10)]
@@ -90,7 +153,7 @@ pub struct StopArgs {
 
 #[derive(Args, Debug)]
 pub struct RmArgs {
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::pod())]
     pub pods: Vec<String>,
     /// Stop running pods and their containers first
     #[arg(short, long)]
@@ -99,7 +162,7 @@ pub struct RmArgs {
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
-    #[arg(required = true)]
+    #[arg(required = true, add = crate::cli::complete::pod())]
     pub pods: Vec<String>,
     /// Output: json or a Go template
     #[arg(short, long)]
@@ -131,7 +194,173 @@ pub fn run(paths: &Paths, c: PodCommand) -> Result<ExitStatus> {
             pod::remove(store, paths, p, a.force)
         }),
         PodCommand::Prune(a) => prune(paths, a),
+        PodCommand::Top(a) => top(paths, a),
+        PodCommand::Stats(a) => stats(paths, a),
+        PodCommand::Logs(a) => logs(paths, a),
     }
+}
+
+/// `pod top`: `top`'s table over every running container of the pod.
+fn top(paths: &Paths, a: TopArgs) -> Result<ExitStatus> {
+    let mut store = Store::open(&paths.root)?;
+    container::reap_dead(&mut store, paths)?;
+    let p = pod::find(&store, &a.pod)?;
+    let running: Vec<_> = pod::members(&store, &p.id)?
+        .into_iter()
+        .filter(container::supervised)
+        .collect();
+    if running.is_empty() {
+        return Err(Error::Conflict(format!(
+            "pod {} has no running container",
+            p.name
+        )));
+    }
+    let client = crate::client::Client::from_paths(paths);
+    let mut rows = Vec::new();
+    for c in &running {
+        rows.extend(super::container::processes(&client, &c.id)?);
+    }
+    ui::write_table(
+        &mut io::stdout().lock(),
+        &super::container::top_header(),
+        &rows,
+    )
+    .at("stdout")?;
+    Ok(0)
+}
+
+/// `pod stats`: `stats`' figures for the running containers of pods, in podman's columns.
+fn stats(paths: &Paths, a: StatsArgs) -> Result<ExitStatus> {
+    let mut store = Store::open(&paths.root)?;
+    container::reap_dead(&mut store, paths)?;
+    let pods: Vec<PodRecord> = if a.pods.is_empty() {
+        let all = store.pods()?;
+        if a.all {
+            all
+        } else {
+            all.into_iter().filter(pod::infra_running).collect()
+        }
+    } else {
+        a.pods
+            .iter()
+            .map(|n| pod::find(&store, n))
+            .collect::<Result<_>>()?
+    };
+    let mut targets = Vec::new();
+    let mut pod_of = Vec::new();
+    for p in &pods {
+        for c in pod::members(&store, &p.id)? {
+            if container::supervised(&c) {
+                pod_of.push(p.id[..12].to_string());
+                targets.push(c.id);
+            }
+        }
+    }
+    let client = crate::client::Client::from_paths(paths);
+    let rows: Vec<Value> = super::container::stats_rows(&client, &targets)?
+        .into_iter()
+        .zip(pod_of)
+        .map(|(r, p)| {
+            json!({
+                "Pod": p,
+                "CID": r["ID"],
+                "Name": r["Name"],
+                "CPU": r["CPUPerc"],
+                "MemUsage": r["MemUsage"],
+                "Mem": r["MemPerc"],
+                "NetIO": r["NetIO"],
+                "BlockIO": r["BlockIO"],
+                "PIDS": r["PIDs"],
+            })
+        })
+        .collect();
+    let columns = [
+        ("POD", "Pod"),
+        ("CID", "CID"),
+        ("NAME", "Name"),
+        ("CPU %", "CPU"),
+        ("MEM USAGE / LIMIT", "MemUsage"),
+        ("MEM %", "Mem"),
+        ("NET IO", "NetIO"),
+        ("BLOCK IO", "BlockIO"),
+        ("PIDS", "PIDS"),
+    ];
+    ui::print_rows(
+        &mut io::stdout().lock(),
+        &Format::parse(a.format.as_deref()),
+        &columns,
+        &rows,
+    )
+    .at("stdout")?;
+    Ok(0)
+}
+
+/// `pod logs`: every container's log (or one's, with -c), each line headed by the
+/// container's short ID or name. Without -f the lines of all containers are merged in
+/// time order; with -f each container is read by a thread of its own and lines are
+/// printed as they come.
+fn logs(paths: &Paths, a: LogsArgs) -> Result<ExitStatus> {
+    let store = Store::open(&paths.root)?;
+    let p = pod::find(&store, &a.pod)?;
+    let mut members = pod::members(&store, &p.id)?;
+    if let Some(want) = &a.container {
+        let c = container::find(&store, want)?;
+        if c.pod.as_deref() != Some(p.id.as_str()) {
+            return Err(Error::InvalidArgument(format!(
+                "container {} is not in pod {}",
+                c.name, p.name
+            )));
+        }
+        members.retain(|m| m.id == c.id);
+    }
+    drop(store);
+    let opts = super::container::log_options(a.follow, &a.tail, a.since.as_deref())?;
+    let who = |c: &crate::store::ContainerRecord| {
+        if a.names {
+            c.name.clone()
+        } else {
+            c.id[..12].to_string()
+        }
+    };
+    let client = crate::client::Client::from_paths(paths);
+    if !a.follow {
+        let mut lines = Vec::new();
+        for c in &members {
+            for l in client.logs(&c.id, &opts)? {
+                lines.push((who(c), l?));
+            }
+        }
+        // Stable: a container's own lines keep their order when their times tie.
+        lines.sort_by_key(|(_, l)| l.time);
+        for (w, l) in &lines {
+            super::container::emit_from(Some(w), l, a.timestamps)?;
+        }
+        return Ok(0);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Detached threads, not scoped ones: when stdout goes away (`| head`) this returns at
+    // once, while a follower may wait for a line that never comes.
+    for c in &members {
+        let (tx, opts, w, id) = (tx.clone(), opts.clone(), who(c), c.id.clone());
+        let client = crate::client::Client::from_paths(paths);
+        std::thread::spawn(move || match client.logs(&id, &opts) {
+            Ok(it) => {
+                for l in it {
+                    if tx.send((w.clone(), l)).is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                let _ = tx.send((w, Err(e)));
+            }
+        });
+    }
+    drop(tx);
+    for (w, l) in rx {
+        super::container::emit_from(Some(&w), &l?, a.timestamps)?;
+    }
+    Ok(0)
 }
 
 /// Parse `KEY=VALUE` labels.
@@ -162,6 +391,7 @@ fn create(paths: &Paths, a: CreateArgs) -> Result<ExitStatus> {
         publish,
         network: a.network,
         empty_dirs: Vec::new(),
+        share: a.share.as_deref().map(pod::parse_share).transpose()?,
     };
     let mut store = Store::open(&paths.root)?;
     container::reap_dead(&mut store, paths)?;
@@ -262,7 +492,11 @@ fn inspect_doc(paths: &Paths, store: &Store, p: &PodRecord) -> Result<Value> {
     let members = pod::members(store, &p.id)?;
     let cfg = pod::config(p);
     let att = crate::network::attachment(&store.root, &p.id);
-    let (net, ipc, uts) = pod::namespace_paths(paths, p);
+    let namespaces: serde_json::Map<String, Value> = pod::namespace_paths(paths, p)
+        .into_iter()
+        .zip(&cfg.share)
+        .map(|((_, path), name)| (name.clone(), json!(path)))
+        .collect();
     Ok(json!({
         "Id": p.id,
         "Name": p.name,
@@ -270,9 +504,9 @@ fn inspect_doc(paths: &Paths, store: &Store, p: &PodRecord) -> Result<Value> {
         "State": pod::status(p, &members),
         "Hostname": cfg.hostname,
         "Labels": cfg.labels,
-        "SharedNamespaces": ["net", "ipc", "uts"],
+        "SharedNamespaces": cfg.share,
         "InfraPid": if pod::infra_running(p) { p.infra_pid.unwrap_or(0) } else { 0 },
-        "Namespaces": {"net": net, "ipc": ipc, "uts": uts},
+        "Namespaces": namespaces,
         "NumContainers": members.len(),
         "Containers": members.iter().map(|c| json!({
             "Id": c.id, "Name": c.name, "State": container::effective_state(c),

@@ -126,8 +126,11 @@ pub struct RunArgs {
     /// IPC namespace: private (the default), host or container:NAME|ID
     #[arg(long)]
     pub ipc: Option<String>,
+    /// PID namespace: private (the default), host or container:NAME|ID
+    #[arg(long)]
+    pub pid: Option<String>,
     /// Run in a pod (name or ID): share its network, IPC and UTS namespaces
-    #[arg(long, add = crate::cli::complete::object())]
+    #[arg(long, add = crate::cli::complete::pod())]
     pub pod: Option<String>,
     /// IPv4 address on the network (user networks only)
     #[arg(long)]
@@ -479,6 +482,7 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
             (!a.publish.is_empty() || a.publish_all, "--publish"),
             (a.hostname.is_some(), "--hostname"),
             (a.ipc.is_some(), "--ipc"),
+            (a.pid.is_some(), "--pid"),
         ] {
             if given {
                 return Err(Error::InvalidArgument(format!(
@@ -487,6 +491,18 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
             }
         }
         rc.pod = a.pod.clone();
+    }
+    match a.pid.as_deref() {
+        None | Some("private") => {}
+        Some("host") => rc.pid = Some("host".into()),
+        Some(i) if i.strip_prefix("container:").is_some_and(|c| !c.is_empty()) => {
+            rc.pid = Some(i.to_string())
+        }
+        Some(other) => {
+            return Err(Error::InvalidArgument(format!(
+                "invalid --pid {other:?}: private, host or container:NAME"
+            )));
+        }
     }
     match a.ipc.as_deref() {
         None | Some("private" | "shareable") => {}

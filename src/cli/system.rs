@@ -441,11 +441,14 @@ fn find_problems(store: &Store, stale_scratch: Vec<PathBuf>) -> Result<Vec<Findi
     // The /barge cgroups are shared by every store on the host (and by `barge oci`), so a
     // group is only garbage when nothing runs in it; the age test leaves alone a group that
     // a starting container has just made and not yet joined.
-    let live: HashSet<&str> = containers
+    let mut live: HashSet<String> = containers
         .iter()
         .filter(|c| container::supervised(c))
-        .map(|c| c.id.as_str())
+        .map(|c| c.id.clone())
         .collect();
+    // A pod's group (its infra's and members' groups below it) is `pod stop`'s and `pod
+    // rm`'s to remove while the pod exists.
+    live.extend(store.pods()?.into_iter().map(|p| format!("pod-{}", p.id)));
     for parent in cgroup_parents() {
         let Ok(rd) = std::fs::read_dir(&parent) else {
             continue;

@@ -66,6 +66,8 @@ pub struct ContainerSummary {
     pub networks: Vec<String>,
     /// Its labels ([`ContainerSpec::label`]).
     pub labels: BTreeMap<String, String>,
+    /// The ID of the pod it belongs to, if any.
+    pub pod: Option<String>,
 }
 
 /// A published port: connections to `host_ip:host_port` on the host reach
@@ -121,6 +123,7 @@ pub struct ContainerFilter {
     ids: Vec<String>,
     ancestors: Vec<String>,
     labels: Vec<String>,
+    pods: Vec<String>,
     last: Option<usize>,
 }
 
@@ -164,6 +167,12 @@ impl ContainerFilter {
     /// Only containers with this label: `key` (any value) or `key=value`.
     pub fn label(mut self, label: impl Into<String>) -> Self {
         self.labels.push(label.into());
+        self
+    }
+
+    /// Only containers of this pod: its name, ID or an ID prefix (podman's `pod=`).
+    pub fn pod(mut self, pod: impl Into<String>) -> Self {
+        self.pods.push(pod.into());
         self
     }
 
@@ -872,6 +881,18 @@ impl Client {
             rows.truncate(n);
         }
         let mut out = Vec::new();
+        // Pod names and ID prefixes, resolved once: the IDs a `pod=` condition admits.
+        let pods = store.pods()?;
+        let pod_ids: Vec<Vec<&str>> = filter
+            .pods
+            .iter()
+            .map(|want| {
+                pods.iter()
+                    .filter(|p| p.name == *want || (!want.is_empty() && p.id.starts_with(want)))
+                    .map(|p| p.id.as_str())
+                    .collect()
+            })
+            .collect();
         // One read of the network state for all rows.
         let mut sandboxes = crate::network::sandboxes(&self.paths.root);
         for c in rows {
@@ -885,6 +906,12 @@ impl Client {
                 continue;
             }
             if filter.running && !container::supervised(&c) {
+                continue;
+            }
+            if !pod_ids
+                .iter()
+                .all(|ids| c.pod.as_deref().is_some_and(|p| ids.contains(&p)))
+            {
                 continue;
             }
             let sandbox = sandboxes.remove(&c.id);
@@ -947,6 +974,7 @@ impl Client {
             status,
             networks,
             labels,
+            pod: c.pod,
             id: c.id,
             name: c.name,
             image: c.image_name,

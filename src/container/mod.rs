@@ -155,6 +155,7 @@ fn summary(
             _ => "none".to_string(),
         },
         "IpcMode": rc.ipc.clone().unwrap_or_default(),
+        "PidMode": rc.pid.clone().unwrap_or_default(),
         "Ports": ports,
         "Privileged": rc.privileged,
         "ReadonlyRootfs": rc.read_only,
@@ -209,6 +210,10 @@ pub fn prepare(
         Some(t) => Some(find(store, t)?),
         None => None,
     };
+    let pid_from = match rc.pid.as_deref().and_then(|i| i.strip_prefix("container:")) {
+        Some(t) => Some(find(store, t)?),
+        None => None,
+    };
     let mut rc = rc.clone();
     if let Some(p) = &pod {
         rc.hostname = Some(pod::config(p).hostname);
@@ -223,6 +228,9 @@ pub fn prepare(
     if let Some(t) = &ipc_from {
         rc.ipc = Some(format!("container:{}", t.id));
     }
+    if let Some(t) = &pid_from {
+        rc.pid = Some(format!("container:{}", t.id));
+    }
     let rc = &rc;
     let mut joins = Vec::new();
     if let Some(t) = &net_from {
@@ -230,6 +238,9 @@ pub fn prepare(
     }
     if let Some(t) = &ipc_from {
         joins.push(("ipc".to_string(), t.id.clone()));
+    }
+    if let Some(t) = &pid_from {
+        joins.push(("pid".to_string(), t.id.clone()));
     }
     let dir = containers_dir(store).join(&id);
     for sub in ["upper", "work", "rootfs"] {
@@ -255,12 +266,17 @@ pub fn prepare(
     let bridge = rc.network == Some(Network::Bridge) && pod.is_none();
     let built = spec::build(&input, rc).and_then(|mut spec| {
         if let Some(p) = &pod {
-            // The pod's UTS namespace already has its hostname (set by the infra).
-            spec.set_hostname(None);
-            let (net, ipc, uts) = pod::namespace_paths(paths, p);
-            set_namespace(&mut spec, LinuxNamespaceType::Network, Some(net));
-            set_namespace(&mut spec, LinuxNamespaceType::Ipc, Some(ipc));
-            set_namespace(&mut spec, LinuxNamespaceType::Uts, Some(uts));
+            let shared = pod::namespace_paths(paths, p);
+            if shared.iter().any(|(t, _)| *t == LinuxNamespaceType::Uts) {
+                // The pod's UTS namespace already has its hostname (set by the infra).
+                spec.set_hostname(None);
+            }
+            for (typ, path) in shared {
+                set_namespace(&mut spec, typ, Some(path));
+            }
+            if let Some(linux) = spec.linux_mut() {
+                linux.set_cgroups_path(Some(pod::member_cgroup(&p.id, &id)));
+            }
         }
         resolve_joins(store, paths, &mut spec, &joins)?;
         if !bridge {
@@ -431,7 +447,7 @@ fn set_namespace(
 }
 
 /// Point the spec at the namespaces it takes from other containers (`--network
-/// container:X`, `--ipc container:X`). Called at create and again before every start, as
+/// container:X`, `--ipc container:X`, `--pid container:X`). Called at create and again before every start, as
 /// Docker does: X may have restarted (a new init pid) or changed since.
 pub fn resolve_joins(
     store: &Store,
@@ -443,6 +459,7 @@ pub fn resolve_joins(
         let typ = match kind.as_str() {
             "net" => LinuxNamespaceType::Network,
             "ipc" => LinuxNamespaceType::Ipc,
+            "pid" => LinuxNamespaceType::Pid,
             _ => continue,
         };
         let c = find(store, target)?;
@@ -493,6 +510,7 @@ fn namespace_of(
         })?;
     let file = match typ {
         LinuxNamespaceType::Network => "net",
+        LinuxNamespaceType::Pid => "pid",
         _ => "ipc",
     };
     Ok(Some(PathBuf::from(format!("/proc/{pid}/ns/{file}"))))
@@ -777,7 +795,7 @@ pub struct RunSettings {
     /// barge's built-in init as PID 1 (`--init`).
     #[serde(default)]
     pub init: bool,
-    /// Namespaces taken from other containers: ("net"|"ipc", container id).
+    /// Namespaces taken from other containers: ("net"|"ipc"|"pid", container id).
     #[serde(default)]
     pub joins: Vec<(String, String)>,
 }

@@ -26,7 +26,7 @@ use crate::network::{PortMapping, PortRequest};
 use crate::store::{ContainerRecord, PodRecord, Store};
 
 /// What `pod create` was given, kept as the record's `config`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PodConfig {
     pub hostname: String,
     #[serde(default)]
@@ -40,6 +40,54 @@ pub struct PodConfig {
     /// Volumes made for the pod's emptyDirs by `kube play`: removed with the pod.
     #[serde(default)]
     pub empty_dirs: Vec<String>,
+    /// The namespaces the members share (`pod create --share`); pods made before the
+    /// option shared net, ipc and uts.
+    #[serde(default = "default_share")]
+    pub share: Vec<String>,
+}
+
+impl Default for PodConfig {
+    fn default() -> PodConfig {
+        PodConfig {
+            hostname: String::new(),
+            labels: BTreeMap::new(),
+            ports: Vec::new(),
+            network: String::new(),
+            empty_dirs: Vec::new(),
+            share: default_share(),
+        }
+    }
+}
+
+/// podman's default: net, ipc and uts (Kubernetes' too; sharing pids is opt-in there).
+pub fn default_share() -> Vec<String> {
+    ["net", "ipc", "uts"].map(String::from).to_vec()
+}
+
+/// `--share` as podman takes it: a comma list of namespaces (net, ipc, uts, pid), or
+/// `+LIST` for the defaults and more. A pod always shares its network namespace: it holds
+/// the pod's address and ports.
+pub fn parse_share(s: &str) -> Result<Vec<String>> {
+    let (mut out, list) = match s.strip_prefix('+') {
+        Some(rest) => (default_share(), rest),
+        None => (Vec::new(), s),
+    };
+    for ns in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        if !["net", "ipc", "uts", "pid"].contains(&ns) {
+            return Err(Error::InvalidArgument(format!(
+                "invalid --share {s:?}: {ns} is not a namespace barge's pods share (net, ipc, uts, pid)"
+            )));
+        }
+        if !out.iter().any(|o| o == ns) {
+            out.push(ns.to_string());
+        }
+    }
+    if !out.iter().any(|o| o == "net") {
+        return Err(Error::InvalidArgument(format!(
+            "invalid --share {s:?}: a pod always shares its network namespace (add net)"
+        )));
+    }
+    Ok(out)
 }
 
 /// `pod create` options.
@@ -52,10 +100,23 @@ pub struct PodOptions {
     /// None: the default bridge.
     pub network: Option<String>,
     pub empty_dirs: Vec<String>,
+    /// None: [`default_share`].
+    pub share: Option<Vec<String>>,
 }
 
 pub fn config(p: &PodRecord) -> PodConfig {
     serde_json::from_str(&p.config).unwrap_or_default()
+}
+
+/// The pod's cgroup (relative to the hierarchies' roots): the infra's group and the
+/// members' groups are below it.
+pub fn cgroup(id: &str) -> PathBuf {
+    PathBuf::from(format!("/barge/pod-{id}"))
+}
+
+/// A member's cgroup, as its spec names it.
+pub fn member_cgroup(pod_id: &str, container_id: &str) -> PathBuf {
+    cgroup(pod_id).join(container_id)
 }
 
 /// Where the infra pins the namespaces it shares.
@@ -151,6 +212,7 @@ pub fn create(store: &mut Store, paths: &Paths, o: &PodOptions) -> Result<PodRec
         ports: ports.clone(),
         network: net.name.clone(),
         empty_dirs: o.empty_dirs.clone(),
+        share: o.share.clone().unwrap_or_else(default_share),
     };
     let rec = PodRecord {
         id: id.clone(),
@@ -216,15 +278,27 @@ pub fn run_infra(paths: &Paths, id: &str, report: &mut dyn FnMut(String)) -> Res
     let netns = crate::network::sandbox(&store.root, &p.id).map(|sb| sb.netns);
     let pins = pins_dir(paths, &p.id);
     let mut failed = None;
-    let r = crate::runtime::pause::pause(netns.as_deref(), &cfg.hostname, &pins, || {
-        match store.set_pod_infra(&p.id, Some(super::self_identity())) {
+    let cg = cgroup(&p.id).join("infra");
+    let share_pid = cfg.share.iter().any(|s| s == "pid");
+    let ready = |pid: u32| {
+        let pid = pid as i64;
+        let identity = (pid, super::process_start_time(pid).unwrap_or(0));
+        match store.set_pod_infra(&p.id, Some(identity)) {
             Ok(()) => {
-                report(format!("started {}", std::process::id()));
+                report(format!("started {pid}"));
                 crate::supervisor::detached::shed_memory();
             }
             Err(e) => failed = Some(e),
         }
-    });
+    };
+    let r = crate::runtime::pause::pause(
+        &cg,
+        netns.as_deref(),
+        &cfg.hostname,
+        &pins,
+        share_pid,
+        ready,
+    );
     if let Some(e) = failed {
         crate::runtime::pause::unpin(&pins);
         return Err(e);
@@ -269,6 +343,8 @@ fn stop_infra(store: &mut Store, paths: &Paths, p: &PodRecord) -> Result<()> {
         }
     }
     crate::runtime::pause::unpin(&pins_dir(paths, &p.id));
+    // The infra's group, and the pod's when no member has a group in it any more.
+    crate::runtime::remove_cgroup_tree(&cgroup(&p.id));
     store.set_pod_infra(&p.id, None)
 }
 
@@ -308,12 +384,41 @@ pub fn remove(store: &mut Store, paths: &Paths, p: &PodRecord, force: bool) -> R
     Ok(())
 }
 
-/// The namespace files a member's spec joins: (network, ipc, uts).
-pub fn namespace_paths(paths: &Paths, p: &PodRecord) -> (PathBuf, PathBuf, PathBuf) {
+/// The namespace files a member's spec joins, for each namespace the pod shares.
+pub fn namespace_paths(
+    paths: &Paths,
+    p: &PodRecord,
+) -> Vec<(oci_spec::runtime::LinuxNamespaceType, PathBuf)> {
+    use oci_spec::runtime::LinuxNamespaceType as T;
     let pins = pins_dir(paths, &p.id);
-    (
-        crate::network::netns_path(&paths.run, &p.id),
-        pins.join("ipc"),
-        pins.join("uts"),
-    )
+    config(p)
+        .share
+        .iter()
+        .filter_map(|ns| {
+            Some(match ns.as_str() {
+                "net" => (T::Network, crate::network::netns_path(&paths.run, &p.id)),
+                "ipc" => (T::Ipc, pins.join("ipc")),
+                "uts" => (T::Uts, pins.join("uts")),
+                "pid" => (T::Pid, pins.join("pid")),
+                _ => return None,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn share_takes_podmans_forms() {
+        assert_eq!(parse_share("+pid").unwrap(), ["net", "ipc", "uts", "pid"]);
+        assert_eq!(parse_share("net,pid").unwrap(), ["net", "pid"]);
+        assert_eq!(parse_share("net, ipc,net").unwrap(), ["net", "ipc"]);
+        assert!(parse_share("ipc").is_err());
+        assert!(parse_share("+cgroup").is_err());
+        // A pod recorded before --share existed shares what pods shared then.
+        let old: PodConfig = serde_json::from_str(r#"{"hostname":"h"}"#).unwrap();
+        assert_eq!(old.share, default_share());
+    }
 }

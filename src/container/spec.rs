@@ -100,6 +100,8 @@ pub struct RunConfig {
     pub anonymous_volumes: Vec<String>,
     /// `--ipc`: None (a namespace of its own), `host`, or `container:NAME`.
     pub ipc: Option<String>,
+    /// `--pid`: None (a namespace of its own), `host`, or `container:NAME`.
+    pub pid: Option<String>,
     /// `--pod`: the pod (name or id, as given) whose namespaces the container joins.
     pub pod: Option<String>,
     /// Labels (`com.example.team=web`): metadata, recorded with the container.
@@ -539,14 +541,16 @@ pub fn build(input: &SpecInput<'_>, rc: &RunConfig) -> Result<Spec> {
         .unwrap_or_else(|| LinuxBuilder::default().build().expect("linux"));
     let host_net = rc.network == Some(Network::Host);
     let host_ipc = rc.ipc.as_deref() == Some("host");
-    if (host_net || host_ipc)
+    let host_pid = rc.pid.as_deref() == Some("host");
+    if (host_net || host_ipc || host_pid)
         && let Some(ns) = linux.namespaces().clone()
     {
         linux.set_namespaces(Some(
             ns.into_iter()
                 .filter(|n| {
                     !(host_net && n.typ() == LinuxNamespaceType::Network
-                        || host_ipc && n.typ() == LinuxNamespaceType::Ipc)
+                        || host_ipc && n.typ() == LinuxNamespaceType::Ipc
+                        || host_pid && n.typ() == LinuxNamespaceType::Pid)
                 })
                 .collect(),
         ));

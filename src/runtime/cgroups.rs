@@ -147,8 +147,7 @@ impl Cgroup {
                     dirs: Vec::new(),
                 });
             };
-            let name = rel.file_name().map(PathBuf::from).unwrap_or_default();
-            let dir = base.join("barge.slice").join(name);
+            let dir = base.join("barge.slice").join(rootless_rel(rel));
             enable_v2_controllers_below(&base, &dir)?;
             mkdir(&dir)?;
             let cg = Cgroup {
@@ -204,6 +203,14 @@ impl Cgroup {
     /// The `cgroup.procs` files a process writes "0" into to join this group.
     pub fn procs_files(&self) -> Vec<PathBuf> {
         self.dirs.iter().map(|d| d.join("cgroup.procs")).collect()
+    }
+
+    /// Move the calling process into the group.
+    pub fn join(&self) -> Result<()> {
+        for f in self.procs_files() {
+            write(&f, "0")?;
+        }
+        Ok(())
     }
 
     /// Freeze (`pause`) or thaw (`unpause`) every process of the group.
@@ -458,6 +465,66 @@ impl Cgroup {
     }
 }
 
+/// Under a delegated subtree (rootless) groups go below `barge.slice`: `/barge/a/b` keeps
+/// its nesting there as `a/b`; any other path keeps only its last component.
+fn rootless_rel(rel: &Path) -> PathBuf {
+    match rel.strip_prefix("barge") {
+        Ok(below) if !below.as_os_str().is_empty() => below.to_path_buf(),
+        _ => rel.file_name().map(PathBuf::from).unwrap_or_default(),
+    }
+}
+
+/// Remove the group `cgroups_path` (as a spec names it) and every group below it (deepest first) in each hierarchy that
+/// has it: for a group that only holds other groups, such as a pod's. A group that still
+/// holds processes is left, and so are its ancestors; nothing is killed.
+pub fn remove_tree(cgroups_path: &Path) {
+    let rel = &relative_path(Some(cgroups_path), "");
+    let dirs: Vec<PathBuf> = if super::userns::rootless() {
+        delegated_base()
+            .map(|b| b.join("barge.slice").join(rootless_rel(rel)))
+            .into_iter()
+            .collect()
+    } else {
+        match host_version() {
+            CgroupVersion::V2 => vec![Path::new(ROOT).join(rel)],
+            CgroupVersion::V1 => v1_hierarchies()
+                .into_iter()
+                .map(|h| h.mountpoint.join(rel))
+                .collect(),
+        }
+    };
+    for d in dirs.iter().filter(|d| d.is_dir()) {
+        remove_dir_tree(d);
+    }
+}
+
+fn remove_dir_tree(dir: &Path) {
+    if let Ok(rd) = fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_dir_tree(&e.path());
+            }
+        }
+    }
+    // A process that has just exited may keep its group busy for a moment.
+    for _ in 0..200 {
+        match fs::remove_dir(dir) {
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                let procs = fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+                let children = fs::read_dir(dir).is_ok_and(|rd| {
+                    rd.flatten()
+                        .any(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                });
+                if !procs.trim().is_empty() || children {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            _ => return,
+        }
+    }
+}
+
 fn v2_max(v: i64) -> String {
     if v < 0 {
         "max".to_owned()
@@ -567,5 +634,18 @@ mod tests {
             None
         );
         let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn rootless_groups_keep_their_nesting_below_barge() {
+        assert_eq!(
+            rootless_rel(Path::new("barge/pod-1/infra")),
+            Path::new("pod-1/infra")
+        );
+        assert_eq!(rootless_rel(Path::new("barge/abc")), Path::new("abc"));
+        assert_eq!(
+            rootless_rel(Path::new("system.slice/x.scope")),
+            Path::new("x.scope")
+        );
     }
 }

@@ -105,20 +105,31 @@ impl Container {
         }
         let linux = spec.linux().as_ref();
         let mut flags = libc::CLONE_NEWNS;
+        let mut join_pid = None;
         for ns in linux
             .and_then(|l| l.namespaces().as_ref())
             .into_iter()
             .flatten()
         {
-            if ns.path().is_none() {
-                flags |= ns_flag(ns.typ())?;
-            } else if matches!(ns.typ(), LinuxNamespaceType::Pid | LinuxNamespaceType::User) {
-                return Err(RuntimeError::InvalidSpec(format!(
-                    "joining an existing {} namespace is not supported",
-                    ns.typ()
-                )));
+            match (ns.typ(), ns.path()) {
+                (t, None) => flags |= ns_flag(t)?,
+                (LinuxNamespaceType::Pid, Some(p)) => join_pid = Some(p.clone()),
+                (LinuxNamespaceType::User, Some(_)) => {
+                    return Err(RuntimeError::InvalidSpec(
+                        "joining an existing user namespace is not supported".into(),
+                    ));
+                }
+                _ => {}
             }
         }
+        // Opened before anything is made: a namespace that is gone fails the spawn cleanly.
+        let join_pid = join_pid
+            .map(|p| {
+                fs::File::open(&p)
+                    .map(|f| (p.clone(), f))
+                    .map_err(|e| RuntimeError::file(&p, e))
+            })
+            .transpose()?;
         let cache = opts.state_dir.parent().map(|p| p.join(".seccomp-cache"));
         let seccomp = linux
             .and_then(|l| l.seccomp().as_ref())
@@ -183,13 +194,61 @@ impl Container {
                 .as_ref()
                 .map(|fds| fds.each_ref().map(|f| f.as_raw_fd())),
         };
+        // A pid namespace cannot be entered by the process itself, only by its children:
+        // setns(CLONE_NEWPID) sets where this process's *next* child is born. So this
+        // process enters it for the length of the clone, and init is born inside as its
+        // child (so it is reaped here, as any init), then goes back to its own (always
+        // allowed: it is still the namespace this process runs in). runc and crun get the
+        // same effect with a second fork in the child (CLONE_PARENT, or the pid passed
+        // back), which barge's single clone does not need.
+        let own_pidns = match &join_pid {
+            Some((path, target)) => {
+                let own = fs::File::open("/proc/self/ns/pid")
+                    .map_err(|e| fail(RuntimeError::file("/proc/self/ns/pid", e)))?;
+                // SAFETY: setns on a descriptor we own; it changes only where this
+                // single-threaded process's children are born.
+                if unsafe { libc::setns(target.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {
+                    let e = io::Error::last_os_error();
+                    return Err(fail(RuntimeError::sys(
+                        format!("join the pid namespace {}", path.display()),
+                        e,
+                    )));
+                }
+                Some(own)
+            }
+            None => None,
+        };
         // SAFETY: the caller guarantees a single-threaded process (module contract), and the
         // child never returns from `init::run`.
-        let pid = unsafe { sys::clone_fork(flags as libc::c_ulong) }
-            .map_err(|e| fail(RuntimeError::sys("clone", e)))?;
-        if pid == 0 {
+        let cloned = unsafe { sys::clone_fork(flags as libc::c_ulong) };
+        if let Ok(0) = cloned {
             init::run(&args);
         }
+        if let Some(own) = own_pidns {
+            // SAFETY: as above; back to the namespace this process itself runs in.
+            if unsafe { libc::setns(own.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {
+                let e = io::Error::last_os_error();
+                if let Ok(pid) = cloned {
+                    // SAFETY: signalling (and then reaping) our own child.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                    let _ = wait_status(pid, false);
+                }
+                return Err(fail(RuntimeError::sys(
+                    "return to barge's own pid namespace",
+                    e,
+                )));
+            }
+        }
+        let pid = cloned.map_err(|e| match &join_pid {
+            // The kernel's answer for a namespace whose init has exited.
+            Some((path, _)) if e.raw_os_error() == Some(libc::ENOMEM) => {
+                fail(RuntimeError::InvalidSpec(format!(
+                    "the pid namespace {} is gone (its init has exited)",
+                    path.display()
+                )))
+            }
+            _ => fail(RuntimeError::sys("clone", e)),
+        })?;
         drop(child_sock);
         drop(opts.console);
         // Only init may hold the write ends: the reader sees their end when it exits.

@@ -54,7 +54,7 @@ use std::path::PathBuf;
 
 pub use access::{with_rootfs, with_rootfs_writing};
 pub use cgroups::{
-    Cgroup, CgroupVersion, host_version as cgroup_version,
+    Cgroup, CgroupVersion, host_version as cgroup_version, remove_tree as remove_cgroup_tree,
     rootless_controllers as rootless_cgroup_controllers,
 };
 pub use container::{

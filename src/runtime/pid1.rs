@@ -46,7 +46,7 @@ pub(crate) fn run(sync: RawFd, prog: &Path, args: &[String], env: &[String]) -> 
         libc::sigprocmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
     }
     // Before the fork: the program may read /proc/1/cmdline as soon as it runs.
-    hide_cmdline();
+    hide_cmdline(NAME);
     // SAFETY: this process is single-threaded (it is the container's init); the child
     // only makes system calls and execs, or reports a failure and exits.
     let child = match unsafe { sys::clone_fork(0) } {
@@ -114,29 +114,29 @@ pub(crate) fn supervise(child: libc::pid_t, set: &libc::sigset_t) -> ExitStatus 
     }
 }
 
-/// Replaces the command line the kernel shows as /proc/1/cmdline (the argv strings at the
-/// bottom of the stack: barge's own host arguments) and the thread name.
-fn hide_cmdline() {
-    let _ = sys::prctl(libc::PR_SET_NAME, NAME.as_ptr() as libc::c_ulong);
+/// Replaces the command line the kernel shows as /proc/PID/cmdline (the argv strings at the
+/// bottom of the stack: barge's own host arguments) and the thread name with `name`.
+pub(crate) fn hide_cmdline(name: &CStr) {
+    let _ = sys::prctl(libc::PR_SET_NAME, name.as_ptr() as libc::c_ulong);
     let Some((start, end)) = arg_area() else {
         return;
     };
-    if end <= start || end - start < NAME.to_bytes_with_nul().len() {
+    if end <= start || end - start < name.to_bytes_with_nul().len() {
         return;
     }
     // The area is filled with spaces after the name's NUL: when its last byte is not a
     // NUL, the kernel shows it only up to the first NUL (the setproctitle convention), so
-    // the container sees "barge-init" and nothing of what was there.
+    // the container sees the name and nothing of what was there.
     // SAFETY: [start, end) is this process's argv area on its own stack, mapped and
     // writable (the kernel put the strings there at exec). Nothing in this process reads
     // argv any more: PID 1 only waits and forwards signals until it exits.
     unsafe {
         std::ptr::write_bytes(start as *mut u8, b' ', end - start);
-        *((start + NAME.to_bytes().len()) as *mut u8) = 0;
+        *((start + name.to_bytes().len()) as *mut u8) = 0;
         std::ptr::copy_nonoverlapping(
-            NAME.as_ptr().cast::<u8>(),
+            name.as_ptr().cast::<u8>(),
             start as *mut u8,
-            NAME.to_bytes().len(),
+            name.to_bytes().len(),
         );
     }
 }

@@ -194,6 +194,14 @@ pub struct Store {
 /// A held file lock; released on drop.
 pub struct LockGuard(#[allow(dead_code)] File);
 
+/// What [`Store::completion_names`] finds.
+#[derive(Debug, Default)]
+pub struct CompletionNames {
+    pub images: Vec<String>,
+    pub containers: Vec<String>,
+    pub pods: Vec<String>,
+}
+
 impl Store {
     /// Open (creating when needed) the store at `root`.
     pub fn open(root: &Path) -> Result<Store> {
@@ -253,15 +261,16 @@ impl Store {
         })
     }
 
-    /// Names for shell completion: image tags and container names, read without creating,
-    /// migrating or locking anything. Completion runs on every TAB, so it must never block
-    /// or write: read-only, a 100 ms busy timeout, and nothing at all when there is no store.
-    pub fn completion_names(root: &Path) -> (Vec<String>, Vec<String>) {
+    /// Names for shell completion: image tags, container names and pod names, read without
+    /// creating, migrating or locking anything. Completion runs on every TAB, so it must
+    /// never block or write: read-only, a 100 ms busy timeout, and nothing at all when there
+    /// is no store.
+    pub fn completion_names(root: &Path) -> CompletionNames {
         let db_path = root.join("barge.db");
         if !db_path.is_file() {
-            return (Vec::new(), Vec::new());
+            return CompletionNames::default();
         }
-        let read = || -> rusqlite::Result<(Vec<String>, Vec<String>)> {
+        let read = || -> rusqlite::Result<CompletionNames> {
             let db = Connection::open_with_flags(
                 &db_path,
                 rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -274,10 +283,11 @@ impl Store {
                 // A table missing (an old schema) just gives no names.
                 Ok(rows.filter_map(|r| r.ok()).collect())
             };
-            let images = column("SELECT name FROM tags ORDER BY name").unwrap_or_default();
-            let containers =
-                column("SELECT name FROM containers ORDER BY name").unwrap_or_default();
-            Ok((images, containers))
+            Ok(CompletionNames {
+                images: column("SELECT name FROM tags ORDER BY name").unwrap_or_default(),
+                containers: column("SELECT name FROM containers ORDER BY name").unwrap_or_default(),
+                pods: column("SELECT name FROM pods ORDER BY name").unwrap_or_default(),
+            })
         };
         read().unwrap_or_default()
     }
