@@ -153,6 +153,10 @@ pub struct Config {
     pub default_platform: Option<String>,
     /// Log options of `run`/`create` without `--log-opt`.
     pub log_opts: LogOpts,
+    /// How containers' root filesystems are mounted: `overlay` (the kernel's) or
+    /// `fuse-overlayfs`. Unset: overlay, and rootless fuse-overlayfs when a trial mount
+    /// shows that the kernel refuses overlay in the user namespace.
+    pub storage_driver: Option<String>,
     /// Settings for every registry.
     pub registries: Registries,
     /// Settings for one registry host (`[registry."localhost:5000"]`), merged over
@@ -253,6 +257,14 @@ impl Config {
                 path.display()
             )));
         }
+        if let Some(d) = &c.storage_driver
+            && !matches!(d.as_str(), "overlay" | "fuse-overlayfs")
+        {
+            return Err(Error::Other(format!(
+                "config file {}: storage-driver {d:?}: overlay or fuse-overlayfs",
+                path.display()
+            )));
+        }
         Ok(c)
     }
 
@@ -263,10 +275,12 @@ impl Config {
             default_network,
             default_platform,
             log_opts,
+            storage_driver,
             registries,
             registry,
             files: _,
         } = other;
+        self.storage_driver = storage_driver.or(self.storage_driver.take());
         self.root = root.or(self.root.take());
         self.default_network = default_network.or(self.default_network.take());
         self.default_platform = default_platform.or(self.default_platform.take());
@@ -323,6 +337,7 @@ mod tests {
 root = "/srv/barge"
 default-network = "host"
 default-platform = "linux/arm64"
+storage-driver = "fuse-overlayfs"
 
 [log-opts]
 max-size = "10m"
@@ -345,6 +360,7 @@ insecure = false
         let c = Config::parse(EXAMPLE, Path::new("x")).unwrap();
         assert_eq!(c.root.as_deref(), Some(Path::new("/srv/barge")));
         assert_eq!(c.default_network.as_deref(), Some("host"));
+        assert_eq!(c.storage_driver.as_deref(), Some("fuse-overlayfs"));
         assert_eq!(c.log_opt_args(), ["max-size=10m", "max-file=3"]);
         assert_eq!(
             c.registry("docker.io"),
@@ -368,6 +384,7 @@ insecure = false
         assert!(e.to_string().contains("/etc/x.toml"), "{e}");
         assert!(e.to_string().contains("rot"), "{e}");
         assert!(Config::parse("default-network = \"bridge\"", Path::new("x")).is_err());
+        assert!(Config::parse("storage-driver = \"vfs\"", Path::new("x")).is_err());
     }
 
     #[test]

@@ -197,9 +197,48 @@ impl User {
         p.to_string_lossy().into_owned()
     }
 
+    /// The user's config file (~/.config/barge/config.toml).
+    fn config(&self, text: &str) {
+        let dir = self.home.path().join(".config/barge");
+        std::fs::create_dir_all(&dir).unwrap();
+        for d in [dir.parent().unwrap(), &dir] {
+            std::os::unix::fs::chown(d, Some(self.uid()), Some(self.uid())).unwrap();
+        }
+        let f = dir.join("config.toml");
+        std::fs::write(&f, text).unwrap();
+        chmod(&f, 0o644);
+    }
+
     fn import(&self, img: &Img) {
         let f = self.file("img.tar", &docker_archive(std::slice::from_ref(img)));
         self.ok(&["import", &f]);
+    }
+}
+
+/// Pids of the host's processes whose command line holds `needle`.
+fn pids_with(needle: &str) -> Vec<i32> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
+        if let Ok(cmd) = std::fs::read(e.path().join("cmdline"))
+            && String::from_utf8_lossy(&cmd)
+                .replace('\0', " ")
+                .contains(needle)
+        {
+            v.push(pid);
+        }
+    }
+    v
+}
+
+/// Waits up to 10 s for `cond`.
+fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting: {what}");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -588,4 +627,99 @@ fn keep_id_writes_bind_mounted_files_as_the_user() {
     assert_eq!(out, format!("{}\n", u.uid()));
     let md = std::fs::metadata(data.join("f")).unwrap();
     assert_eq!((md.uid(), md.gid()), (u.uid(), u.uid()));
+}
+
+#[test]
+fn fuse_overlayfs_when_configured() {
+    let Some(u) = User::new(USER) else { return };
+    u.config("storage-driver = \"fuse-overlayfs\"\n");
+    u.import(&image("app:1"));
+    let info = u.ok(&["info"]);
+    assert!(info.contains("Storage Driver: fuse-overlayfs"), "{info}");
+    assert!(
+        info.contains("Why: storage-driver = \"fuse-overlayfs\""),
+        "{info}"
+    );
+    // Whiteouts and opaque directories of the layers, as the kernel's overlay shows them, to
+    // a user other than root (the mount allows others).
+    let out = u.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-u",
+        "1000",
+        "app:1",
+        "sh",
+        "-c",
+        "ls /gone; test -e /doomed && echo doomed-visible; cat /home/app/notes; grep ' / ' /proc/mounts",
+    ]);
+    assert!(out.starts_with("b\nmine\n"), "{out}");
+    assert!(out.contains("fuse.fuse-overlayfs"), "{out}");
+
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "f",
+        "--network",
+        "none",
+        "app:1",
+        "sleep",
+        "1002",
+    ]);
+    let id = u.ok(&["ps", "-q", "--no-trunc"]).trim().to_string();
+    // The daemon runs outside the container: its processes are the container's alone.
+    let daemons = pids_with(&format!("{id}/upper"));
+    assert_eq!(daemons.len(), 1, "one fuse-overlayfs for the container");
+    let ps = u.ok(&["exec", "f", "ps"]);
+    assert!(!ps.contains("fuse"), "{ps}");
+    u.ok(&["exec", "-u", "1000", "f", "touch", "/home/app/made"]);
+    let made = u
+        .store()
+        .join("containers")
+        .join(&id)
+        .join("upper/home/app/made");
+    assert_eq!(
+        std::fs::symlink_metadata(&made).unwrap().uid(),
+        SUB_START + 999
+    );
+    // Its supervisor killed: the next command finds the container exited, and rm unmounts
+    // the rootfs (ending the daemon) before it removes the directory.
+    let sup = pids_with(&format!("__supervise {id}"));
+    assert_eq!(sup.len(), 1, "{sup:?}");
+    // SAFETY: kill has no memory-safety requirements; the pid is the supervisor's.
+    unsafe { libc::kill(sup[0], libc::SIGKILL) };
+    eventually("the container ends", || {
+        u.ok(&["ps", "-a"]).contains("Exited")
+    });
+    u.ok(&["rm", "f"]);
+    assert!(!u.store().join("containers").join(&id).exists());
+    eventually("the fuse-overlayfs daemon ends", || {
+        pids_with(&format!("{id}/upper")).is_empty()
+    });
+
+    // cp out of a stopped container mounts it for the copy alone.
+    u.ok(&[
+        "run",
+        "--name",
+        "s",
+        "--network",
+        "none",
+        "app:1",
+        "sh",
+        "-c",
+        "echo kept > /kept",
+    ]);
+    let id = u.ok(&["ps", "-a", "-q", "--no-trunc"]).trim().to_string();
+    eventually("the stopped container's daemon ends", || {
+        pids_with(&format!("{id}/upper")).is_empty()
+    });
+    let dest = u.home.path().join("kept");
+    u.ok(&["cp", "s:/kept", dest.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), "kept\n");
+    eventually("cp's daemon ends", || {
+        pids_with(&format!("{id}/upper")).is_empty()
+    });
+    u.ok(&["rm", "s"]);
 }

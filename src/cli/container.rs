@@ -721,13 +721,18 @@ pub fn supervise(paths: &Paths, a: SuperviseArgs) -> Result<ExitStatus> {
     let mut backoff = Duration::from_millis(100);
     loop {
         let (mut spec, settings) = container::load_bundle(&dir)?;
-        if let Err(e) = container::resolve_joins(&store, paths, &mut spec, &settings.joins) {
-            report(format!("error 125 {}", e.to_string().replace('\n', " ")));
-            return Ok(125);
-        }
+        let mount = container::resolve_joins(&store, paths, &mut spec, &settings.joins)
+            .and_then(|_| settings.rootfs_mount(paths, &dir));
+        let rootfs_mount = match mount {
+            Ok(m) => m,
+            Err(e) => {
+                report(format!("error 125 {}", e.to_string().replace('\n', " ")));
+                return Ok(125);
+            }
+        };
         let opts = supervisor::detached::DetachedOptions {
             id: c.id.clone(),
-            rootfs_mount: Some(settings.rootfs_mount(&dir)),
+            rootfs_mount: Some(rootfs_mount),
             spec,
             state_dir: container::state_root(paths).join(&c.id),
             tty: settings.tty,
@@ -896,7 +901,7 @@ fn with_container_root(
     let state_root = container::state_root(paths);
     crate::runtime::with_rootfs(
         running.then_some((state_root.as_path(), c.id.as_str())),
-        &settings.rootfs_mount(&dir),
+        &settings.rootfs_mount(paths, &dir)?,
         &dir.join("rootfs"),
         work,
     )

@@ -686,6 +686,7 @@ fn info_doc(paths: &Paths) -> Result<Value> {
     let programs: serde_json::Map<String, Value> = [
         "newuidmap",
         "newgidmap",
+        "fuse-overlayfs",
         "pasta",
         "slirp4netns",
         "iptables",
@@ -717,7 +718,7 @@ fn info_doc(paths: &Paths) -> Result<Value> {
         "Images": images.len(),
         "Driver": driver.name,
         "DriverStatus": [
-            ["Native Overlay Diff", "true"],
+            ["Native Overlay Diff", (driver.name == "overlay").to_string()],
             ["Overlay in kernel", overlay.to_string()],
             ["Mount options", driver.options.join(",")],
             ["Why", driver.why],
@@ -759,10 +760,7 @@ fn os_name() -> String {
 }
 
 fn which(prog: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(prog))
-        .find(|p| p.is_file())
+    container::which(prog)
 }
 
 /// Print a document as one JSON line, through a template, or with `human`.
