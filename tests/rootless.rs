@@ -111,6 +111,9 @@ struct User {
     name: &'static str,
     home: tempfile::TempDir,
     bin: PathBuf,
+    /// A runtime directory of its own (XDG_RUNTIME_DIR), so a pause of its own: for tests
+    /// that end the pause, which must not pull the shared one from under other tests.
+    run: Option<PathBuf>,
 }
 
 impl Drop for User {
@@ -126,6 +129,12 @@ impl Drop for User {
             }
         }
         // Files of the container's users belong to subordinate ids: root removes them.
+        if self.run.is_some()
+            && let Some(pid) = self.pause_pid()
+        {
+            // SAFETY: kill has no memory-safety requirements; the pid is the one barge wrote.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
     }
 }
 
@@ -143,7 +152,33 @@ impl User {
             name,
             home,
             bin: h.bin.clone(),
+            run: None,
         })
+    }
+
+    /// A user whose barge has a runtime directory (and so a pause process) of its own.
+    fn isolated(name: &'static str) -> Option<User> {
+        let mut u = User::new(name)?;
+        let run = u.home.path().join("xdg-run");
+        std::fs::create_dir(&run).unwrap();
+        std::os::unix::fs::chown(&run, Some(u.uid()), Some(u.uid())).unwrap();
+        chmod(&run, 0o700);
+        u.run = Some(run);
+        Some(u)
+    }
+
+    /// The pid in pause.pid (an isolated user's, or the shared one's).
+    fn pause_pid(&self) -> Option<i32> {
+        let dir = match &self.run {
+            Some(r) => r.join("barge"),
+            None => PathBuf::from(format!("/tmp/barge-{}", self.uid())),
+        };
+        std::fs::read_to_string(dir.join("pause.pid"))
+            .ok()?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
     }
 
     fn uid(&self) -> u32 {
@@ -169,6 +204,9 @@ impl User {
         .env("BARGE_NO_SYNC", "1")
         .current_dir(self.home.path())
         .stdin(Stdio::null());
+        if let Some(r) = &self.run {
+            c.env("XDG_RUNTIME_DIR", r);
+        }
         c
     }
 
@@ -722,4 +760,52 @@ fn fuse_overlayfs_when_configured() {
         pids_with(&format!("{id}/upper")).is_empty()
     });
     u.ok(&["rm", "s"]);
+}
+
+fn user_namespace_of(pid: i32) -> PathBuf {
+    std::fs::read_link(format!("/proc/{pid}/ns/user")).unwrap()
+}
+
+#[test]
+fn a_killed_pause_is_replaced_in_the_namespace_of_running_containers() {
+    let Some(u) = User::isolated(USER) else {
+        return;
+    };
+    u.import(&image("app:1"));
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "bg",
+        "--network",
+        "none",
+        "app:1",
+        "sleep",
+        "1003",
+    ]);
+    let old = u.pause_pid().expect("a pause");
+    let ns = user_namespace_of(old);
+    // SAFETY: kill has no memory-safety requirements; the pid is the pause's.
+    unsafe { libc::kill(old, libc::SIGKILL) };
+    // The container lives on (nothing ties it to the pause), and the next commands manage
+    // it: they joined its namespace through its supervisor.
+    assert!(u.ok(&["ps"]).contains("bg"));
+    assert_eq!(u.ok(&["exec", "bg", "id", "-u"]), "0\n");
+    let new = u.pause_pid().expect("a new pause");
+    assert_ne!(new, old);
+    assert_eq!(
+        user_namespace_of(new),
+        ns,
+        "the new pause holds the old namespace"
+    );
+    u.ok(&["stop", "-t", "1", "bg"]);
+    assert!(u.ok(&["ps", "-a"]).contains("Exited"));
+    u.ok(&["rm", "bg"]);
+    assert_eq!(u.ok(&["ps", "-a", "-q"]), "");
+    // With nothing left running, a killed pause is simply made again.
+    // SAFETY: as above.
+    unsafe { libc::kill(new, libc::SIGKILL) };
+    u.ok(&["images"]);
+    let third = u.pause_pid().expect("a third pause");
+    assert_ne!(third, new);
 }

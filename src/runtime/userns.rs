@@ -19,6 +19,11 @@
 //! thing in the command. barge being a single-threaded process at that point, it forks the
 //! pause itself rather than re-executing anything.
 //!
+//! The namespace outlives its pause as long as anything runs in it. When the pause dies
+//! while detached containers run, the next command joins the namespace through one of their
+//! supervisors and forks a new pause there ([`orphaned_namespace`]): a fresh namespace would
+//! have no power over those containers.
+//!
 //! Without entries in /etc/subuid (or /etc/subgid) the namespace maps the user's id alone
 //! ("single mapping"): images whose files all belong to root still work; a file owned by
 //! another id cannot be unpacked, and the error says which file and how to add the entries.
@@ -190,6 +195,7 @@ pub struct Joined {
 pub fn join(dir: &Path, name: &str, uid: u32, gid: u32) -> Result<Joined> {
     let pid_file = dir.join("pause.pid");
     let mut created = false;
+    let mut entered = false;
     let pid = match live_pause(&pid_file) {
         Some(pid) => pid,
         None => {
@@ -206,23 +212,130 @@ pub fn join(dir: &Path, name: &str, uid: u32, gid: u32) -> Result<Joined> {
             match live_pause(&pid_file) {
                 Some(pid) => pid,
                 None => {
-                    let mapping = mapping_for(name, uid, gid);
-                    let pid = create_pause(&mapping, uid, gid)?;
+                    // The pause died (kill, OOM) while supervisors of the old namespace
+                    // still run: join theirs, so their containers stay manageable (a new
+                    // namespace would have no power over them), and hold it again.
+                    let pid = match orphaned_namespace(dir, uid) {
+                        Some(holder) => {
+                            enter(holder)?;
+                            entered = true;
+                            spawn_pause_here()?
+                        }
+                        None => {
+                            let mapping = mapping_for(name, uid, gid);
+                            created = true;
+                            create_pause(&mapping, uid, gid)?
+                        }
+                    };
                     let start = sys::process_start_time(pid).unwrap_or(0);
                     let tmp = dir.join(".pause.pid.tmp");
                     fs::write(&tmp, format!("{pid} {start}\n"))
                         .and_then(|_| fs::rename(&tmp, &pid_file))
                         .map_err(|e| RuntimeError::file(&pid_file, e))?;
-                    created = true;
                     pid
                 }
             }
         }
     };
-    enter(pid)?;
+    if !entered {
+        enter(pid)?;
+    }
     let mapping = current_mapping()
         .ok_or_else(|| RuntimeError::Init("cannot read /proc/self/uid_map".into()))?;
     Ok(Joined { created, mapping })
+}
+
+/// A process still in the namespaces of a pause that died: a detached supervisor (`barge
+/// __supervise`) or pod infra (`barge __pause`) of this user, working for the same run
+/// directory `dir` (by its environment, as the user's barge computes it), in a user
+/// namespace that maps root to the user. Those stay in the pause's mount namespace, unlike
+/// containers, which have their own.
+pub fn orphaned_namespace(dir: &Path, uid: u32) -> Option<i32> {
+    use std::os::unix::fs::MetadataExt;
+    let host_userns = fs::metadata("/proc/self/ns/user").ok()?.ino();
+    let mut found: Vec<(u64, i32)> = Vec::new();
+    for e in fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
+        let proc = e.path();
+        if fs::metadata(&proc).ok().map(|m| m.uid()) != Some(uid) {
+            continue;
+        }
+        let Ok(cmdline) = fs::read(proc.join("cmdline")) else {
+            continue;
+        };
+        if !cmdline
+            .split(|&b| b == 0)
+            .any(|a| a == b"__supervise" || a == b"__pause")
+        {
+            continue;
+        }
+        let userns = fs::metadata(proc.join("ns/user")).ok().map(|m| m.ino());
+        if userns.is_none_or(|n| n == host_userns) {
+            continue;
+        }
+        let maps_root_to_user = fs::read_to_string(proc.join("uid_map")).is_ok_and(|m| {
+            m.split_whitespace().take(2).collect::<Vec<_>>() == ["0", &uid.to_string()]
+        });
+        if !maps_root_to_user || run_dir_of(pid, uid).as_deref() != Some(dir) {
+            continue;
+        }
+        if let Some(start) = sys::process_start_time(pid) {
+            found.push((start, pid));
+        }
+    }
+    // The oldest: the one most likely to hold what the dead pause held.
+    found.into_iter().min().map(|(_, pid)| pid)
+}
+
+/// The user run directory of process `pid` (`$XDG_RUNTIME_DIR/barge` or
+/// `/tmp/barge-UID`), from its environment.
+fn run_dir_of(pid: i32, uid: u32) -> Option<PathBuf> {
+    let env = fs::read(format!("/proc/{pid}/environ")).ok()?;
+    let xdg = env
+        .split(|&b| b == 0)
+        .find_map(|v| v.strip_prefix(b"XDG_RUNTIME_DIR="))
+        .filter(|v| !v.is_empty());
+    Some(match xdg {
+        Some(x) => {
+            use std::os::unix::ffi::OsStrExt;
+            Path::new(std::ffi::OsStr::from_bytes(x)).join("barge")
+        }
+        None => PathBuf::from(format!("/tmp/barge-{uid}")),
+    })
+}
+
+/// Forks a new pause in the namespaces this process is in (joined from an orphaned
+/// supervisor) and returns its pid. Detached as [`create_pause`]'s is.
+fn spawn_pause_here() -> Result<i32> {
+    let (up_r, up_w) = pipe()?;
+    // SAFETY: the caller is single-threaded (module contract); the children only make
+    // system calls and exit with _exit.
+    let mid = unsafe { sys::clone_fork(0) }.map_err(|e| RuntimeError::sys("fork", e))?;
+    if mid == 0 {
+        drop(up_r);
+        // SAFETY: as above.
+        match unsafe { sys::clone_fork(0) } {
+            Ok(0) => {
+                let _ = rustix::process::setsid();
+                let mut up = fs::File::from(up_w);
+                if up.write_all(&std::process::id().to_le_bytes()).is_err() {
+                    sys::exit_now(1);
+                }
+                drop(up);
+                pause_forever()
+            }
+            _ => sys::exit_now(0),
+        }
+    }
+    drop(up_w);
+    let _ = super::container::wait_status(mid, false);
+    let mut buf = [0u8; 4];
+    fs::File::from(up_r).read_exact(&mut buf).map_err(|_| {
+        RuntimeError::Init("the rootless pause process died before it started".into())
+    })?;
+    Ok(i32::from_le_bytes(buf))
 }
 
 /// The pause process named by `pid_file`, if it still runs (pid and start time match).
@@ -231,7 +344,15 @@ fn live_pause(pid_file: &Path) -> Option<i32> {
     let mut it = text.split_whitespace();
     let pid: i32 = it.next()?.parse().ok()?;
     let start: u64 = it.next()?.parse().ok()?;
-    (sys::process_start_time(pid) == Some(start)).then_some(pid)
+    // A killed pause not yet reaped (a zombie) has its start time but no namespaces.
+    let zombie = fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, r)| r.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(true);
+    (!zombie && sys::process_start_time(pid) == Some(start)).then_some(pid)
 }
 
 /// setns into the pause's user and mount namespaces, keeping the working directory (setns
@@ -351,6 +472,11 @@ fn pause_main(up: OwnedFd, go: OwnedFd) -> ! {
     if !ok {
         sys::exit_now(1);
     }
+    pause_forever()
+}
+
+/// The rest of a pause's life: named, holding nothing of its creator's, asleep.
+fn pause_forever() -> ! {
     let name = c"barge-pause";
     let _ = sys::prctl(libc::PR_SET_NAME, name.as_ptr() as libc::c_ulong);
     // Nothing of the creating command's stays open: a caller reading barge's output to
