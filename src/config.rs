@@ -125,10 +125,9 @@ pub fn host_user_name() -> String {
 /// The fix for a user without subordinate ids, as a hint line.
 pub fn subid_hint() -> String {
     format!(
-        "as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {}, then end \
-         the barge-pause process (its pid is in {}) so that the next command maps the ranges",
+        "as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {}, then run \
+         `barge system migrate` so that the next command maps the ranges",
         host_user_name(),
-        user_run_dir().join("pause.pid").display()
     )
 }
 

@@ -19,6 +19,10 @@ use common::*;
 
 const USER: &str = "tester";
 const NOSUB: &str = "tester-nosub";
+/// Gets subordinate ids added and removed by the migrate test (not tester-nosub: other test
+/// binaries running at the same time count on that one having none).
+const MIGRATE: &str = "tester-migrate";
+const MIGRATE_RANGE: &str = "300000-365535";
 const SUB_START: u32 = 100000;
 
 struct Host {
@@ -57,18 +61,20 @@ fn host() -> Option<&'static Host> {
         if !run_quiet(Command::new("id").arg(USER)) {
             run_quiet(Command::new("useradd").args(["-m", "-s", "/bin/sh", USER]));
         }
-        if !run_quiet(Command::new("id").arg(NOSUB)) {
-            // -K ..._COUNT=0: no automatic subordinate ranges for this one.
-            run_quiet(Command::new("useradd").args([
-                "-m",
-                "-s",
-                "/bin/sh",
-                "-K",
-                "SUB_UID_COUNT=0",
-                "-K",
-                "SUB_GID_COUNT=0",
-                NOSUB,
-            ]));
+        for user in [NOSUB, MIGRATE] {
+            if !run_quiet(Command::new("id").arg(user)) {
+                // -K ..._COUNT=0: no automatic subordinate ranges for these.
+                run_quiet(Command::new("useradd").args([
+                    "-m",
+                    "-s",
+                    "/bin/sh",
+                    "-K",
+                    "SUB_UID_COUNT=0",
+                    "-K",
+                    "SUB_GID_COUNT=0",
+                    user,
+                ]));
+            }
         }
         for (file, flag) in [("/etc/subuid", "--add-subuids"), ("/etc/subgid", "--add-subgids")] {
             let text = std::fs::read_to_string(file).unwrap_or_default();
@@ -762,6 +768,20 @@ fn fuse_overlayfs_when_configured() {
     u.ok(&["rm", "s"]);
 }
 
+/// SIGKILL, then wait until the process is gone or a zombie (init may reap it late).
+fn kill_and_wait(pid: i32) {
+    // SAFETY: kill has no memory-safety requirements; the pid is one barge recorded.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    eventually("the process dies", || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| {
+                s.rsplit_once(')')
+                    .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+            })
+            .unwrap_or(true)
+    });
+}
+
 fn user_namespace_of(pid: i32) -> PathBuf {
     std::fs::read_link(format!("/proc/{pid}/ns/user")).unwrap()
 }
@@ -785,8 +805,7 @@ fn a_killed_pause_is_replaced_in_the_namespace_of_running_containers() {
     ]);
     let old = u.pause_pid().expect("a pause");
     let ns = user_namespace_of(old);
-    // SAFETY: kill has no memory-safety requirements; the pid is the pause's.
-    unsafe { libc::kill(old, libc::SIGKILL) };
+    kill_and_wait(old);
     // The container lives on (nothing ties it to the pause), and the next commands manage
     // it: they joined its namespace through its supervisor.
     assert!(u.ok(&["ps"]).contains("bg"));
@@ -803,9 +822,194 @@ fn a_killed_pause_is_replaced_in_the_namespace_of_running_containers() {
     u.ok(&["rm", "bg"]);
     assert_eq!(u.ok(&["ps", "-a", "-q"]), "");
     // With nothing left running, a killed pause is simply made again.
-    // SAFETY: as above.
-    unsafe { libc::kill(new, libc::SIGKILL) };
+    kill_and_wait(new);
     u.ok(&["images"]);
     let third = u.pause_pid().expect("a third pause");
     assert_ne!(third, new);
+}
+
+/// Subordinate ranges given to a user for one test, taken away again when it ends (also
+/// when it fails).
+struct SubidsAdded(&'static str);
+
+impl SubidsAdded {
+    fn add(user: &'static str) -> SubidsAdded {
+        // Adding a range the user has already is a no-op for usermod.
+        let guard = SubidsAdded(user);
+        assert!(run_quiet(Command::new("usermod").args([
+            "--add-subuids",
+            MIGRATE_RANGE,
+            "--add-subgids",
+            MIGRATE_RANGE,
+            user
+        ])));
+        guard
+    }
+
+    /// usermod refuses to take ranges from a user who has processes: this user is the
+    /// test's alone, so whatever still runs as it (a pause, a container) is ended first.
+    fn remove(&self) {
+        let del = || {
+            run_quiet(Command::new("usermod").args([
+                "--del-subuids",
+                MIGRATE_RANGE,
+                "--del-subgids",
+                MIGRATE_RANGE,
+                self.0,
+            ]))
+        };
+        if del() {
+            return;
+        }
+        let uid = uid_of(self.0);
+        for _ in 0..50 {
+            let mut left = 0;
+            for e in std::fs::read_dir("/proc").unwrap().flatten() {
+                let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
+                    continue;
+                };
+                if std::fs::metadata(e.path()).is_ok_and(|m| m.uid() == uid) {
+                    left += 1;
+                    // SAFETY: kill has no memory-safety requirements; a process of the
+                    // test's own user.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            }
+            if left == 0 && del() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        del();
+    }
+}
+
+impl Drop for SubidsAdded {
+    fn drop(&mut self) {
+        self.remove();
+        if std::thread::panicking() {
+            return;
+        }
+        for f in ["/etc/subuid", "/etc/subgid"] {
+            let text = std::fs::read_to_string(f).unwrap_or_default();
+            assert!(
+                !text.lines().any(|l| l.starts_with(&format!("{}:", self.0))),
+                "{f} still has {}'s range",
+                self.0
+            );
+        }
+    }
+}
+
+/// Lines of uid_map seen by a container: 1 with a single mapping, 2 with the user's range.
+fn uid_map_lines(u: &User) -> usize {
+    u.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "plain:1",
+        "cat",
+        "/proc/self/uid_map",
+    ])
+    .lines()
+    .count()
+}
+
+#[test]
+fn system_migrate_renews_the_namespace_after_subuid_changes() {
+    let Some(u) = User::isolated(MIGRATE) else {
+        return;
+    };
+    // An interrupted earlier run may have left a range (and processes) behind.
+    SubidsAdded(MIGRATE).remove();
+    u.import(&root_only_image("plain:1"));
+    assert_eq!(uid_map_lines(&u), 1);
+    let port = registry::free_port();
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "-p",
+        &format!("{port}:80"),
+        "plain:1",
+        "sh",
+        "-c",
+        "mkdir -p /www && echo kept > /www/index.html && exec busybox httpd -f -p 80 -h /www",
+    ]);
+    let get = || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+            s.set_read_timeout(Some(Duration::from_secs(3)))?;
+            s.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+            let mut r = String::new();
+            s.read_to_string(&mut r)?;
+            Ok(r)
+        })
+    };
+    eventually("the server answers", || {
+        get().is_ok_and(|r| r.contains("kept"))
+    });
+
+    let ranges = SubidsAdded::add(MIGRATE);
+    // The pause keeps the maps it was made with.
+    assert_eq!(uid_map_lines(&u), 1);
+    let o = u.run(&["system", "migrate"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(125), "{err}");
+    assert!(
+        err.starts_with(
+            "barge: error: cannot renew the user namespace while containers run in it: web\n"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("hint: ") && err.contains("--force"), "{err}");
+    assert!(u.ok(&["ps"]).contains("web"), "refused: nothing stopped");
+
+    u.ok(&["system", "migrate", "--force"]);
+    assert!(u.ok(&["ps", "-a"]).contains("Exited"));
+    assert_eq!(uid_map_lines(&u), 2, "the new namespace maps the new range");
+    u.import(&image("app:1"));
+    assert_eq!(
+        u.ok(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-u",
+            "1000",
+            "app:1",
+            "cat",
+            "/home/app/notes"
+        ]),
+        "mine\n"
+    );
+    // The stopped container starts in the new namespace, its published port with it.
+    u.ok(&["start", "web"]);
+    eventually("the server answers again", || {
+        get().is_ok_and(|r| r.contains("kept"))
+    });
+    assert_eq!(u.ok(&["exec", "web", "id", "-u"]), "0\n");
+    u.ok(&["stop", "-t", "1", "web"]);
+
+    // Ranges taken away (usermod wants no process of the user alive: the namespace is
+    // ended first), then back to a single mapping, root's files still usable.
+    u.ok(&["system", "migrate"]);
+    drop(ranges);
+    let o = u.run(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "plain:1",
+        "cat",
+        "/proc/self/uid_map",
+    ]);
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("single id mapping"),
+        "warned again"
+    );
+    u.ok(&["rm", "web"]);
 }

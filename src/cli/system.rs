@@ -18,6 +18,14 @@ use crate::store::Store;
 use crate::ui::{self, Format};
 
 #[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// Stop running containers and pods first, and end every other process left in the
+    /// namespace
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct DfArgs {
     /// Output: table, json or a Go template
     #[arg(long)]
@@ -885,5 +893,95 @@ pub fn version(a: InfoArgs) -> Result<ExitStatus> {
         writeln!(o, " OS/Arch:      {}/{}", s("Os"), s("Arch"))?;
         writeln!(o, " Daemon:       none (barge is daemonless)")
     })?;
+    Ok(0)
+}
+
+/// `system migrate`: end the rootless pause (see `runtime::userns::end_pause`) so that the
+/// next command maps the user's current subordinate ranges. Whatever runs in the namespace
+/// would be stranded in the old one, unreachable by the new: running containers and pods
+/// refuse it (or are stopped with `--force`), the slirp4netns of stopped containers is
+/// ended (their next start connects them again), and any other process of the namespace
+/// (a container of another store, a command still running) refuses it or, with
+/// `--force`, is killed.
+pub fn migrate(paths: &Paths, a: MigrateArgs) -> Result<ExitStatus> {
+    use crate::runtime::userns;
+    if !paths.rootless {
+        ui::info(
+            "barge: nothing to migrate: root's containers run in no user namespace of barge's",
+        );
+        return Ok(0);
+    }
+    let mut store = Store::open(&paths.root)?;
+    container::reap_dead(&mut store, paths)?;
+    let running: Vec<_> = store
+        .containers()?
+        .into_iter()
+        .filter(container::supervised)
+        .collect();
+    let pods: Vec<_> = store
+        .pods()?
+        .into_iter()
+        .filter(container::pod::infra_running)
+        .collect();
+    if !a.force && (!running.is_empty() || !pods.is_empty()) {
+        let names: Vec<String> = running
+            .iter()
+            .map(|c| c.name.clone())
+            .chain(pods.iter().map(|p| format!("pod {}", p.name)))
+            .collect();
+        return Err(Error::Setup {
+            msg: format!(
+                "cannot renew the user namespace while containers run in it: {}",
+                names.join(", ")
+            ),
+            hint: "stop them first, or use `barge system migrate --force` to stop them".into(),
+        });
+    }
+    for p in &pods {
+        container::pod::stop(&mut store, paths, p, std::time::Duration::from_secs(10))?;
+    }
+    for c in &running {
+        let timeout = container::load_bundle(&container::container_dir(&store, &c.id))
+            .ok()
+            .and_then(|(_, s)| s.stop_timeout)
+            .unwrap_or(10);
+        container::stop(
+            &mut store,
+            paths,
+            c,
+            std::time::Duration::from_secs(timeout),
+        )?;
+    }
+    for id in crate::network::attached(&store.root) {
+        crate::network::disconnect(&store.root, &id)?;
+    }
+    drop(store);
+    let dir = crate::config::user_run_dir();
+    let (uid, _) = crate::config::host_ids();
+    let others = userns::namespace_members(&dir, uid);
+    if !others.is_empty() {
+        let list: Vec<String> = others.iter().map(|(p, n)| format!("{p} ({n})")).collect();
+        if !a.force {
+            return Err(Error::Setup {
+                msg: format!(
+                    "cannot renew the user namespace: other processes still run in it: {}",
+                    list.join(", ")
+                ),
+                hint: "they belong to another store's containers or to barge commands still \
+                       running; end them, or use `barge system migrate --force` to kill them"
+                    .into(),
+            });
+        }
+        for (pid, _) in &others {
+            // SAFETY: kill has no memory-safety requirements; the user's own process, in
+            // the namespace being ended.
+            unsafe { libc::kill(*pid, libc::SIGKILL) };
+        }
+    }
+    userns::end_pause(&dir).map_err(|e| Error::Other(format!("rootless: {e}")))?;
+    ui::info(
+        "barge: the next command makes a new user namespace with the ranges of /etc/subuid and \
+         /etc/subgid",
+    );
     Ok(0)
 }

@@ -366,6 +366,7 @@ impl Client {
 
     fn launch(&self, store: &Store, c: &ContainerRecord) -> Result<()> {
         let dir = container::container_dir(store, &c.id);
+        crate::network::reconnect(&store.root, &c.id)?;
         if let Some(pod) = &c.pod {
             // The pod's infra holds the namespaces the container joins.
             let p = container::pod::find(store, pod)?;

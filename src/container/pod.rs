@@ -189,6 +189,7 @@ pub fn ensure_running(
     }
     let dir = pod_dir(store, &p.id);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    crate::network::reconnect(&store.root, &p.id)?;
     let args: Vec<std::ffi::OsString> = vec![
         "--root".into(),
         paths.root.clone().into(),

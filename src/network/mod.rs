@@ -838,6 +838,55 @@ pub fn detach(root: &Path, id: &str) -> Result<Option<String>> {
     Ok(Some(att.network))
 }
 
+/// Rootless: before a stopped container (or pod) starts, make its slirp4netns network whole
+/// again when it is not: after its user namespace was renewed (`system migrate`) or lost
+/// with the pause, the namespace file is no longer a mount here and slirp4netns is gone or
+/// serves the old namespace. The address and published ports stay those of the create.
+pub fn reconnect(root: &Path, id: &str) -> Result<()> {
+    let Some(att) = attachment(root, id) else {
+        return Ok(());
+    };
+    let Some((pid, start)) = att.slirp else {
+        return Ok(());
+    };
+    let running = pid > 0 && crate::runtime::process_start_time(pid) == Some(start);
+    if running && is_namespace(&att.netns) {
+        return Ok(());
+    }
+    let mut ipam = Ipam::open(root)?;
+    slirp::stop(pid, start, &att.netns);
+    let mut att = att;
+    att.slirp = Some((0, 0));
+    ipam.map.insert(id.to_string(), att.clone());
+    ipam.save()?;
+    let started = slirp::start(&att)?;
+    att.slirp = Some(started);
+    ipam.map.insert(id.to_string(), att);
+    ipam.save()
+}
+
+/// Rootless: end the slirp4netns of a container (or pod) that does not run and release its
+/// namespace, keeping the attachment, which [`reconnect`] makes whole at the next start.
+/// Used before the user namespace is renewed, which would leave them behind in the old one.
+pub fn disconnect(root: &Path, id: &str) -> Result<()> {
+    let mut ipam = Ipam::open(root)?;
+    let Some(att) = ipam.map.get_mut(id) else {
+        return Ok(());
+    };
+    let Some((pid, start)) = att.slirp else {
+        return Ok(());
+    };
+    slirp::stop(pid, start, &att.netns);
+    att.slirp = Some((0, 0));
+    ipam.save()
+}
+
+/// Whether `path` is a network namespace file (a bind mount of one) in this mount namespace.
+fn is_namespace(path: &Path) -> bool {
+    const NSFS_MAGIC: u64 = 0x6e73_6673;
+    rustix::fs::statfs(path).is_ok_and(|s| s.f_type as u64 == NSFS_MAGIC)
+}
+
 /// Containers with an attachment (to find leftovers of containers whose row is gone).
 pub fn attached(root: &Path) -> Vec<String> {
     std::fs::read(root.join("network/ipam.json"))

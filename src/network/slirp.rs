@@ -79,8 +79,12 @@ pub fn start(att: &Attachment) -> Result<(i32, u64)> {
         "--netns-type=path",
     ])
     .arg(format!("--ready-fd={}", inherit.as_raw_fd()))
+    // A socket's path must fit in 108 bytes, which `<run>/netns/<64 hex>.slirp.sock` need
+    // not (a long XDG_RUNTIME_DIR or --root): slirp4netns binds it relative to its working
+    // directory, and barge connects through a descriptor of the directory.
     .arg("--api-socket")
-    .arg(&sock)
+    .arg(sock.file_name().expect("a file name"))
+    .current_dir(sock.parent().expect("a directory"))
     .arg(&att.netns)
     .arg("tap0")
     .stdin(std::process::Stdio::null())
@@ -157,9 +161,18 @@ fn add_hostfwd(sock: &Path, p: &PortMapping) -> Result<()> {
             "guest_port": p.container_port,
         }
     });
+    let dir = sock.parent().expect("a directory");
+    let dir_fd = rustix::fs::open(
+        dir,
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| io_err(dir.display())(e.into()))?;
+    let short = PathBuf::from(format!("/proc/self/fd/{}", dir_fd.as_raw_fd()))
+        .join(sock.file_name().expect("a file name"));
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut s = loop {
-        match UnixStream::connect(sock) {
+        match UnixStream::connect(&short) {
             Ok(s) => break s,
             Err(e) if Instant::now() > deadline => return Err(io_err(sock.display())(e)),
             Err(_) => std::thread::sleep(Duration::from_millis(5)),

@@ -21,8 +21,8 @@
 //!
 //! The namespace outlives its pause as long as anything runs in it. When the pause dies
 //! while detached containers run, the next command joins the namespace through one of their
-//! supervisors and forks a new pause there ([`orphaned_namespace`]): a fresh namespace would
-//! have no power over those containers.
+//! supervisors (found by the namespaces' inodes, which pause.pid records) and forks a new
+//! pause there: a fresh namespace would have no power over those containers.
 //!
 //! Without entries in /etc/subuid (or /etc/subgid) the namespace maps the user's id alone
 //! ("single mapping"): images whose files all belong to root still work; a file owned by
@@ -196,26 +196,21 @@ pub fn join(dir: &Path, name: &str, uid: u32, gid: u32) -> Result<Joined> {
     let pid_file = dir.join("pause.pid");
     let mut created = false;
     let mut entered = false;
-    let pid = match live_pause(&pid_file) {
-        Some(pid) => pid,
+    let pid = match PauseRecord::read(&pid_file).filter(PauseRecord::alive) {
+        Some(r) => r.pid,
         None => {
-            let lock_path = dir.join("pause.lock");
-            let lock = fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&lock_path)
-                .map_err(|e| RuntimeError::file(&lock_path, e))?;
-            rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
-                .map_err(|e| RuntimeError::file(&lock_path, io::Error::from(e)))?;
+            let _lock = lock(dir)?;
             // Another barge may have created it while this one waited for the lock.
-            match live_pause(&pid_file) {
-                Some(pid) => pid,
+            let record = PauseRecord::read(&pid_file);
+            match record.as_ref().filter(|r| r.alive()) {
+                Some(r) => r.pid,
                 None => {
-                    // The pause died (kill, OOM) while supervisors of the old namespace
-                    // still run: join theirs, so their containers stay manageable (a new
-                    // namespace would have no power over them), and hold it again.
-                    let pid = match orphaned_namespace(dir, uid) {
+                    // The pause died (kill, OOM) while processes of its namespace still run
+                    // (supervisors, a foreground run): join theirs, so their containers stay
+                    // manageable (a new namespace would have no power over them), and hold
+                    // it again.
+                    let holder = record.and_then(|r| r.members(uid, &[]).first().map(|m| m.0));
+                    let pid = match holder {
                         Some(holder) => {
                             enter(holder)?;
                             entered = true;
@@ -227,11 +222,7 @@ pub fn join(dir: &Path, name: &str, uid: u32, gid: u32) -> Result<Joined> {
                             create_pause(&mapping, uid, gid)?
                         }
                     };
-                    let start = sys::process_start_time(pid).unwrap_or(0);
-                    let tmp = dir.join(".pause.pid.tmp");
-                    fs::write(&tmp, format!("{pid} {start}\n"))
-                        .and_then(|_| fs::rename(&tmp, &pid_file))
-                        .map_err(|e| RuntimeError::file(&pid_file, e))?;
+                    PauseRecord::of(pid).write(&pid_file)?;
                     pid
                 }
             }
@@ -245,65 +236,147 @@ pub fn join(dir: &Path, name: &str, uid: u32, gid: u32) -> Result<Joined> {
     Ok(Joined { created, mapping })
 }
 
-/// A process still in the namespaces of a pause that died: a detached supervisor (`barge
-/// __supervise`) or pod infra (`barge __pause`) of this user, working for the same run
-/// directory `dir` (by its environment, as the user's barge computes it), in a user
-/// namespace that maps root to the user. Those stay in the pause's mount namespace, unlike
-/// containers, which have their own.
-pub fn orphaned_namespace(dir: &Path, uid: u32) -> Option<i32> {
-    use std::os::unix::fs::MetadataExt;
-    let host_userns = fs::metadata("/proc/self/ns/user").ok()?.ino();
-    let mut found: Vec<(u64, i32)> = Vec::new();
-    for e in fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
-            continue;
-        };
-        let proc = e.path();
-        if fs::metadata(&proc).ok().map(|m| m.uid()) != Some(uid) {
-            continue;
-        }
-        let Ok(cmdline) = fs::read(proc.join("cmdline")) else {
-            continue;
-        };
-        if !cmdline
-            .split(|&b| b == 0)
-            .any(|a| a == b"__supervise" || a == b"__pause")
-        {
-            continue;
-        }
-        let userns = fs::metadata(proc.join("ns/user")).ok().map(|m| m.ino());
-        if userns.is_none_or(|n| n == host_userns) {
-            continue;
-        }
-        let maps_root_to_user = fs::read_to_string(proc.join("uid_map")).is_ok_and(|m| {
-            m.split_whitespace().take(2).collect::<Vec<_>>() == ["0", &uid.to_string()]
-        });
-        if !maps_root_to_user || run_dir_of(pid, uid).as_deref() != Some(dir) {
-            continue;
-        }
-        if let Some(start) = sys::process_start_time(pid) {
-            found.push((start, pid));
-        }
-    }
-    // The oldest: the one most likely to hold what the dead pause held.
-    found.into_iter().min().map(|(_, pid)| pid)
+fn lock(dir: &Path) -> Result<fs::File> {
+    let lock_path = dir.join("pause.lock");
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| RuntimeError::file(&lock_path, e))?;
+    rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
+        .map_err(|e| RuntimeError::file(&lock_path, io::Error::from(e)))?;
+    Ok(lock)
 }
 
-/// The user run directory of process `pid` (`$XDG_RUNTIME_DIR/barge` or
-/// `/tmp/barge-UID`), from its environment.
-fn run_dir_of(pid: i32, uid: u32) -> Option<PathBuf> {
-    let env = fs::read(format!("/proc/{pid}/environ")).ok()?;
-    let xdg = env
-        .split(|&b| b == 0)
-        .find_map(|v| v.strip_prefix(b"XDG_RUNTIME_DIR="))
-        .filter(|v| !v.is_empty());
-    Some(match xdg {
-        Some(x) => {
-            use std::os::unix::ffi::OsStrExt;
-            Path::new(std::ffi::OsStr::from_bytes(x)).join("barge")
+/// What `pause.pid` says: `PID START USERNS MNTNS`, the pause process (pid and start
+/// time) and the inodes of the user and mount namespaces it holds, by which the processes
+/// still in them are found after it died.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct PauseRecord {
+    pid: i32,
+    start: u64,
+    userns: u64,
+    mntns: u64,
+}
+
+fn ns_inode(pid: i32, ns: &str) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(format!("/proc/{pid}/ns/{ns}"))
+        .ok()
+        .map(|m| m.ino())
+}
+
+impl PauseRecord {
+    fn of(pid: i32) -> PauseRecord {
+        PauseRecord {
+            pid,
+            start: sys::process_start_time(pid).unwrap_or(0),
+            userns: ns_inode(pid, "user").unwrap_or(0),
+            mntns: ns_inode(pid, "mnt").unwrap_or(0),
         }
-        None => PathBuf::from(format!("/tmp/barge-{uid}")),
-    })
+    }
+
+    fn read(pid_file: &Path) -> Option<PauseRecord> {
+        let text = fs::read_to_string(pid_file).ok()?;
+        let mut it = text.split_whitespace().map(str::parse::<u64>);
+        let pid = i32::try_from(it.next()?.ok()?).ok()?;
+        let start = it.next()?.ok()?;
+        // Written by an older barge: no inodes, so no namespace to find again.
+        let userns = it.next().and_then(|v| v.ok()).unwrap_or(0);
+        let mntns = it.next().and_then(|v| v.ok()).unwrap_or(0);
+        Some(PauseRecord {
+            pid,
+            start,
+            userns,
+            mntns,
+        })
+    }
+
+    fn write(&self, pid_file: &Path) -> Result<()> {
+        let tmp = pid_file.with_extension("pid.tmp");
+        let text = format!(
+            "{} {} {} {}\n",
+            self.pid, self.start, self.userns, self.mntns
+        );
+        fs::write(&tmp, text)
+            .and_then(|_| fs::rename(&tmp, pid_file))
+            .map_err(|e| RuntimeError::file(pid_file, e))
+    }
+
+    /// The pause still runs (pid and start time match; a killed pause not yet reaped, a
+    /// zombie, has its start time but no namespaces).
+    fn alive(&self) -> bool {
+        let zombie = fs::read_to_string(format!("/proc/{}/stat", self.pid))
+            .ok()
+            .and_then(|s| {
+                s.rsplit_once(')')
+                    .map(|(_, r)| r.trim_start().starts_with('Z'))
+            })
+            .unwrap_or(true);
+        !zombie && sys::process_start_time(self.pid) == Some(self.start)
+    }
+
+    /// The processes of user `uid` in the namespaces the pause held (its user namespace
+    /// *and* its mount namespace: barge's own processes, slirp4netns, fuse-overlayfs, but
+    /// no container, which has a mount namespace of its own), but for the pause and
+    /// `except`, oldest first, with their names.
+    fn members(&self, uid: u32, except: &[i32]) -> Vec<(i32, String)> {
+        use std::os::unix::fs::MetadataExt;
+        if self.userns == 0 || self.mntns == 0 {
+            return Vec::new();
+        }
+        let Ok(rd) = fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for e in rd.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
+                continue;
+            };
+            if pid == self.pid || except.contains(&pid) {
+                continue;
+            }
+            if fs::metadata(e.path()).ok().map(|m| m.uid()) != Some(uid)
+                || ns_inode(pid, "user") != Some(self.userns)
+                || ns_inode(pid, "mnt") != Some(self.mntns)
+            {
+                continue;
+            }
+            let name = fs::read_to_string(e.path().join("comm")).unwrap_or_default();
+            let start = sys::process_start_time(pid).unwrap_or(u64::MAX);
+            found.push((start, pid, name.trim().to_string()));
+        }
+        found.sort();
+        found.into_iter().map(|(_, p, n)| (p, n)).collect()
+    }
+}
+
+/// The processes other than the pause and this one in the user's namespace (run directory
+/// `dir`) as pause.pid records it: pid and name. `uid`: the user's id on the host.
+pub fn namespace_members(dir: &Path, uid: u32) -> Vec<(i32, String)> {
+    PauseRecord::read(&dir.join("pause.pid"))
+        .map(|r| r.members(uid, &[std::process::id() as i32]))
+        .unwrap_or_default()
+}
+
+/// Ends the pause and removes pause.pid, so that the next barge command makes a new
+/// namespace with the maps /etc/subuid and /etc/subgid give then (`system migrate`). The
+/// namespace itself goes when the last process in it ends.
+pub fn end_pause(dir: &Path) -> Result<()> {
+    let _lock = lock(dir)?;
+    let pid_file = dir.join("pause.pid");
+    if let Some(r) = PauseRecord::read(&pid_file)
+        && r.alive()
+    {
+        // SAFETY: kill has no memory-safety requirements; pid and start time matched.
+        unsafe { libc::kill(r.pid, libc::SIGKILL) };
+    }
+    match fs::remove_file(&pid_file) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(RuntimeError::file(&pid_file, e)),
+    }
 }
 
 /// Forks a new pause in the namespaces this process is in (joined from an orphaned
@@ -336,23 +409,6 @@ fn spawn_pause_here() -> Result<i32> {
         RuntimeError::Init("the rootless pause process died before it started".into())
     })?;
     Ok(i32::from_le_bytes(buf))
-}
-
-/// The pause process named by `pid_file`, if it still runs (pid and start time match).
-fn live_pause(pid_file: &Path) -> Option<i32> {
-    let text = fs::read_to_string(pid_file).ok()?;
-    let mut it = text.split_whitespace();
-    let pid: i32 = it.next()?.parse().ok()?;
-    let start: u64 = it.next()?.parse().ok()?;
-    // A killed pause not yet reaped (a zombie) has its start time but no namespaces.
-    let zombie = fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| {
-            s.rsplit_once(')')
-                .map(|(_, r)| r.trim_start().starts_with('Z'))
-        })
-        .unwrap_or(true);
-    (!zombie && sys::process_start_time(pid) == Some(start)).then_some(pid)
 }
 
 /// setns into the pause's user and mount namespaces, keeping the working directory (setns
