@@ -1013,3 +1013,58 @@ fn system_migrate_renews_the_namespace_after_subuid_changes() {
     );
     u.ok(&["rm", "web"]);
 }
+
+#[test]
+fn top_stats_and_pause_without_a_cgroup() {
+    let Some(u) = User::new(USER) else { return };
+    u.import(&root_only_image("plain:1"));
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "busy",
+        "--network",
+        "none",
+        "plain:1",
+        "sh",
+        "-c",
+        "sleep 1004 & exec yes > /dev/null",
+    ]);
+    let top = u.ok(&["top", "busy"]);
+    let lines: Vec<&str> = top.lines().collect();
+    assert_eq!(lines.len(), 3, "{top}");
+    assert!(lines[0].starts_with("UID"), "{top}");
+    assert!(top.contains("sleep 1004") && top.contains("yes"), "{top}");
+    // Without a cgroup of its own (no delegation here), the figures come from /proc.
+    let stats = u.ok(&[
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{.Name}}|{{.PIDs}}|{{.MemUsage}}|{{.CPUPerc}}",
+        "busy",
+    ]);
+    let f: Vec<&str> = stats.trim().split('|').collect();
+    assert_eq!(f[..2], ["busy", "2"], "{stats}");
+    assert!(!f[2].starts_with("0B"), "memory counted: {stats}");
+    let cpu: f64 = f[3].trim_end_matches('%').parse().unwrap();
+    assert!(cpu > 5.0, "a busy loop uses CPU: {stats}");
+    let o = u.run(&["pause", "busy"]);
+    if o.status.success() {
+        // A host with a delegated cgroup v2 subtree: the freezer works.
+        assert!(u.ok(&["ps"]).contains("Paused"));
+        u.ok(&["unpause", "busy"]);
+    } else {
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(125), "{err}");
+        assert!(
+            err.starts_with("barge: error: container busy: pause needs cgroup v2 delegation"),
+            "{err}"
+        );
+        assert!(err.contains("\nhint: "), "{err}");
+        let o = u.run(&["unpause", "busy"]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("unpause needs cgroup v2 delegation"), "{err}");
+    }
+    assert!(u.ok(&["ps"]).contains("Up"));
+    u.ok(&["rm", "-f", "busy"]);
+}

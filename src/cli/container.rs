@@ -175,7 +175,11 @@ fn each(names: &[String], mut f: impl FnMut(&str) -> Result<()>) -> Result<ExitS
         match f(n) {
             Ok(()) => writeln!(out(), "{n}").at("stdout")?,
             Err(e) => {
-                ui::error(&e.to_string(), None);
+                let hint = match &e {
+                    Error::Setup { hint, .. } => Some(hint.as_str()),
+                    _ => None,
+                };
+                ui::error(&e.to_string(), hint);
                 failed = true;
             }
         }
@@ -1003,6 +1007,20 @@ fn set_frozen(paths: &Paths, a: PauseArgs, frozen: bool) -> Result<ExitStatus> {
         }
         let cg = crate::runtime::cgroup(&container::state_root(paths), &c.id)
             .map_err(|e| Error::Other(format!("container {}: {e}", c.name)))?;
+        if !cg.exists() {
+            // As podman: the freezer is a cgroup's, and this container has none.
+            return Err(Error::Setup {
+                msg: format!(
+                    "container {}: {} needs cgroup v2 delegation (a rootless container has a \
+                     cgroup, and so a freezer, only in a subtree systemd delegates to the user)",
+                    c.name,
+                    if frozen { "pause" } else { "unpause" }
+                ),
+                hint: "on a cgroup v2 host, run barge in a systemd user session (loginctl \
+                       enable-linger USER) so that user@UID.service delegates a subtree"
+                    .into(),
+            });
+        }
         if cg.frozen() == frozen {
             return Err(Error::Conflict(format!(
                 "container {} is {}paused",
@@ -1043,10 +1061,16 @@ pub fn stats(paths: &Paths, a: StatsArgs) -> Result<ExitStatus> {
             .collect::<Result<_>>()?
     };
     let root = container::state_root(paths);
+    // (memory, limit, cpu ns, pids): from the cgroup's counters, or, for a rootless
+    // container without one, from /proc (its pid namespace's processes added up).
     let sample = |c: &ContainerRecord| {
-        crate::runtime::cgroup(&root, &c.id)
-            .ok()
-            .map(|cg| cg.usage())
+        let cg = crate::runtime::cgroup(&root, &c.id).ok()?;
+        if cg.exists() {
+            return Some(cg.usage());
+        }
+        let init = crate::runtime::state(&root, &c.id).ok()?.pid;
+        let u = crate::runtime::procfs::usage(init);
+        Some((u.rss, None, u.cpu_ns, u.pids))
     };
     let first: Vec<_> = targets.iter().map(sample).collect();
     let t0 = std::time::Instant::now();

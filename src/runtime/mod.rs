@@ -44,6 +44,7 @@ mod init;
 pub mod pause;
 mod pid1;
 mod process;
+pub mod procfs;
 mod rootfs;
 mod seccomp;
 mod state;
