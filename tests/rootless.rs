@@ -349,6 +349,10 @@ fn import_shifts_owners_into_the_users_range_and_keeps_stores_apart() {
     );
     assert!(info.contains("Rootless: yes"), "{info}");
     assert!(info.contains("userxattr"), "info names the driver: {info}");
+    assert!(
+        info.contains("Networks: slirp4netns (default), none, host\n"),
+        "what a rootless user can use: {info}"
+    );
     // Whiteouts and opaque directories work in the user's overlay.
     let out = u.ok(&[
         "run",

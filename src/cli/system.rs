@@ -709,6 +709,7 @@ fn info_doc(paths: &Paths) -> Result<Value> {
         )
     })
     .collect();
+    let (networks, default_network) = networks(paths);
     let mut security = Vec::new();
     if seccomp_kernel {
         security.push("name=seccomp,profile=builtin".to_string());
@@ -752,10 +753,35 @@ fn info_doc(paths: &Paths) -> Result<Value> {
             "Seccomp": seccomp_kernel,
             "Libseccomp": libseccomp,
             "UserNamespaces": userns_max > 0,
-            "Networks": ["none", "host"],
+            "Networks": networks,
         },
+        "DefaultNetwork": default_network,
         "Programs": programs,
     }))
+}
+
+/// What `--network` can name here, and the default. As root: the bridge (and user
+/// networks, `network ls`), none and host. Rootless there is no bridge: the default network
+/// is slirp4netns's user-mode one; none and host work too.
+fn networks(paths: &Paths) -> (Vec<String>, String) {
+    let default = paths
+        .config
+        .default_network
+        .clone()
+        .unwrap_or_else(|| "bridge".into());
+    if paths.rootless {
+        let default = if default == "bridge" {
+            "slirp4netns".to_string()
+        } else {
+            default
+        };
+        (
+            vec!["slirp4netns".into(), "none".into(), "host".into()],
+            default,
+        )
+    } else {
+        (vec!["bridge".into(), "none".into(), "host".into()], default)
+    }
 }
 
 fn os_name() -> String {
@@ -840,7 +866,30 @@ pub fn info(paths: &Paths, a: InfoArgs) -> Result<ExitStatus> {
             " User Namespaces: {}",
             yes(&d["Features"]["UserNamespaces"])
         )?;
-        writeln!(o, " Networks: none host")?;
+        let default = d["DefaultNetwork"].as_str().unwrap_or("");
+        let list: Vec<String> = d["Features"]["Networks"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|n| {
+                let n = n.as_str().unwrap_or("");
+                let missing = d["Programs"]
+                    .get(n)
+                    .is_some_and(|p| p.is_null())
+                    .then_some("not installed");
+                let notes: Vec<&str> = [(n == default).then_some("default"), missing]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                if notes.is_empty() {
+                    n.to_string()
+                } else {
+                    format!("{n} ({})", notes.join(", "))
+                }
+            })
+            .collect();
+        writeln!(o, " Networks: {}", list.join(", "))?;
         writeln!(o, " Kernel Version: {}", s("KernelVersion"))?;
         writeln!(o, " Operating System: {}", s("OperatingSystem"))?;
         writeln!(o, " Architecture: {}", s("Architecture"))?;
