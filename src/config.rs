@@ -156,6 +156,8 @@ pub struct Config {
     /// `fuse-overlayfs`. Unset: overlay, and rootless fuse-overlayfs when a trial mount
     /// shows that the kernel refuses overlay in the user namespace.
     pub storage_driver: Option<String>,
+    /// Rootless: the program behind the default network, `slirp4netns` (unset) or `pasta`.
+    pub rootless_network: Option<String>,
     /// Settings for every registry.
     pub registries: Registries,
     /// Settings for one registry host (`[registry."localhost:5000"]`), merged over
@@ -264,6 +266,14 @@ impl Config {
                 path.display()
             )));
         }
+        if let Some(n) = &c.rootless_network
+            && !matches!(n.as_str(), "slirp4netns" | "pasta")
+        {
+            return Err(Error::Other(format!(
+                "config file {}: rootless-network {n:?}: slirp4netns or pasta",
+                path.display()
+            )));
+        }
         Ok(c)
     }
 
@@ -275,11 +285,13 @@ impl Config {
             default_platform,
             log_opts,
             storage_driver,
+            rootless_network,
             registries,
             registry,
             files: _,
         } = other;
         self.storage_driver = storage_driver.or(self.storage_driver.take());
+        self.rootless_network = rootless_network.or(self.rootless_network.take());
         self.root = root.or(self.root.take());
         self.default_network = default_network.or(self.default_network.take());
         self.default_platform = default_platform.or(self.default_platform.take());
@@ -337,6 +349,7 @@ root = "/srv/barge"
 default-network = "host"
 default-platform = "linux/arm64"
 storage-driver = "fuse-overlayfs"
+rootless-network = "pasta"
 
 [log-opts]
 max-size = "10m"
@@ -360,6 +373,7 @@ insecure = false
         assert_eq!(c.root.as_deref(), Some(Path::new("/srv/barge")));
         assert_eq!(c.default_network.as_deref(), Some("host"));
         assert_eq!(c.storage_driver.as_deref(), Some("fuse-overlayfs"));
+        assert_eq!(c.rootless_network.as_deref(), Some("pasta"));
         assert_eq!(c.log_opt_args(), ["max-size=10m", "max-file=3"]);
         assert_eq!(
             c.registry("docker.io"),
@@ -384,6 +398,7 @@ insecure = false
         assert!(e.to_string().contains("rot"), "{e}");
         assert!(Config::parse("default-network = \"bridge\"", Path::new("x")).is_err());
         assert!(Config::parse("storage-driver = \"vfs\"", Path::new("x")).is_err());
+        assert!(Config::parse("rootless-network = \"vpnkit\"", Path::new("x")).is_err());
     }
 
     #[test]

@@ -1072,3 +1072,70 @@ fn top_stats_and_pause_without_a_cgroup() {
     assert!(u.ok(&["ps"]).contains("Up"));
     u.ok(&["rm", "-f", "busy"]);
 }
+
+#[test]
+fn pasta_when_configured() {
+    let Some(u) = User::new(USER) else { return };
+    if !run_quiet(Command::new("sh").args(["-c", "command -v pasta"])) {
+        panic!("pasta is needed for this test (apt-get install passt)");
+    }
+    u.config("rootless-network = \"pasta\"\n");
+    u.import(&root_only_image("plain:1"));
+    let info = u.ok(&["info"]);
+    assert!(
+        info.contains("Networks: pasta (default), none, host\n"),
+        "{info}"
+    );
+    let port = registry::free_port();
+    u.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "-p",
+        &format!("127.0.0.1:{port}:80"),
+        "plain:1",
+        "sh",
+        "-c",
+        "mkdir -p /www && echo via-pasta > /www/index.html && exec busybox httpd -f -p 80 -h /www",
+    ]);
+    let id = u.ok(&["ps", "-q", "--no-trunc"]).trim().to_string();
+    let helpers = pids_with(&format!("netns/{id}"));
+    assert_eq!(helpers.len(), 1, "one pasta for the container");
+    // pasta (it may re-execute itself as passt.avx2), not slirp4netns.
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", helpers[0])).unwrap();
+    let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+    assert!(
+        cmdline.contains("--config-net") && cmdline.contains(&format!("127.0.0.1/{port}:80")),
+        "{cmdline}"
+    );
+    // The same addresses as with slirp4netns: 10.0.2.100/24, gateway 10.0.2.2, DNS 10.0.2.3.
+    let route = u.ok(&["exec", "web", "cat", "/proc/net/route"]);
+    assert!(
+        route
+            .lines()
+            .any(|l| l.split_whitespace().nth(2) == Some("0202000A")),
+        "default route via 10.0.2.2: {route}"
+    );
+    assert_eq!(
+        u.ok(&["exec", "web", "cat", "/etc/resolv.conf"]),
+        "nameserver 10.0.2.3\n"
+    );
+    let get = || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+            s.set_read_timeout(Some(Duration::from_secs(3)))?;
+            s.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
+            let mut r = String::new();
+            s.read_to_string(&mut r)?;
+            Ok(r)
+        })
+    };
+    eventually("the published port answers", || {
+        get().is_ok_and(|r| r.contains("via-pasta"))
+    });
+    u.ok(&["rm", "-f", "web"]);
+    eventually("pasta ends with the container", || {
+        pids_with(&format!("netns/{id}")).is_empty()
+            && std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+    });
+}

@@ -762,7 +762,7 @@ fn info_doc(paths: &Paths) -> Result<Value> {
 
 /// What `--network` can name here, and the default. As root: the bridge (and user
 /// networks, `network ls`), none and host. Rootless there is no bridge: the default network
-/// is slirp4netns's user-mode one; none and host work too.
+/// is the user-mode one of slirp4netns (or pasta, `rootless-network`); none and host too.
 fn networks(paths: &Paths) -> (Vec<String>, String) {
     let default = paths
         .config
@@ -770,15 +770,16 @@ fn networks(paths: &Paths) -> (Vec<String>, String) {
         .clone()
         .unwrap_or_else(|| "bridge".into());
     if paths.rootless {
+        // `rootless-network` picks the program behind it.
+        let helper = crate::network::Helper::from_config(&paths.config)
+            .program()
+            .to_string();
         let default = if default == "bridge" {
-            "slirp4netns".to_string()
+            helper.clone()
         } else {
             default
         };
-        (
-            vec!["slirp4netns".into(), "none".into(), "host".into()],
-            default,
-        )
+        (vec![helper, "none".into(), "host".into()], default)
     } else {
         (vec!["bridge".into(), "none".into(), "host".into()], default)
     }

@@ -376,7 +376,15 @@ pub fn prepare(
         let attached = crate::network::lookup(&store.root, key)
             .ok_or_else(|| Error::InvalidArgument(format!("network {key} not found")))
             .and_then(|net| {
-                crate::network::attach(&store.root, &paths.run, &id, &record.name, &net, ports)
+                crate::network::attach(
+                    &store.root,
+                    &paths.run,
+                    &id,
+                    &record.name,
+                    &net,
+                    ports,
+                    crate::network::Helper::from_config(&paths.config),
+                )
             });
         match attached {
             Ok(att) => {

@@ -162,7 +162,15 @@ pub fn create(store: &mut Store, paths: &Paths, o: &PodOptions) -> Result<PodRec
     };
     store.insert_pod(&rec)?;
     // After the row, as for containers: a crash from here leaves a pod that rm cleans up.
-    if let Err(e) = crate::network::attach(&store.root, &paths.run, &id, &name, &net, ports) {
+    if let Err(e) = crate::network::attach(
+        &store.root,
+        &paths.run,
+        &id,
+        &name,
+        &net,
+        ports,
+        crate::network::Helper::from_config(&paths.config),
+    ) {
         let _ = store.delete_pod(&id);
         return Err(e);
     }

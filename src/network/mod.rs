@@ -37,6 +37,7 @@
 //! same namespace.
 
 pub mod netlink;
+pub mod pasta;
 pub mod slirp;
 
 use std::collections::BTreeMap;
@@ -104,9 +105,50 @@ pub struct Attachment {
     pub veth: String,
     pub netns: PathBuf,
     pub ports: Vec<PortMapping>,
-    /// Rootless: the slirp4netns process (pid, start time) that connects the namespace.
+    /// Rootless: the slirp4netns or pasta process (pid, start time) that connects the
+    /// namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slirp: Option<(i32, u64)>,
+    /// Rootless: which of the two that is.
+    #[serde(default, skip_serializing_if = "Helper::is_default")]
+    pub helper: Helper,
+}
+
+/// The user-mode network program of rootless containers (config `rootless-network`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Helper {
+    #[default]
+    Slirp4netns,
+    Pasta,
+}
+
+impl Helper {
+    fn is_default(&self) -> bool {
+        *self == Helper::Slirp4netns
+    }
+
+    /// The helper `rootless-network` names (slirp4netns when unset).
+    pub fn from_config(c: &crate::config::Config) -> Helper {
+        match c.rootless_network.as_deref() {
+            Some("pasta") => Helper::Pasta,
+            _ => Helper::Slirp4netns,
+        }
+    }
+
+    pub fn program(&self) -> &'static str {
+        match self {
+            Helper::Slirp4netns => "slirp4netns",
+            Helper::Pasta => "pasta",
+        }
+    }
+
+    fn start(&self, att: &Attachment) -> Result<(i32, u64)> {
+        match self {
+            Helper::Slirp4netns => slirp::start(att),
+            Helper::Pasta => pasta::start(att),
+        }
+    }
 }
 
 fn default_network() -> String {
@@ -644,9 +686,10 @@ pub fn attach(
     name: &str,
     net: &NetworkDef,
     ports: Vec<PortMapping>,
+    helper: Helper,
 ) -> Result<Attachment> {
     if crate::config::is_rootless() {
-        return attach_rootless(root, run, id, name, net, ports);
+        return attach_rootless(root, run, id, name, net, ports, helper);
     }
     let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
     let bridge = ensure_bridge(&host, net)?;
@@ -678,6 +721,7 @@ pub fn attach(
         netns: netns_path(run, id),
         ports,
         slirp: None,
+        helper: Helper::default(),
     };
     // Recorded first: whatever a crash leaves half-made is found and undone by `detach`.
     ipam.map.insert(id.to_string(), att.clone());
@@ -717,6 +761,7 @@ fn attach_rootless(
     name: &str,
     net: &NetworkDef,
     ports: Vec<PortMapping>,
+    helper: Helper,
 ) -> Result<Attachment> {
     if !net.builtin() {
         return Err(Error::Setup {
@@ -753,10 +798,11 @@ fn attach_rootless(
         ports,
         // Recorded before it runs, so that `detach` after a crash releases the namespace.
         slirp: Some((0, 0)),
+        helper,
     };
     ipam.map.insert(id.to_string(), att.clone());
     ipam.save()?;
-    match slirp::start(&att) {
+    match helper.start(&att) {
         Ok(p) => {
             att.slirp = Some(p);
             ipam.map.insert(id.to_string(), att.clone());
@@ -838,10 +884,10 @@ pub fn detach(root: &Path, id: &str) -> Result<Option<String>> {
     Ok(Some(att.network))
 }
 
-/// Rootless: before a stopped container (or pod) starts, make its slirp4netns network whole
-/// again when it is not: after its user namespace was renewed (`system migrate`) or lost
-/// with the pause, the namespace file is no longer a mount here and slirp4netns is gone or
-/// serves the old namespace. The address and published ports stay those of the create.
+/// Rootless: before a stopped container (or pod) starts, make its slirp4netns (or pasta)
+/// network whole again when it is not: after its user namespace was renewed (`system
+/// migrate`) or lost with the pause, the namespace file is no longer a mount here and the
+/// helper is gone or serves the old namespace. The address and published ports stay those of the create.
 pub fn reconnect(root: &Path, id: &str) -> Result<()> {
     let Some(att) = attachment(root, id) else {
         return Ok(());
@@ -859,7 +905,7 @@ pub fn reconnect(root: &Path, id: &str) -> Result<()> {
     att.slirp = Some((0, 0));
     ipam.map.insert(id.to_string(), att.clone());
     ipam.save()?;
-    let started = slirp::start(&att)?;
+    let started = att.helper.start(&att)?;
     att.slirp = Some(started);
     ipam.map.insert(id.to_string(), att);
     ipam.save()
