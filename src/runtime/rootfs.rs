@@ -327,7 +327,7 @@ pub(crate) fn mount_fuse_overlay(m: &RootfsMount, target: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Unmounts what [`mount_fuse_overlay`] (or anything else) mounted on `target` in this
+/// Unmounts what `mount_fuse_overlay` (or anything else) mounted on `target` in this
 /// process's mount namespace; the fuse daemon ends when its mount goes. Nothing mounted
 /// there is not an error.
 pub fn unmount_rootfs(target: &Path) -> Result<()> {
