@@ -130,10 +130,9 @@ pub fn host_user_name() -> String {
 /// The fix for a user without subordinate ids, as a hint line.
 pub fn subid_hint() -> String {
     format!(
-        "as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {}, then end \
-         the barge-pause process (its pid is in {}) so that the next command maps the ranges",
+        "as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {}, then run \
+         `barge system migrate` so that the next command maps the ranges",
         host_user_name(),
-        user_run_dir().join("pause.pid").display()
     )
 }
 
@@ -158,6 +157,12 @@ pub struct Config {
     pub default_platform: Option<String>,
     /// Log options of `run`/`create` without `--log-opt`.
     pub log_opts: LogOpts,
+    /// How containers' root filesystems are mounted: `overlay` (the kernel's) or
+    /// `fuse-overlayfs`. Unset: overlay, and rootless fuse-overlayfs when a trial mount
+    /// shows that the kernel refuses overlay in the user namespace.
+    pub storage_driver: Option<String>,
+    /// Rootless: the program behind the default network, `slirp4netns` (unset) or `pasta`.
+    pub rootless_network: Option<String>,
     /// Settings for every registry.
     pub registries: Registries,
     /// Settings for one registry host (`[registry."localhost:5000"]`), merged over
@@ -260,6 +265,22 @@ impl Config {
                 path.display()
             )));
         }
+        if let Some(d) = &c.storage_driver
+            && !matches!(d.as_str(), "overlay" | "fuse-overlayfs")
+        {
+            return Err(Error::Other(format!(
+                "config file {}: storage-driver {d:?}: overlay or fuse-overlayfs",
+                path.display()
+            )));
+        }
+        if let Some(n) = &c.rootless_network
+            && !matches!(n.as_str(), "slirp4netns" | "pasta")
+        {
+            return Err(Error::Other(format!(
+                "config file {}: rootless-network {n:?}: slirp4netns or pasta",
+                path.display()
+            )));
+        }
         Ok(c)
     }
 
@@ -270,10 +291,14 @@ impl Config {
             default_network,
             default_platform,
             log_opts,
+            storage_driver,
+            rootless_network,
             registries,
             registry,
             files: _,
         } = other;
+        self.storage_driver = storage_driver.or(self.storage_driver.take());
+        self.rootless_network = rootless_network.or(self.rootless_network.take());
         self.root = root.or(self.root.take());
         self.default_network = default_network.or(self.default_network.take());
         self.default_platform = default_platform.or(self.default_platform.take());
@@ -330,6 +355,8 @@ mod tests {
 root = "/srv/barge"
 default-network = "host"
 default-platform = "linux/arm64"
+storage-driver = "fuse-overlayfs"
+rootless-network = "pasta"
 
 [log-opts]
 max-size = "10m"
@@ -352,6 +379,8 @@ insecure = false
         let c = Config::parse(EXAMPLE, Path::new("x")).unwrap();
         assert_eq!(c.root.as_deref(), Some(Path::new("/srv/barge")));
         assert_eq!(c.default_network.as_deref(), Some("host"));
+        assert_eq!(c.storage_driver.as_deref(), Some("fuse-overlayfs"));
+        assert_eq!(c.rootless_network.as_deref(), Some("pasta"));
         assert_eq!(c.log_opt_args(), ["max-size=10m", "max-file=3"]);
         assert_eq!(
             c.registry("docker.io"),
@@ -380,6 +409,8 @@ insecure = false
             let c = Config::parse(&format!("default-network = \"{ok}\""), Path::new("x")).unwrap();
             assert_eq!(c.default_network.as_deref(), Some(ok));
         }
+        assert!(Config::parse("storage-driver = \"vfs\"", Path::new("x")).is_err());
+        assert!(Config::parse("rootless-network = \"vpnkit\"", Path::new("x")).is_err());
     }
 
     #[test]

@@ -178,7 +178,11 @@ fn each(names: &[String], mut f: impl FnMut(&str) -> Result<()>) -> Result<ExitS
         match f(n) {
             Ok(()) => writeln!(out(), "{n}").at("stdout")?,
             Err(e) => {
-                ui::error(&e.to_string(), None);
+                let hint = match &e {
+                    Error::Hinted { hint, .. } => Some(hint.as_str()),
+                    _ => None,
+                };
+                ui::error(&e.to_string(), hint);
                 failed = true;
             }
         }
@@ -600,13 +604,18 @@ pub fn supervise(paths: &Paths, a: SuperviseArgs) -> Result<ExitStatus> {
     let mut backoff = Duration::from_millis(100);
     loop {
         let (mut spec, settings) = container::load_bundle(&dir)?;
-        if let Err(e) = container::resolve_joins(&store, paths, &mut spec, &settings.joins) {
-            report(format!("error 125 {}", e.to_string().replace('\n', " ")));
-            return Ok(125);
-        }
+        let mount = container::resolve_joins(&store, paths, &mut spec, &settings.joins)
+            .and_then(|_| settings.rootfs_mount(paths, &dir));
+        let rootfs_mount = match mount {
+            Ok(m) => m,
+            Err(e) => {
+                report(format!("error 125 {}", e.to_string().replace('\n', " ")));
+                return Ok(125);
+            }
+        };
         let opts = supervisor::detached::DetachedOptions {
             id: c.id.clone(),
-            rootfs_mount: Some(settings.rootfs_mount(&dir)),
+            rootfs_mount: Some(rootfs_mount),
             spec,
             state_dir: container::state_root(paths).join(&c.id),
             tty: settings.tty,

@@ -202,7 +202,24 @@ pub enum SystemCommand {
     Check(system::CheckArgs),
     /// Show how barge is set up on this host
     Info(system::InfoArgs),
+    /// Renew the rootless user namespace, so that changed /etc/subuid and /etc/subgid apply
+    #[command(
+        long_about = "Renew the rootless user namespace. A rootless barge works in a user \
+                      namespace, held by the barge-pause process, whose id mappings were read \
+                      from /etc/subuid and /etc/subgid when it was made. After those files \
+                      change (usermod --add-subuids ...), this ends the pause so that the next \
+                      barge command makes a new namespace with the new ranges. Containers \
+                      keep their files. Refused while containers or pods run, unless --force \
+                      stops them. As root there is nothing to renew.",
+        after_long_help = EXAMPLES_MIGRATE
+    )]
+    Migrate(system::MigrateArgs),
 }
+
+const EXAMPLES_MIGRATE: &str = "Examples:
+  sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER
+  barge system migrate                    then the next command maps the new ranges
+  barge system migrate --force            stop running containers first";
 
 #[derive(Args, Debug)]
 pub struct CompletionArgs {
@@ -285,6 +302,7 @@ pub fn run(cli: Cli) -> crate::Result<ExitStatus> {
         Command::System(SystemCommand::Df(a)) => system::df(&paths, a),
         Command::System(SystemCommand::Prune(a)) => system::prune(&paths, a),
         Command::System(SystemCommand::Check(a)) => system::check(&paths, a),
+        Command::System(SystemCommand::Migrate(a)) => system::migrate(&paths, a),
         Command::System(SystemCommand::Info(a)) | Command::Info(a) => system::info(&paths, a),
         Command::Version(a) => system::version(a),
         Command::Completion(a) => {

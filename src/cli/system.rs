@@ -18,6 +18,14 @@ use crate::store::Store;
 use crate::ui::{self, Format};
 
 #[derive(Args, Debug)]
+pub struct MigrateArgs {
+    /// Stop running containers and pods first, and end every other process left in the
+    /// namespace
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct DfArgs {
     /// Output: table, json or a Go template
     #[arg(long)]
@@ -630,6 +638,7 @@ fn info_doc(paths: &Paths) -> Result<Value> {
     let programs: serde_json::Map<String, Value> = [
         "newuidmap",
         "newgidmap",
+        "fuse-overlayfs",
         "pasta",
         "slirp4netns",
         "iptables",
@@ -644,6 +653,7 @@ fn info_doc(paths: &Paths) -> Result<Value> {
         )
     })
     .collect();
+    let (networks, default_network) = networks(paths);
     let mut security = Vec::new();
     if seccomp_kernel {
         security.push("name=seccomp,profile=builtin".to_string());
@@ -661,7 +671,7 @@ fn info_doc(paths: &Paths) -> Result<Value> {
         "Images": images.len(),
         "Driver": driver.name,
         "DriverStatus": [
-            ["Native Overlay Diff", "true"],
+            ["Native Overlay Diff", (driver.name == "overlay").to_string()],
             ["Overlay in kernel", overlay.to_string()],
             ["Mount options", driver.options.join(",")],
             ["Why", driver.why],
@@ -687,10 +697,36 @@ fn info_doc(paths: &Paths) -> Result<Value> {
             "Seccomp": seccomp_kernel,
             "Libseccomp": libseccomp,
             "UserNamespaces": userns_max > 0,
-            "Networks": ["none", "host"],
+            "Networks": networks,
         },
+        "DefaultNetwork": default_network,
         "Programs": programs,
     }))
+}
+
+/// What `--network` can name here, and the default. As root: the bridge (and user
+/// networks, `network ls`), none and host. Rootless there is no bridge: the default network
+/// is the user-mode one of slirp4netns (or pasta, `rootless-network`); none and host too.
+fn networks(paths: &Paths) -> (Vec<String>, String) {
+    let default = paths
+        .config
+        .default_network
+        .clone()
+        .unwrap_or_else(|| "bridge".into());
+    if paths.rootless {
+        // `rootless-network` picks the program behind it.
+        let helper = crate::network::Helper::from_config(&paths.config)
+            .program()
+            .to_string();
+        let default = if default == "bridge" {
+            helper.clone()
+        } else {
+            default
+        };
+        (vec![helper, "none".into(), "host".into()], default)
+    } else {
+        (vec!["bridge".into(), "none".into(), "host".into()], default)
+    }
 }
 
 fn os_name() -> String {
@@ -703,10 +739,7 @@ fn os_name() -> String {
 }
 
 fn which(prog: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(prog))
-        .find(|p| p.is_file())
+    container::which(prog)
 }
 
 /// Print a document as one JSON line, through a template, or with `human`.
@@ -778,7 +811,30 @@ pub fn info(paths: &Paths, a: InfoArgs) -> Result<ExitStatus> {
             " User Namespaces: {}",
             yes(&d["Features"]["UserNamespaces"])
         )?;
-        writeln!(o, " Networks: none host")?;
+        let default = d["DefaultNetwork"].as_str().unwrap_or("");
+        let list: Vec<String> = d["Features"]["Networks"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|n| {
+                let n = n.as_str().unwrap_or("");
+                let missing = d["Programs"]
+                    .get(n)
+                    .is_some_and(|p| p.is_null())
+                    .then_some("not installed");
+                let notes: Vec<&str> = [(n == default).then_some("default"), missing]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                if notes.is_empty() {
+                    n.to_string()
+                } else {
+                    format!("{n} ({})", notes.join(", "))
+                }
+            })
+            .collect();
+        writeln!(o, " Networks: {}", list.join(", "))?;
         writeln!(o, " Kernel Version: {}", s("KernelVersion"))?;
         writeln!(o, " Operating System: {}", s("OperatingSystem"))?;
         writeln!(o, " Architecture: {}", s("Architecture"))?;
@@ -831,5 +887,95 @@ pub fn version(a: InfoArgs) -> Result<ExitStatus> {
         writeln!(o, " OS/Arch:      {}/{}", s("Os"), s("Arch"))?;
         writeln!(o, " Daemon:       none (barge is daemonless)")
     })?;
+    Ok(0)
+}
+
+/// `system migrate`: end the rootless pause (see `runtime::userns::end_pause`) so that the
+/// next command maps the user's current subordinate ranges. Whatever runs in the namespace
+/// would be stranded in the old one, unreachable by the new: running containers and pods
+/// refuse it (or are stopped with `--force`), the slirp4netns of stopped containers is
+/// ended (their next start connects them again), and any other process of the namespace
+/// (a container of another store, a command still running) refuses it or, with
+/// `--force`, is killed.
+pub fn migrate(paths: &Paths, a: MigrateArgs) -> Result<ExitStatus> {
+    use crate::runtime::userns;
+    if !paths.rootless {
+        ui::info(
+            "barge: nothing to migrate: root's containers run in no user namespace of barge's",
+        );
+        return Ok(0);
+    }
+    let mut store = Store::open(&paths.root)?;
+    container::reap_dead(&mut store, paths)?;
+    let running: Vec<_> = store
+        .containers()?
+        .into_iter()
+        .filter(container::supervised)
+        .collect();
+    let pods: Vec<_> = store
+        .pods()?
+        .into_iter()
+        .filter(container::pod::infra_running)
+        .collect();
+    if !a.force && (!running.is_empty() || !pods.is_empty()) {
+        let names: Vec<String> = running
+            .iter()
+            .map(|c| c.name.clone())
+            .chain(pods.iter().map(|p| format!("pod {}", p.name)))
+            .collect();
+        return Err(Error::Hinted {
+            msg: format!(
+                "cannot renew the user namespace while containers run in it: {}",
+                names.join(", ")
+            ),
+            hint: "stop them first, or use `barge system migrate --force` to stop them".into(),
+        });
+    }
+    for p in &pods {
+        container::pod::stop(&mut store, paths, p, std::time::Duration::from_secs(10))?;
+    }
+    for c in &running {
+        let timeout = container::load_bundle(&container::container_dir(&store, &c.id))
+            .ok()
+            .and_then(|(_, s)| s.stop_timeout)
+            .unwrap_or(10);
+        container::stop(
+            &mut store,
+            paths,
+            c,
+            std::time::Duration::from_secs(timeout),
+        )?;
+    }
+    for id in crate::network::attached(&store.root) {
+        crate::network::stop_helper(&store.root, &id)?;
+    }
+    drop(store);
+    let dir = crate::config::user_run_dir();
+    let (uid, _) = crate::config::host_ids();
+    let others = userns::namespace_members(&dir, uid);
+    if !others.is_empty() {
+        let list: Vec<String> = others.iter().map(|(p, n)| format!("{p} ({n})")).collect();
+        if !a.force {
+            return Err(Error::Hinted {
+                msg: format!(
+                    "cannot renew the user namespace: other processes still run in it: {}",
+                    list.join(", ")
+                ),
+                hint: "they belong to another store's containers or to barge commands still \
+                       running; end them, or use `barge system migrate --force` to kill them"
+                    .into(),
+            });
+        }
+        for (pid, _) in &others {
+            // SAFETY: kill has no memory-safety requirements; the user's own process, in
+            // the namespace being ended.
+            unsafe { libc::kill(*pid, libc::SIGKILL) };
+        }
+    }
+    userns::end_pause(&dir).map_err(|e| Error::Other(format!("rootless: {e}")))?;
+    ui::info(
+        "barge: the next command makes a new user namespace with the ranges of /etc/subuid and \
+         /etc/subgid",
+    );
     Ok(0)
 }

@@ -786,6 +786,8 @@ impl Client {
         // After a reboot the namespace (on /run) is gone while the record keeps its
         // networks: made again, with the same addresses and ports.
         crate::network::restore(&self.paths.root, &c.id)?;
+        // Rootless: a slirp4netns/pasta network lost with an older user namespace.
+        crate::network::reconnect(&store.root, &c.id)?;
         if let Some(pod) = &c.pod {
             // The pod's infra holds the namespaces the container joins.
             let p = container::pod::find(store, pod)?;

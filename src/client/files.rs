@@ -31,7 +31,7 @@ impl Client {
         drop(store);
         let state_root = container::state_root(&self.paths);
         let running = running.then_some((state_root.as_path(), c.id.as_str()));
-        let mount = settings.rootfs_mount(&dir);
+        let mount = settings.rootfs_mount(&self.paths, &dir)?;
         let mountpoint = dir.join("rootfs");
         match sink {
             Some(sink) => {

@@ -81,6 +81,20 @@ impl Client {
         }
         let cg = runtime::cgroup(&container::state_root(&self.paths), &c.id)
             .map_err(|e| Error::Other(format!("container {}: {e}", c.name)))?;
+        if !cg.exists() {
+            // As podman: the freezer is a cgroup's, and this container has none.
+            return Err(Error::Hinted {
+                msg: format!(
+                    "container {}: {} needs cgroup v2 delegation (a rootless container has a \
+                     cgroup, and so a freezer, only in a subtree systemd delegates to the user)",
+                    c.name,
+                    if frozen { "pause" } else { "unpause" }
+                ),
+                hint: "on a cgroup v2 host, run barge in a systemd user session (loginctl \
+                       enable-linger USER) so that user@UID.service delegates a subtree"
+                    .into(),
+            });
+        }
         if cg.frozen() == frozen {
             return Err(Error::Conflict(format!(
                 "container {} is {}paused",
@@ -151,11 +165,22 @@ impl Client {
     pub fn stats(&self, id: &str) -> Result<ContainerStats> {
         let c = container::find(&self.store()?, id)?;
         let time = SystemTime::now();
-        let (memory_usage, limit, cpu_nanos, pids) =
-            runtime::cgroup(&container::state_root(&self.paths), &c.id)
-                .ok()
-                .map(|cg| cg.usage())
-                .unwrap_or((0, None, 0, 0));
+        let root = container::state_root(&self.paths);
+        // From the cgroup's counters, or, for a rootless container without one, from /proc
+        // (its pid namespace's processes added up).
+        let sample = || {
+            let cg = runtime::cgroup(&root, &c.id).ok()?;
+            if cg.exists() {
+                return Some(cg.usage());
+            }
+            if !container::supervised(&c) {
+                return None;
+            }
+            let init = runtime::state(&root, &c.id).ok()?.pid;
+            let u = runtime::procfs::usage(init);
+            Some((u.rss, None, u.cpu_ns, u.pids))
+        };
+        let (memory_usage, limit, cpu_nanos, pids) = sample().unwrap_or((0, None, 0, 0));
         Ok(ContainerStats {
             id: c.id,
             name: c.name,

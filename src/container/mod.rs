@@ -243,6 +243,8 @@ pub fn prepare(
         joins.push(("pid".to_string(), t.id.clone()));
     }
     let dir = containers_dir(store).join(&id);
+    // Before anything is written: a host where nothing can mount it gets no container.
+    let rootfs_mount = rootfs_mount(paths, lowerdirs.clone(), &dir)?;
     for sub in ["upper", "work", "rootfs"] {
         let p = dir.join(sub);
         std::fs::create_dir_all(&p).at(&p)?;
@@ -397,7 +399,15 @@ pub fn prepare(
         let attached = crate::network::lookup(&store.root, key)
             .ok_or_else(|| Error::NoSuchNetwork(key.into()))
             .and_then(|net| {
-                crate::network::attach(&store.root, &paths.run, &id, &record.name, &net, ep)
+                crate::network::attach(
+                    &store.root,
+                    &paths.run,
+                    &id,
+                    &record.name,
+                    &net,
+                    ep,
+                    crate::network::Helper::from_config(&paths.config),
+                )
             });
         match attached {
             Ok(att) => {
@@ -411,13 +421,6 @@ pub fn prepare(
             }
         }
     }
-    let rootfs_mount = RootfsMount {
-        fstype: "overlay".into(),
-        lowerdirs,
-        upperdir: Some(dir.join("upper")),
-        workdir: Some(dir.join("work")),
-        options: overlay_options(),
-    };
     Ok(Prepared {
         record,
         dir,
@@ -536,6 +539,10 @@ pub fn remove_files(store: &Store, paths: &Paths, id: &str) -> Result<()> {
     let _ = crate::runtime::delete(&state_root(paths), id, true);
     let networks = crate::network::detach(&store.root, id)?;
     let dir = containers_dir(store).join(id);
+    // A fuse-overlayfs rootfs of a container whose supervisor was killed is still mounted
+    // (in the rootless user's mount namespace): removing through it would delete nothing
+    // of the container's own and leave its daemon running.
+    let _ = crate::runtime::unmount_rootfs(&dir.join("rootfs"));
     let removed = match std::fs::remove_dir_all(&dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -720,6 +727,7 @@ pub fn reap_dead(store: &mut Store, paths: &Paths) -> Result<()> {
             continue;
         }
         remove_files_runtime_only(paths, &c.id);
+        let _ = crate::runtime::unmount_rootfs(&container_dir(store, &c.id).join("rootfs"));
         if c.auto_remove {
             remove_files(store, paths, &c.id)?;
             store.delete_container(&c.id)?;
@@ -831,18 +839,37 @@ pub fn load_bundle(dir: &Path) -> Result<(oci_spec::runtime::Spec, RunSettings)>
 }
 
 impl RunSettings {
-    pub fn rootfs_mount(&self, dir: &Path) -> RootfsMount {
-        RootfsMount {
-            fstype: "overlay".into(),
-            lowerdirs: self.lowerdirs.clone(),
-            upperdir: Some(dir.join("upper")),
-            workdir: Some(dir.join("work")),
-            options: overlay_options(),
-        }
+    /// The container's root filesystem as the storage driver in use mounts it.
+    pub fn rootfs_mount(&self, paths: &Paths, dir: &Path) -> Result<RootfsMount> {
+        rootfs_mount(paths, self.lowerdirs.clone(), dir)
     }
 }
 
-/// Mount options of a container's overlay. Rootless, `userxattr`: overlay in a user
+/// The mount of a container's root filesystem (directory `dir`, image layers `lowerdirs`,
+/// topmost first) with the storage driver in use ([`storage_driver`]).
+pub fn rootfs_mount(paths: &Paths, lowerdirs: Vec<PathBuf>, dir: &Path) -> Result<RootfsMount> {
+    let driver = storage_driver_cached(paths, false);
+    if driver.name == "none" {
+        return Err(Error::Hinted {
+            msg: format!(
+                "no storage driver can mount a container here: {}",
+                driver.why
+            ),
+            hint: "install fuse-overlayfs (apt-get install fuse-overlayfs); `barge info` shows \
+                   the storage driver and why"
+                .into(),
+        });
+    }
+    Ok(RootfsMount {
+        fstype: driver.name.into(),
+        lowerdirs,
+        upperdir: Some(dir.join("upper")),
+        workdir: Some(dir.join("work")),
+        options: driver.options,
+    })
+}
+
+/// Mount options of a container's kernel overlay. Rootless, `userxattr`: overlay in a user
 /// namespace may not use trusted.* xattrs, so it reads (and the layer applier writes)
 /// user.overlay.* instead (Linux 5.11).
 pub fn overlay_options() -> Vec<String> {
@@ -855,44 +882,120 @@ pub fn overlay_options() -> Vec<String> {
 
 /// How containers' root filesystems are mounted here, and why (`barge info`).
 pub struct StorageDriver {
+    /// `overlay`, `fuse-overlayfs`, or `none` (nothing can mount a container).
     pub name: &'static str,
     pub options: Vec<String>,
     pub why: String,
 }
 
-/// As root, native overlay. Rootless, native overlay in barge's user namespace when a trial
-/// mount with `userxattr` works; otherwise containers cannot run, and this says why (never a
-/// silent fall back to copying layers).
+/// The storage driver, deciding afresh (`barge info`): the rootless trial mount is made
+/// again and its result cached for the commands that follow.
 pub fn storage_driver(paths: &Paths) -> StorageDriver {
-    let options = overlay_options();
-    if !paths.rootless {
-        return StorageDriver {
-            name: "overlay",
-            options,
-            why: String::new(),
-        };
+    storage_driver_cached(paths, true)
+}
+
+/// `storage-driver` of the config file when set. Otherwise, as root, native overlay;
+/// rootless, native overlay in barge's user namespace when a trial mount with `userxattr`
+/// works, else fuse-overlayfs when installed, else none (never a silent copy of layers).
+/// The trial's outcome is cached in the run directory until the next boot (or `barge
+/// info`): the kernel and the file system under the store decide it, and a trial per
+/// container would cost a mount.
+fn storage_driver_cached(paths: &Paths, fresh: bool) -> StorageDriver {
+    let fuse = || StorageDriver {
+        name: crate::runtime::FUSE_OVERLAYFS,
+        options: Vec::new(),
+        why: String::new(),
+    };
+    let native = || StorageDriver {
+        name: "overlay",
+        options: overlay_options(),
+        why: String::new(),
+    };
+    match paths.config.storage_driver.as_deref() {
+        Some("fuse-overlayfs") => {
+            let mut d = fuse();
+            d.why = "storage-driver = \"fuse-overlayfs\" in the config file".into();
+            if which(crate::runtime::FUSE_OVERLAYFS).is_none() {
+                d.why.push_str(", but fuse-overlayfs is not installed");
+            }
+            return d;
+        }
+        Some(_) => {
+            let mut d = native();
+            d.why = "storage-driver = \"overlay\" in the config file".into();
+            return d;
+        }
+        None => {}
     }
-    let opts: Vec<&str> = options.iter().map(String::as_str).collect();
-    let probe = crate::util::Scratch::new(&paths.root)
-        .map_err(|e| e.to_string())
-        .and_then(|s| crate::runtime::userns::probe_overlay(&s.dir, &opts));
-    match probe {
-        Ok(()) => StorageDriver {
-            name: "overlay",
-            options,
-            why: "rootless: native overlay in barge's user namespace, overlay xattrs in \
-                  user.overlay.* (userxattr, Linux 5.11 and later)"
-                .into(),
-        },
+    if !paths.rootless {
+        return native();
+    }
+    match probe_overlay_cached(paths, fresh) {
+        Ok(()) => {
+            let mut d = native();
+            d.why = "rootless: native overlay in barge's user namespace, overlay xattrs in \
+                     user.overlay.* (userxattr, Linux 5.11 and later)"
+                .into();
+            d
+        }
+        Err(e) if which(crate::runtime::FUSE_OVERLAYFS).is_some() => {
+            let mut d = fuse();
+            d.why = format!(
+                "rootless: the kernel refuses native overlay in barge's user namespace ({e}), \
+                 so fuse-overlayfs mounts containers (slower than native overlay)"
+            );
+            d
+        }
         Err(e) => StorageDriver {
             name: "none",
-            options,
+            options: Vec::new(),
             why: format!(
-                "rootless: native overlay is not allowed here ({e}); barge does not fall \
-                 back to copying layers, and fuse-overlayfs is not supported yet"
+                "rootless: the kernel refuses native overlay in barge's user namespace ({e}) \
+                 and fuse-overlayfs is not installed; barge does not fall back to copying \
+                 layers"
             ),
         },
     }
+}
+
+/// The trial overlay mount's outcome, from `<run>/overlay-probe` when it was made since
+/// the last boot (and `fresh` is false), else made now and written there.
+fn probe_overlay_cached(paths: &Paths, fresh: bool) -> std::result::Result<(), String> {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let cache = paths.run.join("overlay-probe");
+    if !fresh && let Ok(text) = std::fs::read_to_string(&cache) {
+        let mut lines = text.lines();
+        if lines.next() == Some(boot.as_str()) {
+            match lines.next() {
+                Some("ok") => return Ok(()),
+                Some("refused") => return Err(lines.next().unwrap_or("").to_string()),
+                _ => {}
+            }
+        }
+    }
+    let options = overlay_options();
+    let opts: Vec<&str> = options.iter().map(String::as_str).collect();
+    let outcome = crate::util::Scratch::new(&paths.root)
+        .map_err(|e| e.to_string())
+        .and_then(|s| crate::runtime::userns::probe_overlay(&s.dir, &opts));
+    let text = match &outcome {
+        Ok(()) => format!("{boot}\nok\n"),
+        Err(e) => format!("{boot}\nrefused\n{}\n", e.replace('\n', " ")),
+    };
+    let _ = std::fs::create_dir_all(&paths.run);
+    let _ = crate::util::write_atomic(&cache, text.as_bytes());
+    outcome
+}
+
+/// A program's path on PATH.
+pub fn which(prog: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(prog))
+        .find(|p| p.is_file())
 }
 
 /// Find a container by full ID, name, or unique ID prefix (as Docker does).

@@ -228,7 +228,15 @@ pub fn create(store: &mut Store, paths: &Paths, o: &PodOptions) -> Result<PodRec
         ports,
         ..Default::default()
     };
-    if let Err(e) = crate::network::attach(&store.root, &paths.run, &id, &name, &net, ep) {
+    if let Err(e) = crate::network::attach(
+        &store.root,
+        &paths.run,
+        &id,
+        &name,
+        &net,
+        ep,
+        crate::network::Helper::from_config(&paths.config),
+    ) {
         let _ = store.delete_pod(&id);
         return Err(e);
     }
@@ -255,6 +263,7 @@ pub fn ensure_running(
     }
     let dir = pod_dir(store, &p.id);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    crate::network::reconnect(&store.root, &p.id)?;
     let args: Vec<std::ffi::OsString> = vec![
         "--root".into(),
         paths.root.clone().into(),

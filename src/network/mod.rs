@@ -37,6 +37,7 @@
 //! same namespace, and `connect`/`disconnect` work on a container in any state.
 
 pub mod netlink;
+pub mod pasta;
 pub mod slirp;
 
 use std::collections::BTreeMap;
@@ -127,6 +128,46 @@ pub struct Attachment {
     /// Rootless: the slirp4netns process (pid, start time) that connects the namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slirp: Option<(i32, u64)>,
+    /// Rootless: which of the two that is.
+    #[serde(default, skip_serializing_if = "Helper::is_default")]
+    pub helper: Helper,
+}
+
+/// The user-mode network program of rootless containers (config `rootless-network`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Helper {
+    #[default]
+    Slirp4netns,
+    Pasta,
+}
+
+impl Helper {
+    fn is_default(&self) -> bool {
+        *self == Helper::Slirp4netns
+    }
+
+    /// The helper `rootless-network` names (slirp4netns when unset).
+    pub fn from_config(c: &crate::config::Config) -> Helper {
+        match c.rootless_network.as_deref() {
+            Some("pasta") => Helper::Pasta,
+            _ => Helper::Slirp4netns,
+        }
+    }
+
+    pub fn program(&self) -> &'static str {
+        match self {
+            Helper::Slirp4netns => "slirp4netns",
+            Helper::Pasta => "pasta",
+        }
+    }
+
+    fn start(&self, netns: &Path, att: &Attachment) -> Result<(i32, u64)> {
+        match self {
+            Helper::Slirp4netns => slirp::start(netns, att),
+            Helper::Pasta => pasta::start(netns, att),
+        }
+    }
 }
 
 impl Attachment {
@@ -1115,6 +1156,7 @@ fn new_attachment(
         gateway6: net.gateway6,
         prefix6: net.prefix6,
         slirp: None,
+        helper: Helper::default(),
     }
 }
 
@@ -1126,9 +1168,10 @@ pub fn attach(
     name: &str,
     net: &NetworkDef,
     ep: Endpoint,
+    helper: Helper,
 ) -> Result<Attachment> {
     if crate::config::is_rootless() {
-        return attach_rootless(root, run, id, name, net, ep);
+        return attach_rootless(root, run, id, name, net, ep, helper);
     }
     let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
     let bridge = ensure_bridge(&host, net)?;
@@ -1167,6 +1210,7 @@ fn attach_rootless(
     name: &str,
     net: &NetworkDef,
     ep: Endpoint,
+    helper: Helper,
 ) -> Result<Attachment> {
     if !net.builtin() {
         return Err(Error::Hinted {
@@ -1191,13 +1235,14 @@ fn attach_rootless(
     att.ifname = "tap0".into();
     // Recorded before it runs, so that `detach` after a crash releases the namespace.
     att.slirp = Some((0, 0));
+    att.helper = helper;
     let mut sb = Sandbox {
         netns: netns_path(run, id),
         networks: vec![att.clone()],
     };
     ipam.map.insert(id.to_string(), sb.clone());
     ipam.save()?;
-    match slirp::start(&sb.netns, &att) {
+    match helper.start(&sb.netns, &att) {
         Ok(p) => {
             att.slirp = Some(p);
             sb.networks = vec![att.clone()];
@@ -1513,6 +1558,64 @@ pub fn detach(root: &Path, id: &str) -> Result<Vec<String>> {
     Ok(sb.networks.into_iter().map(|a| a.network).collect())
 }
 
+/// Rootless: before a stopped container (or pod) starts, make its slirp4netns (or pasta)
+/// network whole again when it is not: after its user namespace was renewed (`system
+/// migrate`) or lost with the pause, the namespace file is no longer a mount here and the
+/// helper is gone or serves the old namespace. The address and published ports stay those
+/// of the create.
+pub fn reconnect(root: &Path, id: &str) -> Result<()> {
+    let Some(mut sb) = sandbox(root, id) else {
+        return Ok(());
+    };
+    let Some(mut att) = sb.networks.first().cloned() else {
+        return Ok(());
+    };
+    let Some((pid, start)) = att.slirp else {
+        return Ok(());
+    };
+    let running = pid > 0 && crate::runtime::process_start_time(pid) == Some(start);
+    if running && is_namespace(&sb.netns) {
+        return Ok(());
+    }
+    let mut ipam = Ipam::open(root)?;
+    slirp::stop(pid, start, &sb.netns);
+    att.slirp = Some((0, 0));
+    sb.networks = vec![att.clone()];
+    ipam.map.insert(id.to_string(), sb.clone());
+    ipam.save()?;
+    att.slirp = Some(att.helper.start(&sb.netns, &att)?);
+    sb.networks = vec![att];
+    ipam.map.insert(id.to_string(), sb);
+    ipam.save()
+}
+
+/// Rootless: end the slirp4netns (or pasta) of a container or pod that does not run and
+/// release its namespace, keeping the attachment, which [`reconnect`] makes whole at the
+/// next start. Used before the user namespace is renewed, which would leave them behind
+/// in the old one.
+pub fn stop_helper(root: &Path, id: &str) -> Result<()> {
+    let mut ipam = Ipam::open(root)?;
+    let Some(sb) = ipam.map.get_mut(id) else {
+        return Ok(());
+    };
+    let netns = sb.netns.clone();
+    let Some(att) = sb.networks.first_mut() else {
+        return Ok(());
+    };
+    let Some((pid, start)) = att.slirp else {
+        return Ok(());
+    };
+    slirp::stop(pid, start, &netns);
+    att.slirp = Some((0, 0));
+    ipam.save()
+}
+
+/// Whether `path` is a network namespace file (a bind mount of one) in this mount namespace.
+fn is_namespace(path: &Path) -> bool {
+    const NSFS_MAGIC: u64 = 0x6e73_6673;
+    rustix::fs::statfs(path).is_ok_and(|s| s.f_type as u64 == NSFS_MAGIC)
+}
+
 /// Containers with a sandbox (to find leftovers of containers whose row is gone).
 pub fn attached(root: &Path) -> Vec<String> {
     sandboxes(root).into_keys().collect()
@@ -1542,8 +1645,30 @@ pub fn hosts_lock(root: &Path) -> Result<Lock> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// An attachment with every field set, for tests to adjust.
+    pub(crate) fn attachment_for_tests() -> Attachment {
+        Attachment {
+            network: "bridge".into(),
+            name: "web".into(),
+            ip: slirp::ADDRESS,
+            gateway: slirp::GATEWAY,
+            prefix: 24,
+            veth: "tap0".into(),
+            ifname: "tap0".into(),
+            ports: Vec::new(),
+            aliases: Vec::new(),
+            static_ip: false,
+            internal: false,
+            ip6: None,
+            gateway6: None,
+            prefix6: 0,
+            slirp: None,
+            helper: Helper::default(),
+        }
+    }
 
     #[test]
     fn publish_forms() {

@@ -12,8 +12,9 @@
 //! (the bind mount lives in the mount namespace of barge's pause process, which every
 //! rootless barge process joins); slirp4netns runs detached in its own process group from
 //! `create` to `rm`, its pid and start time kept in the attachment, and `detach` ends it.
-//! pasta would do as well; slirp4netns was picked because its API adds ports one by one to
-//! a running instance and Debian packages it beside podman.
+//! slirp4netns is the default because its API adds ports one by one to a running instance
+//! and Debian packages it beside podman; `rootless-network = "pasta"` picks pasta instead
+//! (see `pasta`), which shares this module's addresses, namespace setup and `stop`.
 
 use std::io::{Read, Write};
 use std::net::Ipv4Addr;
@@ -38,29 +39,8 @@ fn api_socket(netns: &Path) -> PathBuf {
 /// Makes the namespace at `netns`, starts slirp4netns on it and publishes the ports.
 /// Returns slirp4netns's pid and start time.
 pub fn start(netns: &Path, att: &Attachment) -> Result<(i32, u64)> {
-    // slirp4netns opens it inside the namespace, where the user's host ids apply.
-    if rustix::fs::access(
-        "/dev/net/tun",
-        rustix::fs::Access::READ_OK | rustix::fs::Access::WRITE_OK,
-    )
-    .is_err()
-    {
-        return Err(Error::Hinted {
-            msg: "rootless networking: /dev/net/tun is not readable and writable by this user"
-                .into(),
-            hint: "as root: chmod 0666 /dev/net/tun (udev's default), or run with --network \
-                   none or --network host"
-                .into(),
-        });
-    }
-    if let Some(d) = netns.parent() {
-        std::fs::create_dir_all(d).map_err(io_err(d.display()))?;
-    }
-    std::thread::scope(|s| {
-        s.spawn(|| make_netns(netns))
-            .join()
-            .unwrap_or_else(|_| Err(Error::Other("network: setup thread panicked".into())))
-    })?;
+    check_tun()?;
+    prepare_netns(netns)?;
     let sock = api_socket(netns);
     let _ = std::fs::remove_file(&sock);
     let (ready_r, ready_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
@@ -79,8 +59,12 @@ pub fn start(netns: &Path, att: &Attachment) -> Result<(i32, u64)> {
         "--netns-type=path",
     ])
     .arg(format!("--ready-fd={}", inherit.as_raw_fd()))
+    // A socket's path must fit in 108 bytes, which `<run>/netns/<64 hex>.slirp.sock` need
+    // not (a long XDG_RUNTIME_DIR or --root): slirp4netns binds it relative to its working
+    // directory, and barge connects through a descriptor of the directory.
     .arg("--api-socket")
-    .arg(&sock)
+    .arg(sock.file_name().expect("a file name"))
+    .current_dir(sock.parent().expect("a directory"))
     .arg(netns)
     .arg("tap0")
     .stdin(std::process::Stdio::null())
@@ -132,6 +116,37 @@ pub fn start(netns: &Path, att: &Attachment) -> Result<(i32, u64)> {
     Ok((pid, started))
 }
 
+/// The helpers open /dev/net/tun inside the namespace, where the user's host ids apply.
+pub(super) fn check_tun() -> Result<()> {
+    if rustix::fs::access(
+        "/dev/net/tun",
+        rustix::fs::Access::READ_OK | rustix::fs::Access::WRITE_OK,
+    )
+    .is_err()
+    {
+        return Err(Error::Hinted {
+            msg: "rootless networking: /dev/net/tun is not readable and writable by this user"
+                .into(),
+            hint: "as root: chmod 0666 /dev/net/tun (udev's default), or run with --network \
+                   none or --network host"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// The container's network namespace, made and bind-mounted on `path`.
+pub(super) fn prepare_netns(path: &Path) -> Result<()> {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).map_err(io_err(d.display()))?;
+    }
+    std::thread::scope(|s| {
+        s.spawn(|| make_netns(path))
+            .join()
+            .unwrap_or_else(|_| Err(Error::Other("network: setup thread panicked".into())))
+    })
+}
+
 /// A thread's network namespace, bind-mounted on `path` so it outlives the thread, with
 /// `lo` up.
 fn make_netns(path: &Path) -> Result<()> {
@@ -157,9 +172,18 @@ fn add_hostfwd(sock: &Path, p: &PortMapping) -> Result<()> {
             "guest_port": p.container_port,
         }
     });
+    let dir = sock.parent().expect("a directory");
+    let dir_fd = rustix::fs::open(
+        dir,
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| io_err(dir.display())(e.into()))?;
+    let short = PathBuf::from(format!("/proc/self/fd/{}", dir_fd.as_raw_fd()))
+        .join(sock.file_name().expect("a file name"));
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut s = loop {
-        match UnixStream::connect(sock) {
+        match UnixStream::connect(&short) {
             Ok(s) => break s,
             Err(e) if Instant::now() > deadline => return Err(io_err(sock.display())(e)),
             Err(_) => std::thread::sleep(Duration::from_millis(5)),
@@ -181,7 +205,7 @@ fn add_hostfwd(sock: &Path, p: &PortMapping) -> Result<()> {
     Ok(())
 }
 
-/// Ends slirp4netns (when the pid still names it) and releases the namespace.
+/// Ends slirp4netns or pasta (when the pid still names it) and releases the namespace.
 pub fn stop(pid: i32, start_time: u64, netns: &Path) {
     if pid > 0 && crate::runtime::process_start_time(pid) == Some(start_time) {
         // SAFETY: signalling a process whose identity the start time confirmed.
@@ -192,4 +216,5 @@ pub fn stop(pid: i32, start_time: u64, netns: &Path) {
     let _ = rustix::mount::unmount(netns, rustix::mount::UnmountFlags::DETACH);
     let _ = std::fs::remove_file(netns);
     let _ = std::fs::remove_file(api_socket(netns));
+    let _ = std::fs::remove_file(super::pasta::pid_file(netns));
 }

@@ -150,37 +150,19 @@ fn in_private_mount(
             | rustix::mount::MountPropagationFlags::REC,
     )
     .map_err(|e| format!("make / rslave: {e}"))?;
-    let lower: Vec<String> = mount
-        .lowerdirs
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    let mut data = format!("lowerdir={}", lower.join(":"));
-    if let (Some(u), Some(w)) = (&mount.upperdir, &mount.workdir) {
-        data.push_str(&format!(
-            ",upperdir={},workdir={}",
-            u.display(),
-            w.display()
-        ));
-    }
-    for o in &mount.options {
-        data.push(',');
-        data.push_str(o);
-    }
-    let data = std::ffi::CString::new(data).map_err(|_| "NUL in mount options".to_string())?;
-    rustix::mount::mount(
-        &mount.fstype,
-        mountpoint,
-        &mount.fstype,
-        rustix::mount::MountFlags::empty(),
-        Some(data.as_c_str()),
-    )
-    .map_err(|e| format!("mount {} on {}: {e}", mount.fstype, mountpoint.display()))?;
+    super::rootfs::mount_rootfs(mount, mountpoint).map_err(|e| e.to_string())?;
     let fd: OwnedFd = rustix::fs::open(
         mountpoint,
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )
     .map_err(|e| format!("open {}: {e}", mountpoint.display()))?;
-    work(std::os::fd::AsFd::as_fd(&fd))
+    let done = work(std::os::fd::AsFd::as_fd(&fd));
+    drop(fd);
+    if mount.fstype == super::rootfs::FUSE_OVERLAYFS {
+        // Its daemon is in this mount namespace and would keep it (and itself) alive after
+        // this process: the unmount ends both.
+        let _ = super::rootfs::unmount_rootfs(mountpoint);
+    }
+    done
 }

@@ -200,6 +200,12 @@ impl Cgroup {
         Ok(cg)
     }
 
+    /// Whether the container has a group of its own (a rootless one without delegation has
+    /// none: it runs in barge's, with no limits, freezer or counters).
+    pub fn exists(&self) -> bool {
+        !self.dirs.is_empty()
+    }
+
     /// The `cgroup.procs` files a process writes "0" into to join this group.
     pub fn procs_files(&self) -> Vec<PathBuf> {
         self.dirs.iter().map(|d| d.join("cgroup.procs")).collect()

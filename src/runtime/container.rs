@@ -57,6 +57,8 @@ pub struct Container {
     cgroup: Cgroup,
     state_dir: PathBuf,
     pty: Option<OwnedFd>,
+    /// The rootfs fuse-overlayfs serves, unmounted by [`Container::finish`].
+    fuse_root: Option<PathBuf>,
 }
 
 fn ns_flag(t: LinuxNamespaceType) -> Result<libc::c_int> {
@@ -139,7 +141,26 @@ impl Container {
         fs::create_dir_all(&opts.state_dir).map_err(|e| RuntimeError::file(&opts.state_dir, e))?;
         let rel = cgroups::relative_path(linux.and_then(|l| l.cgroups_path().as_deref()), &opts.id);
         let cgroup = Cgroup::create(&rel, linux.and_then(|l| l.resources().as_ref()))?;
+        // fuse-overlayfs mounts in this process's mount namespace (the rootless user's
+        // shared one), before the clone: its daemon is then no process of the container's
+        // pid namespace (where init's end would kill it, and `ps` would show it), and the
+        // container's copy of the mount table has the mount at `rootfs` already.
+        let fuse_root = match &opts.rootfs_mount {
+            Some(m) if m.fstype == super::rootfs::FUSE_OVERLAYFS => {
+                // Left over from a container whose supervisor was killed: mount afresh.
+                let _ = super::rootfs::unmount_rootfs(&rootfs);
+                if let Err(e) = super::rootfs::mount_fuse_overlay(m, &rootfs) {
+                    cgroup.remove();
+                    return Err(e);
+                }
+                Some(rootfs.clone())
+            }
+            _ => None,
+        };
         let fail = |e: RuntimeError| {
+            if let Some(r) = &fuse_root {
+                let _ = super::rootfs::unmount_rootfs(r);
+            }
             cgroup.remove();
             let _ = fs::remove_dir_all(&opts.state_dir);
             e
@@ -179,7 +200,7 @@ impl Container {
         let args = InitArgs {
             spec,
             rootfs: &rootfs,
-            rootfs_mount: opts.rootfs_mount.as_ref(),
+            rootfs_mount: opts.rootfs_mount.as_ref().filter(|_| fuse_root.is_none()),
             sync: child_sock.as_raw_fd(),
             console,
             fifo: opts.wait_for_start.then_some(fifo.as_path()),
@@ -330,6 +351,7 @@ impl Container {
             cgroup,
             state_dir: opts.state_dir,
             pty,
+            fuse_root,
         })
     }
 
@@ -356,8 +378,12 @@ impl Container {
     }
 
     /// After init has been reaped: reads the OOM flag, removes the cgroup and the state
-    /// directory. The mounts went away with the mount namespace.
+    /// directory. The mounts went away with the mount namespace, but for a fuse-overlayfs
+    /// rootfs, which was mounted outside it.
     pub fn finish(self, status: ExitStatus) -> ExitOutcome {
+        if let Some(r) = &self.fuse_root {
+            let _ = super::rootfs::unmount_rootfs(r);
+        }
         let oom_killed = self.cgroup.oom_killed();
         self.cgroup.remove();
         let _ = fs::remove_dir_all(&self.state_dir);

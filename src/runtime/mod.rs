@@ -44,6 +44,7 @@ mod init;
 pub mod pause;
 mod pid1;
 mod process;
+pub mod procfs;
 mod rootfs;
 mod seccomp;
 mod state;
@@ -62,6 +63,7 @@ pub use container::{
 };
 pub use error::RuntimeError;
 pub use exec::{ExecOptions, ExecProcess, exec, exec_spawn};
+pub use rootfs::{FUSE_OVERLAYFS, unmount_rootfs};
 pub use state::{State, Status};
 
 /// The start time of process `pid` (clock ticks since boot): with the pid, it names one
@@ -74,7 +76,8 @@ pub fn process_start_time(pid: i32) -> Option<u64> {
 /// (so it disappears with the namespace and never shows on the host), e.g. an overlay.
 #[derive(Clone, Debug, Default)]
 pub struct RootfsMount {
-    /// Filesystem type, e.g. "overlay".
+    /// Filesystem type, e.g. "overlay"; [`FUSE_OVERLAYFS`] runs that program, which mounts
+    /// in the caller's mount namespace (see [`Container::spawn`]).
     pub fstype: String,
     /// Lower layers, topmost first (overlay order).
     pub lowerdirs: Vec<PathBuf>,

@@ -197,8 +197,15 @@ fn statvfs_to_ms(f: rustix::fs::StatVfsMountFlags) -> libc::c_ulong {
     ms
 }
 
+/// The `fstype` of a [`RootfsMount`] mounted by the fuse-overlayfs program rather than the
+/// kernel's overlay.
+pub const FUSE_OVERLAYFS: &str = "fuse-overlayfs";
+
 /// Mounts `m` (an overlay or another filesystem) onto `target`.
 pub(crate) fn mount_rootfs(m: &RootfsMount, target: &Path) -> Result<()> {
+    if m.fstype == FUSE_OVERLAYFS {
+        return mount_fuse_overlay(m, target);
+    }
     if m.fstype == "overlay" && mount_overlay_fd(m, target).is_ok() {
         return Ok(());
     }
@@ -227,6 +234,111 @@ pub(crate) fn mount_rootfs(m: &RootfsMount, target: &Path) -> Result<()> {
         m.fstype,
         target.display()
     )))
+}
+
+/// Mounts `m` with fuse-overlayfs, which daemonizes once the mount is in place: the
+/// daemon serves the mount from this process's mount namespace until it is unmounted
+/// ([`unmount_rootfs`]). Used where the kernel refuses overlay in a user namespace
+/// (before Linux 5.11, or a file system under the store without user xattrs).
+///
+/// The caller must be single-threaded or know that no other thread forks meanwhile (the
+/// child is forked by `std::process::Command`).
+pub(crate) fn mount_fuse_overlay(m: &RootfsMount, target: &Path) -> Result<()> {
+    use std::io::{Read, Seek};
+    use std::os::unix::process::CommandExt;
+    // fuse-overlayfs splits lowerdir at ':' and the option string at ',' (version 1.10 has no
+    // escapes): refuse such paths rather than mount the wrong directories.
+    let all = m
+        .lowerdirs
+        .iter()
+        .chain(m.upperdir.iter())
+        .chain(m.workdir.iter());
+    for p in all.clone() {
+        let s = p.to_string_lossy();
+        if s.contains([',', ':']) {
+            return Err(RuntimeError::Init(format!(
+                "fuse-overlayfs cannot mount {s}: the path holds ',' or ':'"
+            )));
+        }
+    }
+    let lower: Vec<String> = m
+        .lowerdirs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let mut opts = vec![format!("lowerdir={}", lower.join(":"))];
+    if let Some(u) = &m.upperdir {
+        opts.push(format!("upperdir={}", u.display()));
+    }
+    if let Some(w) = &m.workdir {
+        opts.push(format!("workdir={}", w.display()));
+    }
+    opts.extend(m.options.iter().cloned());
+    // Its messages go to a memory file: a pipe would be held open by the daemon it leaves
+    // behind, and a reader waiting for the end of it would wait for the unmount.
+    let errors =
+        rustix::fs::memfd_create(c"fuse-overlayfs-stderr", rustix::fs::MemfdFlags::CLOEXEC)
+            .map_err(|e| RuntimeError::sys("memfd_create", io::Error::from(e)))?;
+    let mut errors = fs::File::from(errors);
+    let stderr = errors
+        .try_clone()
+        .map_err(|e| RuntimeError::sys("dup", e))?;
+    let mut cmd = std::process::Command::new(FUSE_OVERLAYFS);
+    cmd.arg("-o")
+        .arg(opts.join(","))
+        .arg(target)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr);
+    // SAFETY: only an async-signal-safe system call runs between fork and exec. The daemon
+    // outlives this process: no descriptor of the caller's (a supervisor's log pipe, a
+    // terminal) may stay open in it, and marking them close-on-exec (rather than closing)
+    // keeps the one std uses to report a failed exec working.
+    unsafe {
+        cmd.pre_exec(|| {
+            sys::cloexec_from(3);
+            Ok(())
+        });
+    }
+    let status = cmd.status().map_err(|e| {
+        if e.kind() == io::ErrorKind::NotFound {
+            RuntimeError::Init(
+                "fuse-overlayfs is not installed (apt-get install fuse-overlayfs)".into(),
+            )
+        } else {
+            RuntimeError::sys("run fuse-overlayfs", e)
+        }
+    })?;
+    if !status.success() {
+        let mut msg = String::new();
+        let _ = errors.rewind();
+        let _ = errors.read_to_string(&mut msg);
+        let msg: Vec<&str> = msg
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("unknown argument ignored"))
+            .collect();
+        return Err(RuntimeError::Init(format!(
+            "fuse-overlayfs could not mount {} ({status}): {}",
+            target.display(),
+            msg.join("; ")
+        )));
+    }
+    Ok(())
+}
+
+/// Unmounts what `mount_fuse_overlay` (or anything else) mounted on `target` in this
+/// process's mount namespace; the fuse daemon ends when its mount goes. Nothing mounted
+/// there is not an error.
+pub fn unmount_rootfs(target: &Path) -> Result<()> {
+    match rustix::mount::unmount(target, rustix::mount::UnmountFlags::DETACH) {
+        Ok(()) => Ok(()),
+        Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOENT) => Ok(()),
+        Err(e) => Err(RuntimeError::sys(
+            format!("unmount {}", target.display()),
+            io::Error::from(e),
+        )),
+    }
 }
 
 /// The new mount API passes each lower layer separately ("lowerdir+", Linux 6.8), so the

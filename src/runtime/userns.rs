@@ -19,6 +19,11 @@
 //! thing in the command. barge being a single-threaded process at that point, it forks the
 //! pause itself rather than re-executing anything.
 //!
+//! The namespace outlives its pause as long as anything runs in it. When the pause dies
+//! while detached containers run, the next command joins the namespace through one of their
+//! supervisors (found by the namespaces' inodes, which pause.pid records) and forks a new
+//! pause there: a fresh namespace would have no power over those containers.
+//!
 //! Without entries in /etc/subuid (or /etc/subgid) the namespace maps the user's id alone
 //! ("single mapping"): images whose files all belong to root still work; a file owned by
 //! another id cannot be unpacked, and the error says which file and how to add the entries.
@@ -190,48 +195,220 @@ pub struct Joined {
 pub fn join(dir: &Path, name: &str, uid: u32, gid: u32) -> Result<Joined> {
     let pid_file = dir.join("pause.pid");
     let mut created = false;
-    let pid = match live_pause(&pid_file) {
-        Some(pid) => pid,
+    let mut entered = false;
+    let pid = match PauseRecord::read(&pid_file).filter(PauseRecord::alive) {
+        Some(r) => r.pid,
         None => {
-            let lock_path = dir.join("pause.lock");
-            let lock = fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&lock_path)
-                .map_err(|e| RuntimeError::file(&lock_path, e))?;
-            rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
-                .map_err(|e| RuntimeError::file(&lock_path, io::Error::from(e)))?;
+            let _lock = lock(dir)?;
             // Another barge may have created it while this one waited for the lock.
-            match live_pause(&pid_file) {
-                Some(pid) => pid,
+            let record = PauseRecord::read(&pid_file);
+            match record.as_ref().filter(|r| r.alive()) {
+                Some(r) => r.pid,
                 None => {
-                    let mapping = mapping_for(name, uid, gid);
-                    let pid = create_pause(&mapping, uid, gid)?;
-                    let start = sys::process_start_time(pid).unwrap_or(0);
-                    let tmp = dir.join(".pause.pid.tmp");
-                    fs::write(&tmp, format!("{pid} {start}\n"))
-                        .and_then(|_| fs::rename(&tmp, &pid_file))
-                        .map_err(|e| RuntimeError::file(&pid_file, e))?;
-                    created = true;
+                    // The pause died (kill, OOM) while processes of its namespace still run
+                    // (supervisors, a foreground run): join theirs, so their containers stay
+                    // manageable (a new namespace would have no power over them), and hold
+                    // it again.
+                    let holder = record.and_then(|r| r.members(uid, &[]).first().map(|m| m.0));
+                    let pid = match holder {
+                        Some(holder) => {
+                            enter(holder)?;
+                            entered = true;
+                            spawn_pause_here()?
+                        }
+                        None => {
+                            let mapping = mapping_for(name, uid, gid);
+                            created = true;
+                            create_pause(&mapping, uid, gid)?
+                        }
+                    };
+                    PauseRecord::of(pid).write(&pid_file)?;
                     pid
                 }
             }
         }
     };
-    enter(pid)?;
+    if !entered {
+        enter(pid)?;
+    }
     let mapping = current_mapping()
         .ok_or_else(|| RuntimeError::Init("cannot read /proc/self/uid_map".into()))?;
     Ok(Joined { created, mapping })
 }
 
-/// The pause process named by `pid_file`, if it still runs (pid and start time match).
-fn live_pause(pid_file: &Path) -> Option<i32> {
-    let text = fs::read_to_string(pid_file).ok()?;
-    let mut it = text.split_whitespace();
-    let pid: i32 = it.next()?.parse().ok()?;
-    let start: u64 = it.next()?.parse().ok()?;
-    (sys::process_start_time(pid) == Some(start)).then_some(pid)
+fn lock(dir: &Path) -> Result<fs::File> {
+    let lock_path = dir.join("pause.lock");
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| RuntimeError::file(&lock_path, e))?;
+    rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
+        .map_err(|e| RuntimeError::file(&lock_path, io::Error::from(e)))?;
+    Ok(lock)
+}
+
+/// What `pause.pid` says: `PID START USERNS MNTNS`, the pause process (pid and start
+/// time) and the inodes of the user and mount namespaces it holds, by which the processes
+/// still in them are found after it died.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct PauseRecord {
+    pid: i32,
+    start: u64,
+    userns: u64,
+    mntns: u64,
+}
+
+fn ns_inode(pid: i32, ns: &str) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(format!("/proc/{pid}/ns/{ns}"))
+        .ok()
+        .map(|m| m.ino())
+}
+
+impl PauseRecord {
+    fn of(pid: i32) -> PauseRecord {
+        PauseRecord {
+            pid,
+            start: sys::process_start_time(pid).unwrap_or(0),
+            userns: ns_inode(pid, "user").unwrap_or(0),
+            mntns: ns_inode(pid, "mnt").unwrap_or(0),
+        }
+    }
+
+    fn read(pid_file: &Path) -> Option<PauseRecord> {
+        let text = fs::read_to_string(pid_file).ok()?;
+        let mut it = text.split_whitespace().map(str::parse::<u64>);
+        let pid = i32::try_from(it.next()?.ok()?).ok()?;
+        let start = it.next()?.ok()?;
+        // Written by an older barge: no inodes, so no namespace to find again.
+        let userns = it.next().and_then(|v| v.ok()).unwrap_or(0);
+        let mntns = it.next().and_then(|v| v.ok()).unwrap_or(0);
+        Some(PauseRecord {
+            pid,
+            start,
+            userns,
+            mntns,
+        })
+    }
+
+    fn write(&self, pid_file: &Path) -> Result<()> {
+        let tmp = pid_file.with_extension("pid.tmp");
+        let text = format!(
+            "{} {} {} {}\n",
+            self.pid, self.start, self.userns, self.mntns
+        );
+        fs::write(&tmp, text)
+            .and_then(|_| fs::rename(&tmp, pid_file))
+            .map_err(|e| RuntimeError::file(pid_file, e))
+    }
+
+    /// The pause still runs (pid and start time match; a killed pause not yet reaped, a
+    /// zombie, has its start time but no namespaces).
+    fn alive(&self) -> bool {
+        let zombie = fs::read_to_string(format!("/proc/{}/stat", self.pid))
+            .ok()
+            .and_then(|s| {
+                s.rsplit_once(')')
+                    .map(|(_, r)| r.trim_start().starts_with('Z'))
+            })
+            .unwrap_or(true);
+        !zombie && sys::process_start_time(self.pid) == Some(self.start)
+    }
+
+    /// The processes of user `uid` in the namespaces the pause held (its user namespace
+    /// *and* its mount namespace: barge's own processes, slirp4netns, fuse-overlayfs, but
+    /// no container, which has a mount namespace of its own), but for the pause and
+    /// `except`, oldest first, with their names.
+    fn members(&self, uid: u32, except: &[i32]) -> Vec<(i32, String)> {
+        use std::os::unix::fs::MetadataExt;
+        if self.userns == 0 || self.mntns == 0 {
+            return Vec::new();
+        }
+        let Ok(rd) = fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for e in rd.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
+                continue;
+            };
+            if pid == self.pid || except.contains(&pid) {
+                continue;
+            }
+            if fs::metadata(e.path()).ok().map(|m| m.uid()) != Some(uid)
+                || ns_inode(pid, "user") != Some(self.userns)
+                || ns_inode(pid, "mnt") != Some(self.mntns)
+            {
+                continue;
+            }
+            let name = fs::read_to_string(e.path().join("comm")).unwrap_or_default();
+            let start = sys::process_start_time(pid).unwrap_or(u64::MAX);
+            found.push((start, pid, name.trim().to_string()));
+        }
+        found.sort();
+        found.into_iter().map(|(_, p, n)| (p, n)).collect()
+    }
+}
+
+/// The processes other than the pause and this one in the user's namespace (run directory
+/// `dir`) as pause.pid records it: pid and name. `uid`: the user's id on the host.
+pub fn namespace_members(dir: &Path, uid: u32) -> Vec<(i32, String)> {
+    PauseRecord::read(&dir.join("pause.pid"))
+        .map(|r| r.members(uid, &[std::process::id() as i32]))
+        .unwrap_or_default()
+}
+
+/// Ends the pause and removes pause.pid, so that the next barge command makes a new
+/// namespace with the maps /etc/subuid and /etc/subgid give then (`system migrate`). The
+/// namespace itself goes when the last process in it ends.
+pub fn end_pause(dir: &Path) -> Result<()> {
+    let _lock = lock(dir)?;
+    let pid_file = dir.join("pause.pid");
+    if let Some(r) = PauseRecord::read(&pid_file)
+        && r.alive()
+    {
+        // SAFETY: kill has no memory-safety requirements; pid and start time matched.
+        unsafe { libc::kill(r.pid, libc::SIGKILL) };
+    }
+    match fs::remove_file(&pid_file) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(RuntimeError::file(&pid_file, e)),
+    }
+}
+
+/// Forks a new pause in the namespaces this process is in (joined from an orphaned
+/// supervisor) and returns its pid. Detached as [`create_pause`]'s is.
+fn spawn_pause_here() -> Result<i32> {
+    let (up_r, up_w) = pipe()?;
+    // SAFETY: the caller is single-threaded (module contract); the children only make
+    // system calls and exit with _exit.
+    let mid = unsafe { sys::clone_fork(0) }.map_err(|e| RuntimeError::sys("fork", e))?;
+    if mid == 0 {
+        drop(up_r);
+        // SAFETY: as above.
+        match unsafe { sys::clone_fork(0) } {
+            Ok(0) => {
+                let _ = rustix::process::setsid();
+                let mut up = fs::File::from(up_w);
+                if up.write_all(&std::process::id().to_le_bytes()).is_err() {
+                    sys::exit_now(1);
+                }
+                drop(up);
+                pause_forever()
+            }
+            _ => sys::exit_now(0),
+        }
+    }
+    drop(up_w);
+    let _ = super::container::wait_status(mid, false);
+    let mut buf = [0u8; 4];
+    fs::File::from(up_r).read_exact(&mut buf).map_err(|_| {
+        RuntimeError::Init("the rootless pause process died before it started".into())
+    })?;
+    Ok(i32::from_le_bytes(buf))
 }
 
 /// setns into the pause's user and mount namespaces, keeping the working directory (setns
@@ -351,6 +528,11 @@ fn pause_main(up: OwnedFd, go: OwnedFd) -> ! {
     if !ok {
         sys::exit_now(1);
     }
+    pause_forever()
+}
+
+/// The rest of a pause's life: named, holding nothing of its creator's, asleep.
+fn pause_forever() -> ! {
     let name = c"barge-pause";
     let _ = sys::prctl(libc::PR_SET_NAME, name.as_ptr() as libc::c_ulong);
     // Nothing of the creating command's stays open: a caller reading barge's output to
