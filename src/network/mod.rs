@@ -1358,7 +1358,9 @@ pub fn restore(root: &Path, id: &str) -> Result<()> {
     let Some(sb) = sandbox(root, id) else {
         return Ok(());
     };
-    if is_netns(&sb.netns) {
+    // A rootless sandbox is connected by slirp4netns/pasta, not veths: `reconnect` makes
+    // that one whole.
+    if is_netns(&sb.netns) || sb.networks.iter().any(|a| a.slirp.is_some()) {
         return Ok(());
     }
     let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
@@ -1574,7 +1576,7 @@ pub fn reconnect(root: &Path, id: &str) -> Result<()> {
         return Ok(());
     };
     let running = pid > 0 && crate::runtime::process_start_time(pid) == Some(start);
-    if running && is_namespace(&sb.netns) {
+    if running && is_netns(&sb.netns) {
         return Ok(());
     }
     let mut ipam = Ipam::open(root)?;
@@ -1608,12 +1610,6 @@ pub fn stop_helper(root: &Path, id: &str) -> Result<()> {
     slirp::stop(pid, start, &netns);
     att.slirp = Some((0, 0));
     ipam.save()
-}
-
-/// Whether `path` is a network namespace file (a bind mount of one) in this mount namespace.
-fn is_namespace(path: &Path) -> bool {
-    const NSFS_MAGIC: u64 = 0x6e73_6673;
-    rustix::fs::statfs(path).is_ok_and(|s| s.f_type as u64 == NSFS_MAGIC)
 }
 
 /// Containers with a sandbox (to find leftovers of containers whose row is gone).
