@@ -192,6 +192,14 @@ impl Cgroup {
             }
         };
         let cg = Cgroup { version, dirs };
+        // A group of the same name can be left over, frozen, by a paused container whose
+        // supervisor was killed: the new init would freeze as soon as it joined.
+        if cg.frozen()
+            && let Err(e) = cg.freeze(false)
+        {
+            cg.remove();
+            return Err(e);
+        }
         if let Some(r) = resources
             && let Err(e) = cg.apply(r)
         {
@@ -206,26 +214,38 @@ impl Cgroup {
         self.dirs.iter().map(|d| d.join("cgroup.procs")).collect()
     }
 
-    /// Freeze (`pause`) or thaw (`unpause`) every process of the group.
+    /// Freeze (`pause`) or thaw (`unpause`) every process of the group, and wait until the
+    /// kernel has done it: it freezes asynchronously on both versions, and `pause` returning
+    /// while a process still runs would break its promise.
     pub fn freeze(&self, frozen: bool) -> Result<()> {
-        match self.version {
-            CgroupVersion::V2 => self.set("cgroup.freeze", if frozen { "1" } else { "0" }),
-            CgroupVersion::V1 => {
-                self.set("freezer.state", if frozen { "FROZEN" } else { "THAWED" })?;
-                // The kernel freezes asynchronously: wait until it is done.
-                for _ in 0..500 {
-                    let now = self
-                        .find("freezer.state")
-                        .and_then(|p| fs::read_to_string(p).ok())
-                        .unwrap_or_default();
-                    if now.trim() == if frozen { "FROZEN" } else { "THAWED" } {
-                        return Ok(());
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(2));
-                }
-                Err(RuntimeError::Init("the freezer did not settle".into()))
+        let (file, value, state) = match self.version {
+            CgroupVersion::V2 => (
+                "cgroup.freeze",
+                if frozen { "1" } else { "0" },
+                "cgroup.events",
+            ),
+            CgroupVersion::V1 => (
+                "freezer.state",
+                if frozen { "FROZEN" } else { "THAWED" },
+                "freezer.state",
+            ),
+        };
+        self.set(file, value)?;
+        let settled = |text: &str| match self.version {
+            CgroupVersion::V2 => v2_events_frozen(text) == Some(frozen),
+            CgroupVersion::V1 => text.trim() == value,
+        };
+        for _ in 0..500 {
+            let now = self
+                .find(state)
+                .and_then(|p| fs::read_to_string(p).ok())
+                .unwrap_or_default();
+            if settled(&now) {
+                return Ok(());
             }
+            std::thread::sleep(std::time::Duration::from_millis(2));
         }
+        Err(RuntimeError::Init("the freezer did not settle".into()))
     }
 
     /// Whether the group is frozen.
@@ -458,6 +478,15 @@ impl Cgroup {
     }
 }
 
+/// The `frozen` key of a v2 `cgroup.events` file: whether the kernel has finished freezing
+/// the group (`cgroup.freeze` only says what was asked for).
+fn v2_events_frozen(events: &str) -> Option<bool> {
+    events.lines().find_map(|l| match l.split_once(' ') {
+        Some(("frozen", v)) => Some(v.trim() == "1"),
+        _ => None,
+    })
+}
+
 fn v2_max(v: i64) -> String {
     if v < 0 {
         "max".to_owned()
@@ -552,6 +581,38 @@ fn enable_v2_controllers_below(root: &Path, dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn v2_frozen_is_read_from_cgroup_events() {
+        assert_eq!(v2_events_frozen("populated 1\nfrozen 1\n"), Some(true));
+        assert_eq!(v2_events_frozen("populated 1\nfrozen 0\n"), Some(false));
+        // Kernels before 5.2 have no freezer on v2.
+        assert_eq!(v2_events_frozen("populated 0\n"), None);
+    }
+
+    /// A group left frozen is thawed before a new container uses it (a temp dir stands in
+    /// for the cgroupfs: the files are plain files there).
+    #[test]
+    fn a_frozen_group_is_thawed_by_freeze_false() {
+        let dir = std::env::temp_dir().join(format!("barge-cg-freeze-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("cgroup.freeze"), "1\n").unwrap();
+        fs::write(dir.join("cgroup.events"), "populated 0\nfrozen 0\n").unwrap();
+        let cg = Cgroup {
+            version: CgroupVersion::V2,
+            dirs: vec![dir.clone()],
+        };
+        assert!(cg.frozen());
+        cg.freeze(false).unwrap();
+        assert!(!cg.frozen());
+        assert_eq!(
+            fs::read_to_string(dir.join("cgroup.freeze"))
+                .unwrap()
+                .trim(),
+            "0"
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn the_delegated_subtree_is_the_users_manager() {
