@@ -196,3 +196,40 @@ out=$($B run --rm $N --device /dev/loop0 busybox sh -c 'head -c 0 /dev/loop0 && 
 left=""
 for d in "$CG"/*; do [ -d "$d" ] && left="$left $d"; done
 expect "no container groups left under $CG" "" "$left"
+
+# --- rootless, in a subtree delegated the way systemd's user@.service gets it -------------
+# (no subordinate ids: one mapping, as for a user without /etc/subuid entries)
+mkdir -p /etc
+echo 'root:x:0:0:root:/root:/bin/sh' >/etc/passwd
+echo 'tester:x:1000:1000::/home/tester:/bin/sh' >>/etc/passwd
+printf 'root:x:0:\ntester:x:1000:\n' >/etc/group
+mkdir -p /home/tester && chown 1000:1000 /home/tester
+u=/sys/fs/cgroup/user.slice/user-1000.slice
+svc=$u/user@1000.service
+mkdir -p $svc/app.slice/test.scope
+echo "+memory +pids" >$u/cgroup.subtree_control
+chown -R 1000:1000 $svc
+as_tester() {
+  sh -c "echo \$\$ >$svc/app.slice/test.scope/cgroup.procs && exec setpriv-util --reuid 1000 --regid 1000 --clear-groups env -i PATH=/bin HOME=/home/tester BARGE_NO_SYNC=1 sh -c '$*'" 2>&1
+}
+out=$(as_tester "barge load -i /busybox.tar")
+contains "rootless: load" "busybox:latest" "$out"
+out=$(as_tester "barge info")
+contains "rootless: info says rootless on cgroup v2" "Cgroup Version: 2" "$out"
+out=$(as_tester "barge run --rm $N --memory 32m --pids-limit 30 busybox sh -c \"cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max /proc/self/cgroup\"")
+expect "rootless: --memory and --pids-limit in the delegated subtree" "33554432
+30
+0::/" "$out"
+id=$(as_tester "barge run -d --name rl $N --memory 32m busybox sleep 1000")
+expect "rootless: the group is under user@1000.service/barge.slice" 33554432 "$(cat $svc/barge.slice/$id/memory.max 2>&1)"
+out=$(as_tester "barge pause rl && barge ps --format {{.State}} && barge unpause rl && barge stats --no-stream --format {{.PIDs}} rl")
+expect "rootless: pause, ps, unpause, stats" "rl
+paused
+rl
+1" "$out"
+out=$(as_tester "barge rm -f rl")
+[ -d "$svc/barge.slice/$id" ] && fail "rootless: rm -f leaves no group" "$(ls $svc/barge.slice)" || pass "rootless: rm -f leaves no group"
+out=$(as_tester "barge run --rm $N --memory 32m busybox sh -c \"x=\\\$(head -c 100000000 /dev/zero | tr \\\"\\\\0\\\" a)\"")
+code=$?
+expect "rootless: the memory hog is OOM-killed (137)" 137 "$code"
+contains "rootless: ... and barge says so" "OOM-killed" "$out"

@@ -44,15 +44,17 @@ root=$out/root
 rm -rf "$root"
 mkdir -p "$root/bin" "$root/lib/modules" "$out"
 cp "$bb" "$root/bin/busybox"
-# busybox's unshare has no -C (cgroup namespace); util-linux's links only libc.
+# busybox's unshare has no -C (cgroup namespace); util-linux's links only libc. setpriv
+# runs the rootless checks as another user.
 cp "$(command -v unshare)" "$root/bin/unshare-util"
+cp "$(command -v setpriv)" "$root/bin/setpriv-util"
 # The debug build is ~100 MB of debug info; the guest holds its initramfs in RAM.
 if command -v strip >/dev/null; then
   strip -o "$root/bin/barge" "$BARGE_BIN"
 else
   cp "$BARGE_BIN" "$root/bin/barge"
 fi
-ldd "$BARGE_BIN" "$root/bin/unshare-util" | awk '/=> \//{print $3} /^\t\//{print $1}' | while read -r lib; do
+ldd "$BARGE_BIN" "$root/bin/unshare-util" "$root/bin/setpriv-util" | awk '/=> \//{print $3} /^\t\//{print $1}' | while read -r lib; do
   mkdir -p "$root$(dirname "$lib")"
   cp -L "$lib" "$root$lib"
 done

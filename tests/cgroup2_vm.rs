@@ -1,8 +1,9 @@
 //! barge on a pure cgroup v2 host: scripts/vm-cgroup2.sh boots a small KVM guest with only
 //! the unified hierarchy (the machines these tests usually run on are v1 or hybrid, where
 //! the v2 code is never taken) and runs this build of barge there: limits, OOM, swap,
-//! pause, stats, exec, device eBPF, a nested cgroup namespace. The checks themselves are in
-//! scripts/vm-cgroup2-checks.sh; this test passes when the guest reports no FAIL line.
+//! pause, stats, exec, device eBPF, a nested cgroup namespace, rootless in a delegated
+//! subtree. The checks themselves are in scripts/vm-cgroup2-checks.sh; this test passes
+//! when the guest reports no FAIL line.
 //!
 //! Skipped (with a "skipped:" line) without root, /dev/kvm, qemu-system-x86_64 or a kernel
 //! in /boot: `.ci/run` installs qemu-system-x86 and linux-image-amd64.
