@@ -108,7 +108,7 @@ pub struct RunArgs {
     /// Memory limit (e.g. 64m, 1g)
     #[arg(short, long)]
     pub memory: Option<String>,
-    /// Memory + swap limit (-1: unlimited swap)
+    /// Memory + swap limit (-1: unlimited swap; default: twice --memory)
     #[arg(long, allow_hyphen_values = true)]
     pub memory_swap: Option<String>,
     /// Number of CPUs
