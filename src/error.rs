@@ -195,6 +195,13 @@ impl Error {
                 container: name.to_string(),
                 message,
             },
+            crate::runtime::RuntimeError::Unavailable { what, hint } => Error::Hinted {
+                msg: format!("container {name}: {what}"),
+                hint,
+            },
+            crate::runtime::RuntimeError::BadState { status, hint, .. } => {
+                Error::Conflict(format!("container {name} is {status}: {hint}"))
+            }
             e => Error::Other(format!("container {name}: {e}")),
         }
     }

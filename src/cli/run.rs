@@ -108,14 +108,14 @@ pub struct RunArgs {
     /// Memory limit (e.g. 64m, 1g)
     #[arg(short, long)]
     pub memory: Option<String>,
-    /// Memory + swap limit (-1: unlimited swap)
-    #[arg(long)]
+    /// Memory + swap limit (-1: unlimited swap; default: twice --memory)
+    #[arg(long, allow_hyphen_values = true)]
     pub memory_swap: Option<String>,
     /// Number of CPUs
     #[arg(long)]
     pub cpus: Option<f64>,
     /// Tune the container's pids limit (-1 for unlimited)
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub pids_limit: Option<i64>,
     /// Add a host device: HOST[:CONTAINER[:PERMISSIONS]]
     #[arg(long)]
@@ -460,6 +460,7 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
     if let Some(s) = &a.memory_swap {
         rc.memory_swap = Some(if s == "-1" { -1 } else { parse_bytes(s)? });
     }
+    rc.memory_swap = memory_swap(rc.memory, rc.memory_swap)?;
     if let Some(c) = a.cpus
         && !(c > 0.0 && c <= 1024.0)
     {
@@ -866,9 +867,62 @@ pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
     Ok(outcome.exit_code)
 }
 
+/// Docker's rules for `--memory-swap` (memory + swap): it needs `--memory` and may not be
+/// below it; when only `--memory` is given the container gets as much swap as memory.
+/// Without that default a host with swap (a desktop's zram) lets a container run far past
+/// its memory limit instead of being OOM-killed.
+fn memory_swap(memory: Option<i64>, swap: Option<i64>) -> Result<Option<i64>> {
+    match (memory, swap) {
+        (None, Some(_)) => Err(Error::InvalidArgument(
+            "--memory-swap needs --memory: set the memory limit too".into(),
+        )),
+        (Some(m), Some(s)) if s != -1 && s < m => Err(Error::InvalidArgument(format!(
+            "--memory-swap {s} is below --memory {m}: it limits memory and swap together"
+        ))),
+        (Some(m), None) => Ok(Some(m.saturating_mul(2))),
+        (_, s) => Ok(s),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn swap_defaults_to_as_much_as_memory() {
+        assert_eq!(memory_swap(Some(32 << 20), None).unwrap(), Some(64 << 20));
+        assert_eq!(
+            memory_swap(Some(32 << 20), Some(48 << 20)).unwrap(),
+            Some(48 << 20)
+        );
+        assert_eq!(memory_swap(Some(32 << 20), Some(-1)).unwrap(), Some(-1));
+        assert_eq!(memory_swap(None, None).unwrap(), None);
+        assert!(memory_swap(None, Some(-1)).is_err());
+        assert!(memory_swap(Some(32 << 20), Some(16 << 20)).is_err());
+    }
+
+    /// `-1` is a value of these flags, not an unknown short option.
+    #[test]
+    fn negative_limits_parse() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from([
+            "barge",
+            "run",
+            "--memory",
+            "32m",
+            "--memory-swap",
+            "-1",
+            "--pids-limit",
+            "-1",
+            "busybox",
+        ])
+        .unwrap();
+        let crate::cli::Command::Run(a) = cli.command else {
+            panic!("not run: {cli:?}");
+        };
+        assert_eq!(a.memory_swap.as_deref(), Some("-1"));
+        assert_eq!(a.pids_limit, Some(-1));
+    }
 
     #[test]
     fn sizes() {

@@ -94,15 +94,19 @@ fn inspect_doc(paths: &Paths, store: &Store, c: &ContainerRecord) -> Value {
     } else {
         0
     };
+    // Docker's view of a paused container: still running, and paused.
+    let paused = state == "running"
+        && crate::runtime::cgroup(&container::state_root(paths), &c.id)
+            .is_ok_and(|cg| cg.exists() && cg.frozen());
     json!({
         "Id": c.id,
         "Created": chrono::DateTime::from_timestamp(c.created, 0).map(|t| t.to_rfc3339()).unwrap_or_default(),
         "Path": config["Cmd"].get(0).cloned().unwrap_or(Value::Null),
         "Args": config["Cmd"].as_array().map(|a| a[1.min(a.len())..].to_vec()).unwrap_or_default(),
         "State": {
-            "Status": state,
+            "Status": if paused { "paused" } else { state },
             "Running": state == "running",
-            "Paused": false,
+            "Paused": paused,
             "Restarting": false,
             "OOMKilled": c.oom_killed,
             "Dead": false,

@@ -191,6 +191,14 @@ impl Cgroup {
             }
         };
         let cg = Cgroup { version, dirs };
+        // A group of the same name can be left over, frozen, by a paused container whose
+        // supervisor was killed: the new init would freeze as soon as it joined.
+        if cg.frozen()
+            && let Err(e) = cg.freeze(false)
+        {
+            cg.remove();
+            return Err(e);
+        }
         if let Some(r) = resources
             && let Err(e) = cg.apply(r)
         {
@@ -219,26 +227,38 @@ impl Cgroup {
         Ok(())
     }
 
-    /// Freeze (`pause`) or thaw (`unpause`) every process of the group.
+    /// Freeze (`pause`) or thaw (`unpause`) every process of the group, and wait until the
+    /// kernel has done it: it freezes asynchronously on both versions, and `pause` returning
+    /// while a process still runs would break its promise.
     pub fn freeze(&self, frozen: bool) -> Result<()> {
-        match self.version {
-            CgroupVersion::V2 => self.set("cgroup.freeze", if frozen { "1" } else { "0" }),
-            CgroupVersion::V1 => {
-                self.set("freezer.state", if frozen { "FROZEN" } else { "THAWED" })?;
-                // The kernel freezes asynchronously: wait until it is done.
-                for _ in 0..500 {
-                    let now = self
-                        .find("freezer.state")
-                        .and_then(|p| fs::read_to_string(p).ok())
-                        .unwrap_or_default();
-                    if now.trim() == if frozen { "FROZEN" } else { "THAWED" } {
-                        return Ok(());
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(2));
-                }
-                Err(RuntimeError::Init("the freezer did not settle".into()))
+        let (file, value, state) = match self.version {
+            CgroupVersion::V2 => (
+                "cgroup.freeze",
+                if frozen { "1" } else { "0" },
+                "cgroup.events",
+            ),
+            CgroupVersion::V1 => (
+                "freezer.state",
+                if frozen { "FROZEN" } else { "THAWED" },
+                "freezer.state",
+            ),
+        };
+        self.set(file, value)?;
+        let settled = |text: &str| match self.version {
+            CgroupVersion::V2 => v2_events_frozen(text) == Some(frozen),
+            CgroupVersion::V1 => text.trim() == value,
+        };
+        for _ in 0..500 {
+            let now = self
+                .find(state)
+                .and_then(|p| fs::read_to_string(p).ok())
+                .unwrap_or_default();
+            if settled(&now) {
+                return Ok(());
             }
+            std::thread::sleep(std::time::Duration::from_millis(2));
         }
+        Err(RuntimeError::Init("the freezer did not settle".into()))
     }
 
     /// Whether the group is frozen.
@@ -299,9 +319,17 @@ impl Cgroup {
     fn set(&self, file: &str, value: &str) -> Result<()> {
         match self.find(file) {
             Some(p) => write(&p, value),
-            None => Err(RuntimeError::InvalidSpec(format!(
-                "cgroup file {file} is not available on this host"
-            ))),
+            None => Err(match (self.version, self.dirs.first()) {
+                (CgroupVersion::V2, Some(dir)) => {
+                    let root = delegated_base()
+                        .filter(|b| dir.starts_with(b))
+                        .unwrap_or_else(|| PathBuf::from(ROOT));
+                    v2_missing(&root, dir, file)
+                }
+                _ => RuntimeError::InvalidSpec(format!(
+                    "cgroup file {file} is not available on this host"
+                )),
+            }),
         }
     }
 
@@ -531,6 +559,15 @@ fn remove_dir_tree(dir: &Path) {
     }
 }
 
+/// The `frozen` key of a v2 `cgroup.events` file: whether the kernel has finished freezing
+/// the group (`cgroup.freeze` only says what was asked for).
+fn v2_events_frozen(events: &str) -> Option<bool> {
+    events.lines().find_map(|l| match l.split_once(' ') {
+        Some(("frozen", v)) => Some(v.trim() == "1"),
+        _ => None,
+    })
+}
+
 fn v2_max(v: i64) -> String {
     if v < 0 {
         "max".to_owned()
@@ -608,11 +645,25 @@ fn enable_v2_controllers_below(root: &Path, dir: &Path) -> Result<()> {
     for (i, c) in comps.iter().enumerate() {
         let control = cur.join("cgroup.subtree_control");
         let have = fs::read_to_string(&control).unwrap_or_default();
-        if wanted
+        let missing: Vec<&&str> = wanted
             .iter()
-            .any(|w| !have.split_whitespace().any(|h| h == *w))
+            .filter(|w| !have.split_whitespace().any(|h| h == **w))
+            .collect();
+        // A group holding processes (the root of another container's cgroup namespace,
+        // where barge itself runs) must be left alone: the kernel refuses domain
+        // controllers there (EBUSY) but takes the threaded ones (cpu, pids), which makes
+        // the group a thread root and every group below it invalid for processes
+        // (EOPNOTSUPP when init joins). Then no limit applies, a limit asked for fails
+        // with the reason (`v2_missing`), and a run without limits still works.
+        if !missing.is_empty()
+            && !holds_processes(&cur)
+            && write_if_exists(&control, &enable).is_err()
         {
-            write_if_exists(&control, &enable)?;
+            // The kernel takes all or nothing; one can be refused alone (cpu while a
+            // realtime process runs outside the root group). Enable what can be.
+            for w in missing {
+                let _ = write_if_exists(&control, &format!("+{w}"));
+            }
         }
         if i + 1 < comps.len() {
             cur.push(c);
@@ -622,9 +673,167 @@ fn enable_v2_controllers_below(root: &Path, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Whether processes live in the v2 group `dir` itself. The root group is exempt from the
+/// rule that keeps controllers and processes apart, and it is the one group without a
+/// `cgroup.type` file.
+fn holds_processes(dir: &Path) -> bool {
+    dir.join("cgroup.type").exists()
+        && !fs::read_to_string(dir.join("cgroup.procs"))
+            .unwrap_or_default()
+            .trim()
+            .is_empty()
+}
+
+/// Why `file` (a controller's, like memory.max) is missing from the v2 group `dir`: the first
+/// ancestor from `root` down that does not hand the controller to its children, and why
+/// it does not.
+fn v2_missing(root: &Path, dir: &Path, file: &str) -> RuntimeError {
+    let controller = file.split('.').next().unwrap_or(file);
+    let words = |p: PathBuf| fs::read_to_string(p).unwrap_or_default();
+    let has = |text: String| text.split_whitespace().any(|c| c == controller);
+    let rel = dir.strip_prefix(root).unwrap_or(dir);
+    let mut cur = root.to_path_buf();
+    for c in rel.components() {
+        if !has(words(cur.join("cgroup.subtree_control"))) {
+            let (what, hint) = if !has(words(cur.join("cgroup.controllers"))) {
+                (
+                    format!(
+                        "the {controller} controller is not available in {}",
+                        cur.display()
+                    ),
+                    format!(
+                        "enable it in the parent group's cgroup.subtree_control (systemd: \
+                         Delegate=), or run without the {controller} limit"
+                    ),
+                )
+            } else if holds_processes(&cur) {
+                (
+                    format!(
+                        "the {controller} controller cannot be enabled below {}: that group \
+                         holds processes, and cgroup v2 gives controllers only to groups \
+                         without any (is barge running inside another container?)",
+                        cur.display()
+                    ),
+                    format!(
+                        "move those processes into a child group first (Docker-in-Docker's \
+                         entrypoint does: mkdir {0}/init and write each pid of \
+                         {0}/cgroup.procs to {0}/init/cgroup.procs), or run without the \
+                         {controller} limit",
+                        cur.display()
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "the {controller} controller is not enabled in {}/cgroup.subtree_control",
+                        cur.display()
+                    ),
+                    format!(
+                        "echo +{controller} > {}/cgroup.subtree_control",
+                        cur.display()
+                    ),
+                )
+            };
+            return RuntimeError::Unavailable { what, hint };
+        }
+        cur.push(c);
+    }
+    RuntimeError::InvalidSpec(format!(
+        "cgroup file {file} is not available in {}",
+        dir.display()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The three reasons a controller's file can be missing, told apart (a temp tree of
+    /// plain files stands in for the cgroupfs).
+    #[test]
+    fn a_missing_controller_is_explained() {
+        let root = std::env::temp_dir().join(format!("barge-cg-missing-{}", std::process::id()));
+        let dir = root.join("barge/abc");
+        fs::create_dir_all(&dir).unwrap();
+        let put = |p: &str, t: &str| fs::write(root.join(p), t).unwrap();
+        let said = |file: &str| match v2_missing(&root, &dir, file) {
+            RuntimeError::Unavailable { what, hint } => format!("{what} / {hint}"),
+            e => panic!("{e}"),
+        };
+        put("cgroup.controllers", "cpu memory pids");
+        put("cgroup.subtree_control", "cpu memory pids");
+        put("barge/cgroup.controllers", "cpu memory");
+        put("barge/cgroup.subtree_control", "cpu");
+        // Not offered to /barge at all.
+        let m = said("pids.max");
+        assert!(m.contains("pids controller is not available in"), "{m}");
+        // Offered but not enabled, and nothing stands in the way.
+        let m = said("memory.max");
+        assert!(m.contains("echo +memory >"), "{m}");
+        // The group holds processes: the nested-container case.
+        put("barge/cgroup.procs", "42\n");
+        put("barge/cgroup.type", "domain\n");
+        let m = said("memory.max");
+        assert!(m.contains("holds processes") && m.contains("/init"), "{m}");
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    /// Controllers are handed down through the root group even though it holds processes,
+    /// but never through another group holding processes (a cgroup namespace's root).
+    #[test]
+    fn controllers_skip_groups_that_hold_processes() {
+        let root = std::env::temp_dir().join(format!("barge-cg-enable-{}", std::process::id()));
+        let ns = root.join("docker/ctr");
+        fs::create_dir_all(&ns).unwrap();
+        let put = |p: &Path, t: &str| fs::write(p, t).unwrap();
+        put(&root.join("cgroup.controllers"), "cpu memory pids");
+        put(&root.join("cgroup.subtree_control"), "");
+        put(&root.join("cgroup.procs"), "1\n");
+        for d in [root.join("docker"), ns.clone()] {
+            put(&d.join("cgroup.subtree_control"), "");
+            put(&d.join("cgroup.type"), "domain\n");
+        }
+        put(&ns.join("cgroup.procs"), "7\n");
+        enable_v2_controllers_below(&root, &ns.join("barge/abc")).unwrap();
+        let control = |d: &Path| fs::read_to_string(d.join("cgroup.subtree_control")).unwrap();
+        assert_eq!(control(&root), "+cpu +memory +pids");
+        assert_eq!(control(&root.join("docker")), "+cpu +memory +pids");
+        assert_eq!(control(&ns), "", "a group with processes is left alone");
+        assert!(ns.join("barge").is_dir());
+        let _ = fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn v2_frozen_is_read_from_cgroup_events() {
+        assert_eq!(v2_events_frozen("populated 1\nfrozen 1\n"), Some(true));
+        assert_eq!(v2_events_frozen("populated 1\nfrozen 0\n"), Some(false));
+        // Kernels before 5.2 have no freezer on v2.
+        assert_eq!(v2_events_frozen("populated 0\n"), None);
+    }
+
+    /// A group left frozen is thawed before a new container uses it (a temp dir stands in
+    /// for the cgroupfs: the files are plain files there).
+    #[test]
+    fn a_frozen_group_is_thawed_by_freeze_false() {
+        let dir = std::env::temp_dir().join(format!("barge-cg-freeze-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("cgroup.freeze"), "1\n").unwrap();
+        fs::write(dir.join("cgroup.events"), "populated 0\nfrozen 0\n").unwrap();
+        let cg = Cgroup {
+            version: CgroupVersion::V2,
+            dirs: vec![dir.clone()],
+        };
+        assert!(cg.frozen());
+        cg.freeze(false).unwrap();
+        assert!(!cg.frozen());
+        assert_eq!(
+            fs::read_to_string(dir.join("cgroup.freeze"))
+                .unwrap()
+                .trim(),
+            "0"
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn the_delegated_subtree_is_the_users_manager() {

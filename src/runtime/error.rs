@@ -34,6 +34,9 @@ pub enum RuntimeError {
     NotFound(String),
     #[error("container {0} already exists")]
     AlreadyExists(String),
+    /// The host cannot do what the spec asks (a cgroup controller missing), with the fix.
+    #[error("{what}")]
+    Unavailable { what: String, hint: String },
     /// The container is in a state that does not allow the operation.
     #[error("container {id} is {status}: {hint}")]
     BadState {

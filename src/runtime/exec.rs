@@ -199,6 +199,15 @@ pub fn exec_spawn(root: &Path, id: &str, opts: ExecOptions) -> Result<ExecProces
             hint: "its init has exited".into(),
         });
     }
+    // A process that joins a frozen group freezes at once, and exec would wait for it
+    // forever (runc and Docker refuse too).
+    if rec.cgroup.frozen() {
+        return Err(RuntimeError::BadState {
+            id: id.to_owned(),
+            status: "paused".into(),
+            hint: "unpause it before exec".into(),
+        });
+    }
     let procs = rec.cgroup.procs_files();
 
     let (parent_sock, child_sock) = nix::sys::socket::socketpair(
