@@ -497,6 +497,38 @@ fn device_rules_from_the_spec_are_enforced() {
     assert!(cgroup_left(&id).is_empty());
 }
 
+/// A config that denies every device (runtime-tools' generator writes just
+/// `{"allow": false, "access": "rwm"}`) still gets the nodes the runtime itself puts in
+/// /dev, as with runc: busybox sh opens /dev/null to put a job in the background.
+#[test]
+fn deny_all_device_rule_keeps_the_runtime_devices_usable() {
+    if skip() {
+        return;
+    }
+    use oci_spec::runtime::LinuxDeviceCgroupBuilder;
+    let oci = Oci::new();
+    let mut b = sh(
+        "sleep 0 & wait $! && echo x > /dev/null && head -c3 /dev/zero | wc -c && \
+         if mknod /tmp/sda b 8 0 2>/dev/null; then echo mknod-allowed; fi",
+    );
+    b.set_resources(
+        LinuxResourcesBuilder::default()
+            .devices(vec![
+                LinuxDeviceCgroupBuilder::default()
+                    .allow(false)
+                    .access("rwm")
+                    .build()
+                    .unwrap(),
+            ])
+            .build()
+            .unwrap(),
+    );
+    let id = unique_id("denyall");
+    let (code, out, err) = oci.run(&b, &id);
+    assert_eq!(code, 0, "{out} {err}");
+    assert_eq!(out, "3\n", "{err}");
+}
+
 #[test]
 fn exec_into_a_running_container() {
     if skip() {

@@ -14,7 +14,7 @@ use super::cgroups::{self, Cgroup};
 use super::error::{Result, RuntimeError};
 use super::init::{self, InitArgs, MSG_ERROR, MSG_MAPPED, MSG_PTY, MSG_READY};
 use super::state::{FIFO, Record, State, Status};
-use super::{ExitOutcome, ExitStatus, RootfsMount, seccomp, sys};
+use super::{ExitOutcome, ExitStatus, RootfsMount, devices, seccomp, sys};
 
 /// Where the container's terminal master goes, if it gets a terminal.
 #[derive(Debug, Default)]
@@ -125,7 +125,14 @@ impl Container {
 
         fs::create_dir_all(&opts.state_dir).map_err(|e| RuntimeError::file(&opts.state_dir, e))?;
         let rel = cgroups::relative_path(linux.and_then(|l| l.cgroups_path().as_deref()), &opts.id);
-        let cgroup = Cgroup::create(&rel, linux.and_then(|l| l.resources().as_ref()))?;
+        let mut resources = linux.and_then(|l| l.resources().clone());
+        if let Some(r) = resources.as_mut()
+            && let Some(rules) = r.devices().as_ref().filter(|d| !d.is_empty())
+        {
+            let devices = linux.and_then(|l| l.devices().as_deref()).unwrap_or(&[]);
+            r.set_devices(Some(devices::with_runtime_devices(rules, devices)));
+        }
+        let cgroup = Cgroup::create(&rel, resources.as_ref())?;
         let fail = |e: RuntimeError| {
             cgroup.remove();
             let _ = fs::remove_dir_all(&opts.state_dir);

@@ -95,6 +95,47 @@ pub(crate) fn v1_writes(rules: &[LinuxDeviceCgroup]) -> Vec<(&'static str, Strin
     out
 }
 
+/// The device nodes the runtime itself provides in /dev (the spec's default devices, the
+/// pty devices) plus the spec's `linux.devices`: runc and crun append an allow rule for each
+/// after the spec's own rules, so a config that denies everything (`{"allow": false}` alone,
+/// as runtime-tools' generator writes) still has a usable /dev/null. Without them busybox
+/// `sh` cannot even background a job.
+pub(crate) fn with_runtime_devices(
+    rules: &[LinuxDeviceCgroup],
+    devices: &[oci_spec::runtime::LinuxDevice],
+) -> Vec<LinuxDeviceCgroup> {
+    use oci_spec::runtime::LinuxDeviceCgroupBuilder as B;
+    let allow = |typ: LinuxDeviceType, major: i64, minor: Option<i64>| {
+        let mut b = B::default().allow(true).typ(typ).major(major).access("rwm");
+        if let Some(m) = minor {
+            b = b.minor(m);
+        }
+        b.build().expect("all fields set")
+    };
+    let mut out = rules.to_vec();
+    for (major, minor) in [
+        (1, 3),
+        (1, 5),
+        (1, 7),
+        (1, 8),
+        (1, 9),
+        (5, 0),
+        (5, 1),
+        (5, 2),
+    ] {
+        out.push(allow(LinuxDeviceType::C, major, Some(minor)));
+    }
+    // Every /dev/pts/N.
+    out.push(allow(LinuxDeviceType::C, 136, None));
+    for d in devices {
+        if matches!(d.typ(), LinuxDeviceType::P) {
+            continue;
+        }
+        out.push(allow(d.typ(), d.major(), Some(d.minor())));
+    }
+    out
+}
+
 /// One exception of a [`Policy`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Exception {

@@ -25,8 +25,7 @@ pub fn status_reporter() -> impl FnMut(String) {
     // SAFETY: fcntl(F_DUPFD_CLOEXEC) on our stdout returns a new fd (or -1) that nothing
     // else owns; `File` takes sole ownership of it.
     let mut status: Option<std::fs::File> = {
-        let fd =
-            unsafe { libc::fcntl(std::io::stdout().as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
+        let fd = unsafe { libc::fcntl(std::io::stdout().as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) };
         (fd >= 0).then(|| unsafe { std::fs::File::from_raw_fd(fd) })
     };
     move |line: String| {
