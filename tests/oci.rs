@@ -529,6 +529,191 @@ fn deny_all_device_rule_keeps_the_runtime_devices_usable() {
     assert_eq!(out, "3\n", "{err}");
 }
 
+fn hook(path: &str, args: &[&str], timeout: Option<i64>) -> oci_spec::runtime::Hook {
+    let mut h = oci_spec::runtime::HookBuilder::default()
+        .path(path)
+        .args(args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .env(vec!["HOOKVAR=set-by-spec".to_owned()]);
+    if let Some(t) = timeout {
+        h = h.timeout(t);
+    }
+    h.build().unwrap()
+}
+
+impl Oci {
+    /// `create` with its stdio (which the container inherits) kept off our pipes.
+    fn create(&self, b: &Bundle, id: &str) -> std::process::ExitStatus {
+        b.write();
+        self.cmd(&["create", "--bundle", b.path().to_str().unwrap(), id])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+    }
+
+    fn wait_stopped(&self, id: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.status(id) != "stopped" {
+            assert!(Instant::now() < deadline, "{id} did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Hooks run in the order listed, at their points of the lifecycle, each with the state
+/// on stdin (status created / running / stopped) and only the spec's environment; a
+/// failing poststart or poststop hook is a warning and the next hook still runs.
+#[test]
+fn hooks_run_in_order_with_the_state_on_stdin() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let mut b = Bundle::new(&["true"]);
+    let log = b.path().join("hooks.log");
+    let rec = |name: &str| {
+        let script = format!(
+            "printf '{name} %s ' \"$HOOKVAR\" >> {l}; cat >> {l}; echo >> {l}",
+            l = log.display()
+        );
+        hook("/bin/sh", &["sh", "-c", &script], Some(5))
+    };
+    let fail = hook("/bin/false", &["false"], None);
+    let mut anns = std::collections::HashMap::new();
+    anns.insert("org.example.hooks".to_owned(), "yes".to_owned());
+    b.spec.set_annotations(Some(anns));
+    #[allow(deprecated)]
+    let hooks = oci_spec::runtime::HooksBuilder::default()
+        .prestart(vec![rec("prestart")])
+        .create_runtime(vec![rec("createRuntime")])
+        .poststart(vec![fail.clone(), rec("poststart")])
+        .poststop(vec![fail, rec("poststop")])
+        .build()
+        .unwrap();
+    b.spec.set_hooks(Some(hooks));
+    let id = unique_id("hooks");
+    assert!(oci.create(&b, &id).success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    let o = oci.out(&["start", &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("barge: warning: poststart hook /bin/false: exited with status 1"),
+        "{err}"
+    );
+    oci.wait_stopped(&id);
+    let o = oci.out(&["delete", &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("poststop hook /bin/false"));
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let names: Vec<&str> = lines.iter().map(|l| l.split(' ').next().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["prestart", "createRuntime", "poststart", "poststop"],
+        "{text}"
+    );
+    let mut pid = None;
+    for (line, status) in lines
+        .iter()
+        .zip(["created", "created", "running", "stopped"])
+    {
+        let mut parts = line.splitn(3, ' ');
+        let (_, var, json) = (parts.next(), parts.next(), parts.next().unwrap());
+        assert_eq!(var, Some("set-by-spec"), "{line}");
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(v["id"], id.as_str());
+        assert_eq!(v["status"], status, "{line}");
+        assert_eq!(v["bundle"], b.path().to_str().unwrap());
+        assert_eq!(v["annotations"]["org.example.hooks"], "yes");
+        if status != "stopped" {
+            let p = v["pid"].as_i64().unwrap();
+            assert!(p > 0);
+            assert_eq!(*pid.get_or_insert(p), p, "the same pid in every hook");
+        }
+    }
+}
+
+/// A failing prestart hook fails `create`: the program never runs and the container is
+/// gone (no state, no cgroup). A hook that outlives its timeout counts as failed.
+#[test]
+fn failing_or_hanging_prestart_hook_destroys_the_container() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    for (name, h) in [
+        (
+            "fail",
+            hook("/bin/sh", &["sh", "-c", "echo nope >&2; exit 3"], None),
+        ),
+        ("hang", hook("/bin/sleep", &["sleep", "30"], Some(1))),
+    ] {
+        let mut b = sh("touch /ran");
+        #[allow(deprecated)]
+        let hooks = oci_spec::runtime::HooksBuilder::default()
+            .prestart(vec![h])
+            .build()
+            .unwrap();
+        b.spec.set_hooks(Some(hooks));
+        b.write();
+        let id = unique_id(&format!("prestart-{name}"));
+        let started = Instant::now();
+        let o = oci
+            .cmd(&["create", "--bundle", b.path().to_str().unwrap(), &id])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(125));
+        let err = String::from_utf8_lossy(&o.stderr);
+        if name == "fail" {
+            assert!(
+                err.contains("prestart hook /bin/sh: exited with status 3: nope"),
+                "{err}"
+            );
+        } else {
+            assert!(err.contains("timed out after 1s"), "{err}");
+            assert!(started.elapsed() < Duration::from_secs(10));
+        }
+        assert!(!oci.out(&["state", &id]).status.success());
+        assert!(!b.rootfs().join("ran").exists());
+        assert!(cgroup_left(&id).is_empty());
+    }
+}
+
+/// createContainer and startContainer hooks run inside the container in runc; barge
+/// refuses them instead of skipping them.
+#[test]
+fn in_container_hooks_are_refused() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let mut b = Bundle::new(&["true"]);
+    let hooks = oci_spec::runtime::HooksBuilder::default()
+        .start_container(vec![hook("/bin/true", &["true"], None)])
+        .build()
+        .unwrap();
+    b.spec.set_hooks(Some(hooks));
+    b.write();
+    let id = unique_id("startctr");
+    let o = oci
+        .cmd(&["create", "--bundle", b.path().to_str().unwrap(), &id])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("startContainer hooks are not supported"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!oci.out(&["state", &id]).status.success());
+}
+
 #[test]
 fn exec_into_a_running_container() {
     if skip() {

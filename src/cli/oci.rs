@@ -274,6 +274,9 @@ fn dispatch(args: &OciArgs) -> anyhow::Result<i32> {
                 return Err(RuntimeError::AlreadyExists(id.clone()).into());
             }
             let (_bundle, spec) = load_bundle(bundle)?;
+            if spec.hooks().is_some() {
+                bail!("`oci run` does not run hooks; use `oci create` and `oci start`");
+            }
             let terminal = spec
                 .process()
                 .as_ref()

@@ -12,6 +12,7 @@ use oci_spec::runtime::{LinuxNamespaceType, Spec};
 
 use super::cgroups::{self, Cgroup};
 use super::error::{Result, RuntimeError};
+use super::hooks::{self, Stage};
 use super::init::{self, InitArgs, MSG_ERROR, MSG_MAPPED, MSG_PTY, MSG_READY};
 use super::state::{FIFO, Record, State, Status};
 use super::{ExitOutcome, ExitStatus, RootfsMount, devices, seccomp, sys};
@@ -421,6 +422,8 @@ pub fn create(
     if dir.join(super::state::STATE_FILE).exists() {
         return Err(RuntimeError::AlreadyExists(id.to_owned()));
     }
+    hooks::check(&spec)?;
+    let hook_spec = spec.hooks().is_some().then(|| spec.clone());
     let c = Container::spawn(SpawnOptions {
         id: id.to_owned(),
         spec,
@@ -439,6 +442,16 @@ pub fn create(
             return Err(e);
         }
     };
+    if let Some(spec) = &hook_spec {
+        // Init is set up and blocked before exec; a failing hook destroys the container.
+        let state = load(root, id)?.1.to_state(&dir);
+        let r = hooks::run(spec, Stage::Prestart, &state)
+            .and_then(|_| hooks::run(spec, Stage::CreateRuntime, &state));
+        if let Err(e) = r {
+            let _ = delete(root, id, true);
+            return Err(e);
+        }
+    }
     if let Some(p) = pid_file {
         let tmp = p.with_extension("barge-tmp");
         fs::write(&tmp, c.pid.to_string())
@@ -492,6 +505,14 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
         std::thread::sleep(Duration::from_micros(500));
     }
     let _ = fs::remove_file(&fifo_path);
+    if let Some(spec) = hooks::saved_spec(&dir) {
+        // The state as of the moment start released the program, even if a short-lived
+        // one has already exited by now.
+        let mut state = rec.to_state(&dir);
+        state.status = Status::Running;
+        state.pid = rec.pid;
+        hooks::run_warn(&spec, Stage::Poststart, &state);
+    }
     Ok(())
 }
 
@@ -571,8 +592,14 @@ pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
             std::thread::sleep(Duration::from_millis(2));
         }
     }
+    let spec = hooks::saved_spec(&dir);
+    let state = rec.to_state(&dir);
     rec.cgroup.remove();
-    fs::remove_dir_all(&dir).map_err(|e| RuntimeError::file(&dir, e))
+    fs::remove_dir_all(&dir).map_err(|e| RuntimeError::file(&dir, e))?;
+    if let Some(spec) = spec {
+        hooks::run_warn(&spec, Stage::Poststop, &state);
+    }
+    Ok(())
 }
 
 /// `list`: the state of every container under `root`.
