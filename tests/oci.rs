@@ -714,6 +714,42 @@ fn in_container_hooks_are_refused() {
     assert!(!oci.out(&["state", &id]).status.success());
 }
 
+/// A relative --pid-file is relative to the caller's directory, not to the bundle (create
+/// moves into the bundle to resolve relative mount sources).
+#[test]
+fn relative_pid_file_is_relative_to_the_caller() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let b = Bundle::new(&["true"]);
+    b.write();
+    let caller = tempfile::tempdir().unwrap();
+    let id = unique_id("pidrel");
+    let st = oci
+        .cmd(&[
+            "create",
+            "--bundle",
+            b.path().to_str().unwrap(),
+            "--pid-file",
+            "init.pid",
+            &id,
+        ])
+        .current_dir(caller.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let pid = std::fs::read_to_string(caller.path().join("init.pid")).unwrap();
+    assert!(!b.path().join("init.pid").exists());
+    let state: serde_json::Value =
+        serde_json::from_slice(&oci.out(&["state", &id]).stdout).unwrap();
+    assert_eq!(state["pid"].as_i64().unwrap().to_string(), pid);
+    assert!(oci.out(&["delete", "--force", &id]).status.success());
+}
+
 #[test]
 fn exec_into_a_running_container() {
     if skip() {

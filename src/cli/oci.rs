@@ -225,9 +225,11 @@ fn dispatch(args: &OciArgs) -> anyhow::Result<i32> {
             if *preserve_fds != 0 {
                 bail!("--preserve-fds is not supported");
             }
+            // Before load_bundle moves into the bundle: a relative --pid-file is relative
+            // to the caller's directory.
+            let pid_file = pid_file.as_ref().map(|p| absolute(p));
             let (bundle, spec) = load_bundle(bundle)?;
             let console = console(console_socket.as_deref(), &spec)?;
-            let pid_file = pid_file.as_ref().map(|p| absolute(p));
             runtime::create(root, id, &bundle, spec, console, pid_file.as_deref())?;
             Ok(0)
         }
