@@ -750,6 +750,36 @@ fn relative_pid_file_is_relative_to_the_caller() {
     assert!(oci.out(&["delete", "--force", &id]).status.success());
 }
 
+/// linux.rootfsPropagation "unbindable" makes the container's root unbindable (a bind of
+/// `/` fails), while "private" still allows it.
+#[test]
+fn rootfs_propagation_unbindable_applies_to_the_new_root() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    for (mode, want) in [("unbindable", "refused"), ("private", "bound")] {
+        let mut b = sh(
+            "mkdir -p /mnt/t && if mount -o rbind / /mnt/t 2>/dev/null; \
+             then echo bound; else echo refused; fi",
+        );
+        let p = b.spec.process_mut().as_mut().unwrap();
+        let mut caps = p.capabilities().clone().unwrap();
+        let mut bounding = caps.bounding().clone().unwrap();
+        bounding.insert(oci_spec::runtime::Capability::SysAdmin);
+        caps.set_bounding(Some(bounding.clone()));
+        caps.set_effective(Some(bounding.clone()));
+        caps.set_permitted(Some(bounding));
+        p.set_capabilities(Some(caps));
+        let l = b.spec.linux_mut().as_mut().unwrap();
+        l.set_seccomp(None);
+        l.set_rootfs_propagation(Some(mode.to_owned()));
+        let (code, out, err) = oci.run(&b, &unique_id("unbind"));
+        assert_eq!(code, 0, "{mode}: {out} {err}");
+        assert_eq!(out.trim(), want, "{mode}: {err}");
+    }
+}
+
 #[test]
 fn exec_into_a_running_container() {
     if skip() {
