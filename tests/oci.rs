@@ -780,6 +780,66 @@ fn rootfs_propagation_unbindable_applies_to_the_new_root() {
     }
 }
 
+/// A pid namespace given by path is joined: the container's init is not PID 1 there and
+/// shares the namespace with the process that made it. barge itself stays where it was.
+#[test]
+fn joins_an_existing_pid_namespace_by_path() {
+    if skip() {
+        return;
+    }
+    // --kill-child: the sleeper (PID 1 of the new namespace) dies with unshare.
+    let mut holder = Command::new("unshare")
+        .args(["--pid", "--fork", "--kill-child", "sleep", "1000"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("unshare (util-linux)");
+    let ns = format!("/proc/{}/ns/pid_for_children", holder.id());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let want = loop {
+        let l = std::fs::read_link(&ns).unwrap();
+        if l != std::fs::read_link("/proc/self/ns/pid").unwrap() {
+            break l;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "unshare did not make a pid namespace"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let oci = Oci::new();
+    let mut b = sh("echo \"$$ $(readlink /proc/self/ns/pid)\"");
+    b.remove_namespace(LinuxNamespaceType::Pid);
+    let mut nss = b
+        .spec
+        .linux()
+        .as_ref()
+        .unwrap()
+        .namespaces()
+        .clone()
+        .unwrap();
+    nss.push(
+        oci_spec::runtime::LinuxNamespaceBuilder::default()
+            .typ(LinuxNamespaceType::Pid)
+            .path(&ns)
+            .build()
+            .unwrap(),
+    );
+    b.spec
+        .linux_mut()
+        .as_mut()
+        .unwrap()
+        .set_namespaces(Some(nss));
+    let (code, out, err) = oci.run(&b, &unique_id("pidns"));
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(code, 0, "{out} {err}");
+    let (pid, link) = out.trim().split_once(' ').unwrap();
+    assert_ne!(pid, "1", "{out}");
+    assert_eq!(link, want.to_str().unwrap());
+}
+
 #[test]
 fn exec_into_a_running_container() {
     if skip() {

@@ -111,7 +111,7 @@ impl Container {
         {
             if ns.path().is_none() {
                 flags |= ns_flag(ns.typ())?;
-            } else if matches!(ns.typ(), LinuxNamespaceType::Pid | LinuxNamespaceType::User) {
+            } else if ns.typ() == LinuxNamespaceType::User {
                 return Err(RuntimeError::InvalidSpec(format!(
                     "joining an existing {} namespace is not supported",
                     ns.typ()
@@ -185,10 +185,22 @@ impl Container {
             init: opts.init,
             userns: flags & libc::CLONE_NEWUSER != 0,
         };
+        // An existing pid namespace cannot be entered by the init itself (setns only moves
+        // a process's future children), so barge moves its own children there for the
+        // clone and comes back right after.
+        let pid_join = pid_namespace_path(spec)
+            .map(enter_pid_namespace)
+            .transpose()
+            .map_err(fail)?;
         // SAFETY: the caller guarantees a single-threaded process (module contract), and the
         // child never returns from `init::run`.
-        let pid = unsafe { sys::clone_fork(flags as libc::c_ulong) }
-            .map_err(|e| fail(RuntimeError::sys("clone", e)))?;
+        let cloned = unsafe { sys::clone_fork(flags as libc::c_ulong) };
+        if let Some(own) = pid_join {
+            // SAFETY: setns on a descriptor we own; our own active namespace is always
+            // allowed.
+            unsafe { libc::setns(own.as_raw_fd(), libc::CLONE_NEWPID) };
+        }
+        let pid = cloned.map_err(|e| fail(RuntimeError::sys("clone", e)))?;
         if pid == 0 {
             init::run(&args);
         }
@@ -304,6 +316,34 @@ impl Container {
         let _ = fs::remove_dir_all(&self.state_dir);
         ExitOutcome { status, oom_killed }
     }
+}
+
+fn pid_namespace_path(spec: &Spec) -> Option<&Path> {
+    spec.linux()
+        .as_ref()?
+        .namespaces()
+        .as_ref()?
+        .iter()
+        .find(|n| n.typ() == LinuxNamespaceType::Pid)?
+        .path()
+        .as_deref()
+}
+
+/// Makes this process's next children start in the pid namespace at `path`; returns our
+/// own pid namespace, to go back to.
+fn enter_pid_namespace(path: &Path) -> Result<OwnedFd> {
+    let own = fs::File::open("/proc/self/ns/pid")
+        .map(OwnedFd::from)
+        .map_err(|e| RuntimeError::file("/proc/self/ns/pid", e))?;
+    let target = fs::File::open(path).map_err(|e| RuntimeError::file(path, e))?;
+    // SAFETY: setns on a descriptor we own.
+    if unsafe { libc::setns(target.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {
+        return Err(RuntimeError::sys(
+            format!("join pid namespace {}", path.display()),
+            io::Error::last_os_error(),
+        ));
+    }
+    Ok(own)
 }
 
 /// Writes the user namespace's uid_map and gid_map for `pid`. As root the files are written

@@ -155,6 +155,10 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
         .and_then(|l| l.namespaces().clone())
         .unwrap_or_default();
     for ns in &nss {
+        // A pid namespace path was joined by the parent, at clone time.
+        if ns.typ() == LinuxNamespaceType::Pid {
+            continue;
+        }
         if let Some(path) = ns.path() {
             let f = fs::File::open(path).map_err(io_fail(format!("open {}", path.display())))?;
             // SAFETY: setns on a descriptor we own; 0 lets the kernel check the type.
