@@ -840,6 +840,65 @@ fn joins_an_existing_pid_namespace_by_path() {
     assert_eq!(link, want.to_str().unwrap());
 }
 
+/// linux.resources.cpu.cpus/mems pin the container (cpuset; on v1 the new group is first
+/// filled from its parent, or no process could join it), and the group goes with it.
+#[test]
+fn cpuset_pins_the_container() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let mut b = sh("grep -E '^(Cpus|Mems)_allowed_list' /proc/self/status | tr -d '\\t'");
+    b.set_resources(
+        LinuxResourcesBuilder::default()
+            .cpu(
+                oci_spec::runtime::LinuxCpuBuilder::default()
+                    .cpus("0")
+                    .mems("0")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap(),
+    );
+    let id = unique_id("cpuset");
+    let (code, out, err) = oci.run(&b, &id);
+    assert_eq!(code, 0, "{out} {err}");
+    assert_eq!(out, "Cpus_allowed_list:0\nMems_allowed_list:0\n", "{err}");
+    assert!(!Path::new("/sys/fs/cgroup/cpuset/barge").join(&id).exists());
+    assert!(cgroup_left(&id).is_empty());
+}
+
+/// Resources barge does not apply (blkio, hugetlb, net_cls/net_prio, rdma, realtime cpu)
+/// fail create instead of being dropped silently.
+#[test]
+fn unsupported_resources_are_refused() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let mut b = Bundle::new(&["true"]);
+    b.set_resources(
+        LinuxResourcesBuilder::default()
+            .block_io(
+                oci_spec::runtime::LinuxBlockIoBuilder::default()
+                    .weight(500u16)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap(),
+    );
+    let id = unique_id("blkio");
+    let (code, _, err) = oci.run(&b, &id);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("linux.resources blockIO not supported"),
+        "{err}"
+    );
+    assert!(cgroup_left(&id).is_empty());
+}
+
 #[test]
 fn exec_into_a_running_container() {
     if skip() {
