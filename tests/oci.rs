@@ -899,6 +899,31 @@ fn unsupported_resources_are_refused() {
     assert!(cgroup_left(&id).is_empty());
 }
 
+/// A config.json whose ociVersion is not a 1.x SemVer version is refused.
+#[test]
+fn invalid_oci_version_is_refused() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let mut b = Bundle::new(&["true"]);
+    b.spec.set_version("invalid".to_owned());
+    b.write();
+    let id = unique_id("ociver");
+    let o = oci
+        .cmd(&["create", "--bundle", b.path().to_str().unwrap(), &id])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("ociVersion \"invalid\" is not a SemVer version"),
+        "{err}"
+    );
+    assert!(!oci.out(&["state", &id]).status.success());
+}
+
 #[test]
 fn exec_into_a_running_container() {
     if skip() {
