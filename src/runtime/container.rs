@@ -130,8 +130,7 @@ impl Container {
         if let Some(r) = resources.as_mut()
             && let Some(rules) = r.devices().as_ref().filter(|d| !d.is_empty())
         {
-            let devices = linux.and_then(|l| l.devices().as_deref()).unwrap_or(&[]);
-            r.set_devices(Some(devices::with_runtime_devices(rules, devices)));
+            r.set_devices(Some(devices::with_runtime_devices(rules)));
         }
         let cgroup = Cgroup::create(&rel, resources.as_ref())?;
         let fail = |e: RuntimeError| {

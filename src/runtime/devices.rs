@@ -96,23 +96,26 @@ pub(crate) fn v1_writes(rules: &[LinuxDeviceCgroup]) -> Vec<(&'static str, Strin
 }
 
 /// The device nodes the runtime itself provides in /dev (the spec's default devices, the
-/// pty devices) plus the spec's `linux.devices`: runc and crun append an allow rule for each
-/// after the spec's own rules, so a config that denies everything (`{"allow": false}` alone,
-/// as runtime-tools' generator writes) still has a usable /dev/null. Without them busybox
-/// `sh` cannot even background a job.
-pub(crate) fn with_runtime_devices(
-    rules: &[LinuxDeviceCgroup],
-    devices: &[oci_spec::runtime::LinuxDevice],
-) -> Vec<LinuxDeviceCgroup> {
+/// pty devices) and mknod of any node, allowed after the spec's own rules as runc does, so
+/// a config that denies everything (`{"allow": false}` alone, as runtime-tools' generator
+/// writes) still has a usable /dev/null: without it busybox `sh` cannot even background a
+/// job. The spec's `linux.devices` get no rule here: their access is the spec's rules'
+/// business (Docker's `--device X:X:r` must stay read-only).
+pub(crate) fn with_runtime_devices(rules: &[LinuxDeviceCgroup]) -> Vec<LinuxDeviceCgroup> {
     use oci_spec::runtime::LinuxDeviceCgroupBuilder as B;
-    let allow = |typ: LinuxDeviceType, major: i64, minor: Option<i64>| {
-        let mut b = B::default().allow(true).typ(typ).major(major).access("rwm");
+    let rule = |typ: LinuxDeviceType, major: Option<i64>, minor: Option<i64>, access: &str| {
+        let mut b = B::default().allow(true).typ(typ).access(access);
+        if let Some(m) = major {
+            b = b.major(m);
+        }
         if let Some(m) = minor {
             b = b.minor(m);
         }
         b.build().expect("all fields set")
     };
     let mut out = rules.to_vec();
+    out.push(rule(LinuxDeviceType::C, None, None, "m"));
+    out.push(rule(LinuxDeviceType::B, None, None, "m"));
     for (major, minor) in [
         (1, 3),
         (1, 5),
@@ -123,16 +126,10 @@ pub(crate) fn with_runtime_devices(
         (5, 1),
         (5, 2),
     ] {
-        out.push(allow(LinuxDeviceType::C, major, Some(minor)));
+        out.push(rule(LinuxDeviceType::C, Some(major), Some(minor), "rwm"));
     }
     // Every /dev/pts/N.
-    out.push(allow(LinuxDeviceType::C, 136, None));
-    for d in devices {
-        if matches!(d.typ(), LinuxDeviceType::P) {
-            continue;
-        }
-        out.push(allow(d.typ(), d.major(), Some(d.minor())));
-    }
+    out.push(rule(LinuxDeviceType::C, Some(136), None, "rwm"));
     out
 }
 
