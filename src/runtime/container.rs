@@ -483,9 +483,11 @@ pub fn create(
     };
     if let Some(spec) = &hook_spec {
         // Init is set up and blocked before exec; a failing hook destroys the container.
-        let state = load(root, id)?.1.to_state(&dir);
-        let r = hooks::run(spec, Stage::Prestart, &state)
-            .and_then(|_| hooks::run(spec, Stage::CreateRuntime, &state));
+        let r = load(root, id).and_then(|(_, rec)| {
+            let state = rec.to_state(&dir);
+            hooks::run(spec, Stage::Prestart, &state)
+                .and_then(|_| hooks::run(spec, Stage::CreateRuntime, &state))
+        });
         if let Err(e) = r {
             let _ = delete(root, id, true);
             return Err(e);
