@@ -464,9 +464,13 @@ fn device_rules_from_the_spec_are_enforced() {
     }
     use oci_spec::runtime::{LinuxDeviceCgroupBuilder, LinuxDeviceType};
     let oci = Oci::new();
-    let mut b = sh("echo x > /dev/null || exit 1; \
-         if head -c1 /dev/zero >/dev/null 2>/tmp/err; then exit 2; fi; cat /tmp/err; \
-         head -c1 /dev/urandom | wc -c");
+    // /dev/mem (1:1) is neither allowed by the rules nor one of the runtime's own nodes
+    // (null, zero, full, random, urandom, tty, console, ptmx, pts), which stay usable.
+    let mut b = sh(
+        "echo x > /dev/null || exit 1; mknod /tmp/mem c 1 1 || exit 3; \
+         if head -c1 /tmp/mem >/dev/null 2>/tmp/err; then exit 2; fi; cat /tmp/err; \
+         head -c1 /dev/urandom | wc -c",
+    );
     let rule = |allow: bool, typ: Option<LinuxDeviceType>, minor: Option<i64>, access: &str| {
         let mut r = LinuxDeviceCgroupBuilder::default()
             .allow(allow)
@@ -495,6 +499,434 @@ fn device_rules_from_the_spec_are_enforced() {
     assert!(out.contains("Operation not permitted"), "{out}");
     assert!(out.ends_with("1\n"), "{out}");
     assert!(cgroup_left(&id).is_empty());
+}
+
+/// A config that denies every device (runtime-tools' generator writes just
+/// `{"allow": false, "access": "rwm"}`) still gets the nodes the runtime itself puts in
+/// /dev, as with runc: busybox sh opens /dev/null to put a job in the background. Other
+/// nodes may be made (mknod, as runc allows) but not opened.
+#[test]
+fn deny_all_device_rule_keeps_the_runtime_devices_usable() {
+    if skip() {
+        return;
+    }
+    use oci_spec::runtime::LinuxDeviceCgroupBuilder;
+    let oci = Oci::new();
+    let mut b = sh(
+        "sleep 0 & wait $! && echo x > /dev/null && head -c3 /dev/zero | wc -c && \
+         mknod /tmp/sda b 8 0 && if head -c1 /tmp/sda >/dev/null 2>&1; then echo sda-readable; fi",
+    );
+    b.set_resources(
+        LinuxResourcesBuilder::default()
+            .devices(vec![
+                LinuxDeviceCgroupBuilder::default()
+                    .allow(false)
+                    .access("rwm")
+                    .build()
+                    .unwrap(),
+            ])
+            .build()
+            .unwrap(),
+    );
+    let id = unique_id("denyall");
+    let (code, out, err) = oci.run(&b, &id);
+    assert_eq!(code, 0, "{out} {err}");
+    assert_eq!(out, "3\n", "{err}");
+}
+
+fn hook(path: &str, args: &[&str], timeout: Option<i64>) -> oci_spec::runtime::Hook {
+    let mut h = oci_spec::runtime::HookBuilder::default()
+        .path(path)
+        .args(args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        .env(vec!["HOOKVAR=set-by-spec".to_owned()]);
+    if let Some(t) = timeout {
+        h = h.timeout(t);
+    }
+    h.build().unwrap()
+}
+
+impl Oci {
+    /// `create` with its stdio (which the container inherits) kept off our pipes.
+    fn create(&self, b: &Bundle, id: &str) -> std::process::ExitStatus {
+        b.write();
+        self.cmd(&["create", "--bundle", b.path().to_str().unwrap(), id])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+    }
+
+    fn wait_stopped(&self, id: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.status(id) != "stopped" {
+            assert!(Instant::now() < deadline, "{id} did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Hooks run in the order listed, at their points of the lifecycle, each with the state
+/// on stdin (status created / running / stopped) and only the spec's environment; a
+/// failing poststart or poststop hook is a warning and the next hook still runs.
+#[test]
+fn hooks_run_in_order_with_the_state_on_stdin() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let mut b = Bundle::new(&["true"]);
+    let log = b.path().join("hooks.log");
+    let rec = |name: &str| {
+        let script = format!(
+            "printf '{name} %s ' \"$HOOKVAR\" >> {l}; cat >> {l}; echo >> {l}",
+            l = log.display()
+        );
+        hook("/bin/sh", &["sh", "-c", &script], Some(5))
+    };
+    let fail = hook("/bin/false", &["false"], None);
+    let mut anns = std::collections::HashMap::new();
+    anns.insert("org.example.hooks".to_owned(), "yes".to_owned());
+    b.spec.set_annotations(Some(anns));
+    #[allow(deprecated)]
+    let hooks = oci_spec::runtime::HooksBuilder::default()
+        .prestart(vec![rec("prestart")])
+        .create_runtime(vec![rec("createRuntime")])
+        .poststart(vec![fail.clone(), rec("poststart")])
+        .poststop(vec![fail, rec("poststop")])
+        .build()
+        .unwrap();
+    b.spec.set_hooks(Some(hooks));
+    let id = unique_id("hooks");
+    assert!(oci.create(&b, &id).success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    let o = oci.out(&["start", &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("barge: warning: poststart hook /bin/false: exited with status 1"),
+        "{err}"
+    );
+    oci.wait_stopped(&id);
+    let o = oci.out(&["delete", &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("poststop hook /bin/false"));
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let names: Vec<&str> = lines.iter().map(|l| l.split(' ').next().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["prestart", "createRuntime", "poststart", "poststop"],
+        "{text}"
+    );
+    let mut pid = None;
+    for (line, status) in lines
+        .iter()
+        .zip(["created", "created", "running", "stopped"])
+    {
+        let mut parts = line.splitn(3, ' ');
+        let (_, var, json) = (parts.next(), parts.next(), parts.next().unwrap());
+        assert_eq!(var, Some("set-by-spec"), "{line}");
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(v["id"], id.as_str());
+        assert_eq!(v["status"], status, "{line}");
+        assert_eq!(v["bundle"], b.path().to_str().unwrap());
+        assert_eq!(v["annotations"]["org.example.hooks"], "yes");
+        if status != "stopped" {
+            let p = v["pid"].as_i64().unwrap();
+            assert!(p > 0);
+            assert_eq!(*pid.get_or_insert(p), p, "the same pid in every hook");
+        }
+    }
+}
+
+/// A failing prestart hook fails `create`: the program never runs and the container is
+/// gone (no state, no cgroup). A hook that outlives its timeout counts as failed.
+#[test]
+fn failing_or_hanging_prestart_hook_destroys_the_container() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    for (name, h) in [
+        (
+            "fail",
+            hook("/bin/sh", &["sh", "-c", "echo nope >&2; exit 3"], None),
+        ),
+        ("hang", hook("/bin/sleep", &["sleep", "30"], Some(1))),
+    ] {
+        let mut b = sh("touch /ran");
+        #[allow(deprecated)]
+        let hooks = oci_spec::runtime::HooksBuilder::default()
+            .prestart(vec![h])
+            .build()
+            .unwrap();
+        b.spec.set_hooks(Some(hooks));
+        b.write();
+        let id = unique_id(&format!("prestart-{name}"));
+        let started = Instant::now();
+        let o = oci
+            .cmd(&["create", "--bundle", b.path().to_str().unwrap(), &id])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(125));
+        let err = String::from_utf8_lossy(&o.stderr);
+        if name == "fail" {
+            assert!(
+                err.contains("prestart hook /bin/sh: exited with status 3: nope"),
+                "{err}"
+            );
+        } else {
+            assert!(err.contains("timed out after 1s"), "{err}");
+            assert!(started.elapsed() < Duration::from_secs(10));
+        }
+        assert!(!oci.out(&["state", &id]).status.success());
+        assert!(!b.rootfs().join("ran").exists());
+        assert!(cgroup_left(&id).is_empty());
+    }
+}
+
+/// createContainer and startContainer hooks run inside the container in runc; barge
+/// refuses them instead of skipping them.
+#[test]
+fn in_container_hooks_are_refused() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let mut b = Bundle::new(&["true"]);
+    let hooks = oci_spec::runtime::HooksBuilder::default()
+        .start_container(vec![hook("/bin/true", &["true"], None)])
+        .build()
+        .unwrap();
+    b.spec.set_hooks(Some(hooks));
+    b.write();
+    let id = unique_id("startctr");
+    let o = oci
+        .cmd(&["create", "--bundle", b.path().to_str().unwrap(), &id])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("startContainer hooks are not supported"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!oci.out(&["state", &id]).status.success());
+}
+
+/// A relative --pid-file is relative to the caller's directory, not to the bundle (create
+/// moves into the bundle to resolve relative mount sources).
+#[test]
+fn relative_pid_file_is_relative_to_the_caller() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let b = Bundle::new(&["true"]);
+    b.write();
+    let caller = tempfile::tempdir().unwrap();
+    let id = unique_id("pidrel");
+    let st = oci
+        .cmd(&[
+            "create",
+            "--bundle",
+            b.path().to_str().unwrap(),
+            "--pid-file",
+            "init.pid",
+            &id,
+        ])
+        .current_dir(caller.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let pid = std::fs::read_to_string(caller.path().join("init.pid")).unwrap();
+    assert!(!b.path().join("init.pid").exists());
+    let state: serde_json::Value =
+        serde_json::from_slice(&oci.out(&["state", &id]).stdout).unwrap();
+    assert_eq!(state["pid"].as_i64().unwrap().to_string(), pid);
+    assert!(oci.out(&["delete", "--force", &id]).status.success());
+}
+
+/// linux.rootfsPropagation "unbindable" makes the container's root unbindable (a bind of
+/// `/` fails), while "private" still allows it.
+#[test]
+fn rootfs_propagation_unbindable_applies_to_the_new_root() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    for (mode, want) in [("unbindable", "refused"), ("private", "bound")] {
+        let mut b = sh(
+            "mkdir -p /mnt/t && if mount -o rbind / /mnt/t 2>/dev/null; \
+             then echo bound; else echo refused; fi",
+        );
+        let p = b.spec.process_mut().as_mut().unwrap();
+        let mut caps = p.capabilities().clone().unwrap();
+        let mut bounding = caps.bounding().clone().unwrap();
+        bounding.insert(oci_spec::runtime::Capability::SysAdmin);
+        caps.set_bounding(Some(bounding.clone()));
+        caps.set_effective(Some(bounding.clone()));
+        caps.set_permitted(Some(bounding));
+        p.set_capabilities(Some(caps));
+        let l = b.spec.linux_mut().as_mut().unwrap();
+        l.set_seccomp(None);
+        l.set_rootfs_propagation(Some(mode.to_owned()));
+        let (code, out, err) = oci.run(&b, &unique_id("unbind"));
+        assert_eq!(code, 0, "{mode}: {out} {err}");
+        assert_eq!(out.trim(), want, "{mode}: {err}");
+    }
+}
+
+/// A pid namespace given by path is joined: the container's init is not PID 1 there and
+/// shares the namespace with the process that made it. barge itself stays where it was.
+#[test]
+fn joins_an_existing_pid_namespace_by_path() {
+    if skip() {
+        return;
+    }
+    // --kill-child: the sleeper (PID 1 of the new namespace) dies with unshare.
+    let mut holder = Command::new("unshare")
+        .args(["--pid", "--fork", "--kill-child", "sleep", "1000"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("unshare (util-linux)");
+    let ns = format!("/proc/{}/ns/pid_for_children", holder.id());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let want = loop {
+        let l = std::fs::read_link(&ns).unwrap();
+        if l != std::fs::read_link("/proc/self/ns/pid").unwrap() {
+            break l;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "unshare did not make a pid namespace"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let oci = Oci::new();
+    let mut b = sh("echo \"$$ $(readlink /proc/self/ns/pid)\"");
+    b.remove_namespace(LinuxNamespaceType::Pid);
+    let mut nss = b
+        .spec
+        .linux()
+        .as_ref()
+        .unwrap()
+        .namespaces()
+        .clone()
+        .unwrap();
+    nss.push(
+        oci_spec::runtime::LinuxNamespaceBuilder::default()
+            .typ(LinuxNamespaceType::Pid)
+            .path(&ns)
+            .build()
+            .unwrap(),
+    );
+    b.spec
+        .linux_mut()
+        .as_mut()
+        .unwrap()
+        .set_namespaces(Some(nss));
+    let (code, out, err) = oci.run(&b, &unique_id("pidns"));
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(code, 0, "{out} {err}");
+    let (pid, link) = out.trim().split_once(' ').unwrap();
+    assert_ne!(pid, "1", "{out}");
+    assert_eq!(link, want.to_str().unwrap());
+}
+
+/// linux.resources.cpu.cpus/mems pin the container (cpuset; on v1 the new group is first
+/// filled from its parent, or no process could join it), and the group goes with it.
+#[test]
+fn cpuset_pins_the_container() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let mut b = sh("grep -E '^(Cpus|Mems)_allowed_list' /proc/self/status | tr -d '\\t'");
+    b.set_resources(
+        LinuxResourcesBuilder::default()
+            .cpu(
+                oci_spec::runtime::LinuxCpuBuilder::default()
+                    .cpus("0")
+                    .mems("0")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap(),
+    );
+    let id = unique_id("cpuset");
+    let (code, out, err) = oci.run(&b, &id);
+    assert_eq!(code, 0, "{out} {err}");
+    assert_eq!(out, "Cpus_allowed_list:0\nMems_allowed_list:0\n", "{err}");
+    assert!(!Path::new("/sys/fs/cgroup/cpuset/barge").join(&id).exists());
+    assert!(cgroup_left(&id).is_empty());
+}
+
+/// Resources barge does not apply (blkio, hugetlb, net_cls/net_prio, rdma, realtime cpu)
+/// fail create instead of being dropped silently.
+#[test]
+fn unsupported_resources_are_refused() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let mut b = Bundle::new(&["true"]);
+    b.set_resources(
+        LinuxResourcesBuilder::default()
+            .block_io(
+                oci_spec::runtime::LinuxBlockIoBuilder::default()
+                    .weight(500u16)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap(),
+    );
+    let id = unique_id("blkio");
+    let (code, _, err) = oci.run(&b, &id);
+    assert_eq!(code, 125);
+    assert!(
+        err.contains("linux.resources blockIO not supported"),
+        "{err}"
+    );
+    assert!(cgroup_left(&id).is_empty());
+}
+
+/// A config.json whose ociVersion is not a 1.x SemVer version is refused.
+#[test]
+fn invalid_oci_version_is_refused() {
+    if skip() {
+        return;
+    }
+    let oci = Oci::new();
+    let mut b = Bundle::new(&["true"]);
+    b.spec.set_version("invalid".to_owned());
+    b.write();
+    let id = unique_id("ociver");
+    let o = oci
+        .cmd(&["create", "--bundle", b.path().to_str().unwrap(), &id])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(125));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("ociVersion \"invalid\" is not a SemVer version"),
+        "{err}"
+    );
+    assert!(!oci.out(&["state", &id]).status.success());
 }
 
 #[test]

@@ -170,12 +170,31 @@ fn load_bundle(bundle: &Path) -> anyhow::Result<(PathBuf, Spec)> {
     let config = bundle.join("config.json");
     let mut spec =
         Spec::load(&config).with_context(|| format!("cannot load {}", config.display()))?;
+    check_oci_version(spec.version()).with_context(|| format!("invalid {}", config.display()))?;
     if let Some(root) = spec.root_mut() {
         let p = bundle.join(root.path());
         root.set_path(p);
     }
     std::env::set_current_dir(&bundle).with_context(|| format!("chdir {}", bundle.display()))?;
     Ok((bundle, spec))
+}
+
+/// The runtime spec requires ociVersion to be SemVer; barge implements the 1.x line.
+/// Refusing anything else catches a config meant for something else, as crun does.
+fn check_oci_version(v: &str) -> anyhow::Result<()> {
+    let core = v.split(['-', '+']).next().unwrap_or("");
+    let parts: Vec<&str> = core.split('.').collect();
+    let numeric = parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    if !numeric {
+        bail!("ociVersion {v:?} is not a SemVer version");
+    }
+    if parts[0] != "1" {
+        bail!("ociVersion {v} is not supported: barge implements runtime spec 1.x");
+    }
+    Ok(())
 }
 
 fn console(socket: Option<&Path>, spec: &Spec) -> anyhow::Result<Console> {
@@ -225,9 +244,11 @@ fn dispatch(args: &OciArgs) -> anyhow::Result<i32> {
             if *preserve_fds != 0 {
                 bail!("--preserve-fds is not supported");
             }
+            // Before load_bundle moves into the bundle: a relative --pid-file is relative
+            // to the caller's directory.
+            let pid_file = pid_file.as_ref().map(|p| absolute(p));
             let (bundle, spec) = load_bundle(bundle)?;
             let console = console(console_socket.as_deref(), &spec)?;
-            let pid_file = pid_file.as_ref().map(|p| absolute(p));
             runtime::create(root, id, &bundle, spec, console, pid_file.as_deref())?;
             Ok(0)
         }
@@ -274,6 +295,9 @@ fn dispatch(args: &OciArgs) -> anyhow::Result<i32> {
                 return Err(RuntimeError::AlreadyExists(id.clone()).into());
             }
             let (_bundle, spec) = load_bundle(bundle)?;
+            if spec.hooks().is_some() {
+                bail!("`oci run` does not run hooks; use `oci create` and `oci start`");
+            }
             let terminal = spec
                 .process()
                 .as_ref()
@@ -423,5 +447,20 @@ fn absolute(p: &Path) -> PathBuf {
         std::env::current_dir()
             .map(|d| d.join(p))
             .unwrap_or_else(|_| p.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_oci_version;
+
+    #[test]
+    fn oci_version_must_be_semver_1x() {
+        for ok in ["1.0.0", "1.2.0", "1.0.2-dev", "1.1.0-rc.1+build"] {
+            assert!(check_oci_version(ok).is_ok(), "{ok}");
+        }
+        for bad in ["invalid", "", "1.0", "2.0.0", "1.x.0", "v1.0.0"] {
+            assert!(check_oci_version(bad).is_err(), "{bad}");
+        }
     }
 }

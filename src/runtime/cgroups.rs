@@ -173,18 +173,24 @@ impl Cgroup {
             }
             CgroupVersion::V1 => {
                 let mut dirs = Vec::new();
-                // The devices hierarchy only when there are rules for it.
+                // The devices and cpuset hierarchies only when there are settings for them.
                 let devices = resources
                     .and_then(|r| r.devices().as_ref())
                     .is_some_and(|d| !d.is_empty());
+                let cpuset = resources.is_some_and(wants_cpuset);
                 for h in v1_hierarchies() {
                     if !h.options.iter().any(|o| {
-                        V1_CONTROLLERS.contains(&o.as_str()) || (devices && o == "devices")
+                        V1_CONTROLLERS.contains(&o.as_str())
+                            || (devices && o == "devices")
+                            || (cpuset && o == "cpuset")
                     }) {
                         continue;
                     }
                     let dir = h.mountpoint.join(rel);
                     mkdir(&dir)?;
+                    if h.options.iter().any(|o| o == "cpuset") {
+                        init_v1_cpuset(&h.mountpoint, rel)?;
+                    }
                     dirs.push(dir);
                 }
                 dirs
@@ -334,7 +340,17 @@ impl Cgroup {
     }
 
     fn apply(&self, r: &LinuxResources) -> Result<()> {
+        refuse_unsupported(r)?;
         let v2 = self.version == CgroupVersion::V2;
+        if let Some(c) = r.cpu() {
+            // cpuset.cpus and cpuset.mems have the same names on v1 and v2.
+            if let Some(cpus) = c.cpus().as_deref().filter(|s| !s.is_empty()) {
+                self.set("cpuset.cpus", cpus)?;
+            }
+            if let Some(mems) = c.mems().as_deref().filter(|s| !s.is_empty()) {
+                self.set("cpuset.mems", mems)?;
+            }
+        }
         if let Some(m) = r.memory() {
             let limit = m.limit();
             if v2 {
@@ -566,6 +582,81 @@ fn v2_events_frozen(events: &str) -> Option<bool> {
         Some(("frozen", v)) => Some(v.trim() == "1"),
         _ => None,
     })
+}
+
+fn wants_cpuset(r: &LinuxResources) -> bool {
+    r.cpu().as_ref().is_some_and(|c| {
+        c.cpus().as_deref().is_some_and(|s| !s.is_empty())
+            || c.mems().as_deref().is_some_and(|s| !s.is_empty())
+    })
+}
+
+/// A new v1 cpuset group starts with empty cpuset.cpus and cpuset.mems, and no process can
+/// join it until both are set: fill every level of `rel` from its parent, top down.
+fn init_v1_cpuset(mountpoint: &Path, rel: &Path) -> Result<()> {
+    let mut parent = mountpoint.to_path_buf();
+    for c in rel.components() {
+        let dir = parent.join(c);
+        for file in ["cpuset.cpus", "cpuset.mems"] {
+            let cur = fs::read_to_string(dir.join(file)).unwrap_or_default();
+            if cur.trim().is_empty() {
+                let from = fs::read_to_string(parent.join(file))
+                    .map_err(|e| RuntimeError::file(parent.join(file), e))?;
+                write(&dir.join(file), from.trim())?;
+            }
+        }
+        parent = dir;
+    }
+    Ok(())
+}
+
+/// Resources barge does not apply: refused, so a limit asked for is never silently
+/// missing (runc fails on them too where the host lacks the controller).
+fn refuse_unsupported(r: &LinuxResources) -> Result<()> {
+    let mut what = Vec::new();
+    if let Some(b) = r.block_io() {
+        let any = b.weight().is_some()
+            || b.leaf_weight().is_some()
+            || b.weight_device().as_ref().is_some_and(|v| !v.is_empty())
+            || b.throttle_read_bps_device()
+                .as_ref()
+                .is_some_and(|v| !v.is_empty())
+            || b.throttle_write_bps_device()
+                .as_ref()
+                .is_some_and(|v| !v.is_empty())
+            || b.throttle_read_iops_device()
+                .as_ref()
+                .is_some_and(|v| !v.is_empty())
+            || b.throttle_write_iops_device()
+                .as_ref()
+                .is_some_and(|v| !v.is_empty());
+        if any {
+            what.push("blockIO");
+        }
+    }
+    if r.hugepage_limits().as_ref().is_some_and(|v| !v.is_empty()) {
+        what.push("hugepageLimits");
+    }
+    if let Some(n) = r.network()
+        && (n.class_id().is_some() || n.priorities().as_ref().is_some_and(|v| !v.is_empty()))
+    {
+        what.push("network");
+    }
+    if r.rdma().as_ref().is_some_and(|v| !v.is_empty()) {
+        what.push("rdma");
+    }
+    if let Some(c) = r.cpu()
+        && (c.realtime_runtime().is_some() || c.realtime_period().is_some())
+    {
+        what.push("cpu.realtimeRuntime/realtimePeriod");
+    }
+    if what.is_empty() {
+        return Ok(());
+    }
+    Err(RuntimeError::InvalidSpec(format!(
+        "linux.resources {} not supported by barge",
+        what.join(", ")
+    )))
 }
 
 fn v2_max(v: i64) -> String {

@@ -12,9 +12,10 @@ use oci_spec::runtime::{LinuxNamespaceType, Spec};
 
 use super::cgroups::{self, Cgroup};
 use super::error::{Result, RuntimeError};
+use super::hooks::{self, Stage};
 use super::init::{self, InitArgs, MSG_ERROR, MSG_MAPPED, MSG_PTY, MSG_READY};
 use super::state::{FIFO, Record, State, Status};
-use super::{ExitOutcome, ExitStatus, RootfsMount, seccomp, sys};
+use super::{ExitOutcome, ExitStatus, RootfsMount, devices, seccomp, sys};
 
 /// Where the container's terminal master goes, if it gets a terminal.
 #[derive(Debug, Default)]
@@ -140,7 +141,13 @@ impl Container {
 
         fs::create_dir_all(&opts.state_dir).map_err(|e| RuntimeError::file(&opts.state_dir, e))?;
         let rel = cgroups::relative_path(linux.and_then(|l| l.cgroups_path().as_deref()), &opts.id);
-        let cgroup = Cgroup::create(&rel, linux.and_then(|l| l.resources().as_ref()))?;
+        let mut resources = linux.and_then(|l| l.resources().clone());
+        if let Some(r) = resources.as_mut()
+            && let Some(rules) = r.devices().as_ref().filter(|d| !d.is_empty())
+        {
+            r.set_devices(Some(devices::with_runtime_devices(rules)));
+        }
+        let cgroup = Cgroup::create(&rel, resources.as_ref())?;
         // fuse-overlayfs mounts in this process's mount namespace (the rootless user's
         // shared one), before the clone: its daemon is then no process of the container's
         // pid namespace (where init's end would kill it, and `ps` would show it), and the
@@ -507,6 +514,8 @@ pub fn create(
     if dir.join(super::state::STATE_FILE).exists() {
         return Err(RuntimeError::AlreadyExists(id.to_owned()));
     }
+    hooks::check(&spec)?;
+    let hook_spec = spec.hooks().is_some().then(|| spec.clone());
     let c = Container::spawn(SpawnOptions {
         id: id.to_owned(),
         spec,
@@ -526,6 +535,18 @@ pub fn create(
             return Err(e);
         }
     };
+    if let Some(spec) = &hook_spec {
+        // Init is set up and blocked before exec; a failing hook destroys the container.
+        let r = load(root, id).and_then(|(_, rec)| {
+            let state = rec.to_state(&dir);
+            hooks::run(spec, Stage::Prestart, &state)
+                .and_then(|_| hooks::run(spec, Stage::CreateRuntime, &state))
+        });
+        if let Err(e) = r {
+            let _ = delete(root, id, true);
+            return Err(e);
+        }
+    }
     if let Some(p) = pid_file {
         let tmp = p.with_extension("barge-tmp");
         fs::write(&tmp, c.pid.to_string())
@@ -579,6 +600,14 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
         std::thread::sleep(Duration::from_micros(500));
     }
     let _ = fs::remove_file(&fifo_path);
+    if let Some(spec) = hooks::saved_spec(&dir) {
+        // The state as of the moment start released the program, even if a short-lived
+        // one has already exited by now.
+        let mut state = rec.to_state(&dir);
+        state.status = Status::Running;
+        state.pid = rec.pid;
+        hooks::run_warn(&spec, Stage::Poststart, &state);
+    }
     Ok(())
 }
 
@@ -658,8 +687,14 @@ pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
             std::thread::sleep(Duration::from_millis(2));
         }
     }
+    let spec = hooks::saved_spec(&dir);
+    let state = rec.to_state(&dir);
     rec.cgroup.remove();
-    fs::remove_dir_all(&dir).map_err(|e| RuntimeError::file(&dir, e))
+    fs::remove_dir_all(&dir).map_err(|e| RuntimeError::file(&dir, e))?;
+    if let Some(spec) = spec {
+        hooks::run_warn(&spec, Stage::Poststop, &state);
+    }
+    Ok(())
 }
 
 /// `list`: the state of every container under `root`.

@@ -95,6 +95,44 @@ pub(crate) fn v1_writes(rules: &[LinuxDeviceCgroup]) -> Vec<(&'static str, Strin
     out
 }
 
+/// The device nodes the runtime itself provides in /dev (the spec's default devices, the
+/// pty devices) and mknod of any node, allowed after the spec's own rules as runc does, so
+/// a config that denies everything (`{"allow": false}` alone, as runtime-tools' generator
+/// writes) still has a usable /dev/null: without it busybox `sh` cannot even background a
+/// job. The spec's `linux.devices` get no rule here: their access is the spec's rules'
+/// business (Docker's `--device X:X:r` must stay read-only).
+pub(crate) fn with_runtime_devices(rules: &[LinuxDeviceCgroup]) -> Vec<LinuxDeviceCgroup> {
+    use oci_spec::runtime::LinuxDeviceCgroupBuilder as B;
+    let rule = |typ: LinuxDeviceType, major: Option<i64>, minor: Option<i64>, access: &str| {
+        let mut b = B::default().allow(true).typ(typ).access(access);
+        if let Some(m) = major {
+            b = b.major(m);
+        }
+        if let Some(m) = minor {
+            b = b.minor(m);
+        }
+        b.build().expect("all fields set")
+    };
+    let mut out = rules.to_vec();
+    out.push(rule(LinuxDeviceType::C, None, None, "m"));
+    out.push(rule(LinuxDeviceType::B, None, None, "m"));
+    for (major, minor) in [
+        (1, 3),
+        (1, 5),
+        (1, 7),
+        (1, 8),
+        (1, 9),
+        (5, 0),
+        (5, 1),
+        (5, 2),
+    ] {
+        out.push(rule(LinuxDeviceType::C, Some(major), Some(minor), "rwm"));
+    }
+    // Every /dev/pts/N.
+    out.push(rule(LinuxDeviceType::C, Some(136), None, "rwm"));
+    out
+}
+
 /// One exception of a [`Policy`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Exception {

@@ -30,6 +30,13 @@ pub enum RuntimeError {
         #[source]
         source: io::Error,
     },
+    /// A lifecycle hook failed (see the `hooks` module).
+    #[error("{stage} hook {}: {message}", path.display())]
+    Hook {
+        stage: &'static str,
+        path: PathBuf,
+        message: String,
+    },
     #[error("container {0} does not exist")]
     NotFound(String),
     #[error("container {0} already exists")]

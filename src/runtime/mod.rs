@@ -40,6 +40,7 @@ mod container;
 mod devices;
 mod error;
 mod exec;
+mod hooks;
 mod init;
 pub mod pause;
 mod pid1;

@@ -775,8 +775,10 @@ pub(crate) fn pivot(rootfs: &Path, spec: &Spec) -> Result<()> {
         .as_ref()
         .and_then(|l| l.rootfs_propagation().as_deref())
         .and_then(propagation_flags)
-        && p & libc::MS_SHARED != 0
+        && p & (libc::MS_SHARED | libc::MS_UNBINDABLE) != 0
     {
+        // Before the pivot the host's tree was made private or slave so nothing leaks
+        // out; the shared and unbindable modes are the new root's own, set on it now.
         sys::mount(None, c"/", None, p, None).map_err(sys_err("rootfs propagation"))?;
     }
     Ok(())
