@@ -269,20 +269,8 @@ pub fn run(paths: &Paths, c: NetworkCommand) -> Result<ExitStatus> {
                     .ok_or_else(|| Error::NoSuchNetwork(n.clone()))?;
                 docs.push(doc(paths, &def));
             }
-            match a.format.as_deref() {
-                Some(f) if !f.is_empty() && f != "json" => {
-                    let tpl = ui::template::Template::parse(f).map_err(Error::InvalidArgument)?;
-                    for d in &docs {
-                        writeln!(out, "{}", tpl.render(d)).at("stdout")?;
-                    }
-                }
-                _ => writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&docs).unwrap_or_default()
-                )
-                .at("stdout")?,
-            }
+            // Docker's inspect output: 4-space indent, or a template per document.
+            super::image::print_docs(&docs, a.format.as_deref())?;
         }
     }
     Ok(0)

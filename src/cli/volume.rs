@@ -133,20 +133,8 @@ pub fn run(paths: &Paths, cmd: VolumeCommand) -> Result<ExitStatus> {
             for n in &a.names {
                 docs.push(volume::inspect(&paths.root, n)?);
             }
-            match a.format.as_deref() {
-                Some(f) if !f.is_empty() && f != "json" => {
-                    let tpl = ui::template::Template::parse(f).map_err(Error::InvalidArgument)?;
-                    for d in &docs {
-                        writeln!(out, "{}", tpl.render(d)).at("stdout")?;
-                    }
-                }
-                _ => writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&docs).unwrap_or_default()
-                )
-                .at("stdout")?,
-            }
+            // Docker's inspect output: 4-space indent, or a template per document.
+            super::image::print_docs(&docs, a.format.as_deref())?;
         }
     }
     Ok(0)
