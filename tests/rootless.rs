@@ -492,40 +492,13 @@ fn detached_container_logs_exec_stop_rm() {
 fn interactive_tty_run() {
     let Some(u) = User::new(USER) else { return };
     u.import(&image("app:1"));
-    let pty =
-        rustix::pty::openpt(rustix::pty::OpenptFlags::RDWR | rustix::pty::OpenptFlags::NOCTTY)
-            .unwrap();
-    rustix::pty::grantpt(&pty).unwrap();
-    rustix::pty::unlockpt(&pty).unwrap();
-    let name = rustix::pty::ptsname(&pty, Vec::new()).unwrap();
-    let slave = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(name.to_str().unwrap())
-        .unwrap();
     let mut cmd = u.cmd();
     cmd.env("TERM", "xterm")
         .args(["run", "--rm", "-it", "--network", "none", "app:1", "sh"]);
-    cmd.stdin(slave.try_clone().unwrap())
-        .stdout(slave.try_clone().unwrap())
-        .stderr(slave);
-    // SAFETY: setsid and TIOCSCTTY in the child before exec only touch the child's own
-    // session and terminal.
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        cmd.pre_exec(|| {
-            rustix::process::setsid().map_err(std::io::Error::from)?;
-            rustix::process::ioctl_tiocsctty(rustix::stdio::stdin())
-                .map_err(std::io::Error::from)?;
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().unwrap();
-    let mut master = std::fs::File::from(pty);
+    let (mut child, mut master) = spawn_in_pty(&mut cmd);
     master.write_all(b"tty; id -u; exit 3\n").unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut seen = Vec::new();
-    rustix::fs::fcntl_setfl(&master, rustix::fs::OFlags::NONBLOCK).unwrap();
     let status = loop {
         if let Some(st) = child.try_wait().unwrap() {
             break st;
