@@ -496,32 +496,12 @@ fn interactive_tty_run() {
     cmd.env("TERM", "xterm")
         .args(["run", "--rm", "-it", "--network", "none", "app:1", "sh"]);
     let (mut child, mut master) = spawn_in_pty(&mut cmd);
-    master.write_all(b"tty; id -u; exit 3\n").unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut seen = Vec::new();
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timeout: {}",
-            String::from_utf8_lossy(&seen)
-        );
-        let mut buf = [0u8; 4096];
-        if let Ok(n) = master.read(&mut buf) {
-            seen.extend_from_slice(&buf[..n]);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut buf = [0u8; 4096];
-    while let Ok(n) = master.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        seen.extend_from_slice(&buf[..n]);
-    }
-    let text = String::from_utf8_lossy(&seen);
+    let (status, text) = pty_session(
+        &mut child,
+        &mut master,
+        b"tty; id -u; exit 3\n",
+        Duration::from_secs(30),
+    );
     assert_eq!(status.code(), Some(3), "{text}");
     assert!(text.contains("/dev/pts/0"), "its own terminal: {text}");
 }

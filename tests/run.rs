@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -352,32 +352,12 @@ fn tty_session_driven_through_a_pty() {
     let mut cmd = b.cmd();
     cmd.args(["run", "--rm", "-it", "bb:1", "sh"]);
     let (mut child, mut master) = spawn_in_pty(&mut cmd);
-    master.write_all(b"tty; echo $TERM; exit 3\n").unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut seen = Vec::new();
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timeout: {}",
-            String::from_utf8_lossy(&seen)
-        );
-        let mut buf = [0u8; 4096];
-        if let Ok(n) = master.read(&mut buf) {
-            seen.extend_from_slice(&buf[..n]);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut buf = [0u8; 4096];
-    while let Ok(n) = master.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        seen.extend_from_slice(&buf[..n]);
-    }
-    let text = String::from_utf8_lossy(&seen);
+    let (status, text) = pty_session(
+        &mut child,
+        &mut master,
+        b"tty; echo $TERM; exit 3\n",
+        Duration::from_secs(20),
+    );
     assert_eq!(
         status.code(),
         Some(3),

@@ -603,3 +603,39 @@ pub fn spawn_in_pty(cmd: &mut Command) -> (std::process::Child, std::fs::File) {
     rustix::fs::fcntl_setfl(&master, rustix::fs::OFlags::NONBLOCK).unwrap();
     (child, master)
 }
+
+/// Type `input` on a terminal made by [`spawn_in_pty`], wait (up to `timeout`) for the
+/// program to end, and return how it ended with everything the terminal showed.
+pub fn pty_session(
+    child: &mut std::process::Child,
+    master: &mut std::fs::File,
+    input: &[u8],
+    timeout: std::time::Duration,
+) -> (std::process::ExitStatus, String) {
+    use std::io::{Read, Write};
+    master.write_all(input).unwrap();
+    let deadline = std::time::Instant::now() + timeout;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timeout: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        if let Ok(n) = master.read(&mut buf) {
+            seen.extend_from_slice(&buf[..n]);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    while let Ok(n) = master.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        seen.extend_from_slice(&buf[..n]);
+    }
+    (status, String::from_utf8_lossy(&seen).into_owned())
+}
