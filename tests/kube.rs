@@ -9,25 +9,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn setup() -> Option<Barge> {
-    if !is_root() {
-        eprintln!("skipped: needs root");
-        return None;
-    }
-    let b = Barge::new();
-    let img = Img::new("bb:1", vec![busybox_layer()]);
-    b.ok(&["import", &b.file("bb.tar", &docker_archive(&[img]))]);
-    Some(b)
-}
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// A TCP port free on the host right now.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("0.0.0.0:0")
@@ -94,7 +75,7 @@ fn ip_of_container(b: &Barge, name: &str) -> String {
 
 #[test]
 fn network_container_shares_the_other_containers_interfaces() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     b.ok(&["run", "-d", "--name", "holder", "bb:1", "sleep", "1000"]);
     let ip = ip_of_container(&b, "holder");
     let joined = b.ok(&[
@@ -191,7 +172,7 @@ fn network_container_shares_the_other_containers_interfaces() {
 
 #[test]
 fn pod_containers_share_localhost_hostname_and_published_ports() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let port = free_port();
     let pod_id = b
         .ok(&[
@@ -330,7 +311,7 @@ fn cgroups_of(pid: &str) -> Vec<String> {
 
 #[test]
 fn a_pod_has_a_cgroup_for_its_infra_and_members_removed_with_it() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let id = b.ok(&["pod", "create", "--name", "cg"]).trim().to_string();
     let ctr = b
         .ok(&[
@@ -408,7 +389,7 @@ spec:
 
 #[test]
 fn play_two_containers_talk_on_localhost_and_down_leaves_nothing() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let file = b.file("duo.yaml", TWO.as_bytes());
     let o = b.run(&["kube", "play", &file]);
     let err = String::from_utf8_lossy(&o.stderr);
@@ -466,7 +447,7 @@ fn play_two_containers_talk_on_localhost_and_down_leaves_nothing() {
 
 #[test]
 fn generate_validates_and_round_trips_through_play() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let port = free_port();
     let host_dir = tempfile::tempdir().unwrap();
     let host = host_dir.path().to_str().unwrap();
@@ -605,7 +586,7 @@ fn assert_nothing_played(b: &Barge) {
 
 #[test]
 fn deployment_replicas_share_one_host_port_with_the_first_only() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let port = free_port();
     let file = b.file("rep.yaml", replicas_yaml(port).as_bytes());
     let o = b.run(&["kube", "play", &file]);
@@ -662,7 +643,7 @@ fn deployment_replicas_share_one_host_port_with_the_first_only() {
 
 #[test]
 fn a_play_that_fails_part_way_leaves_nothing() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let port = free_port();
     // Two pods of one manifest publishing one host port: refused before anything is made.
     let clash = format!(
@@ -698,7 +679,7 @@ fn a_play_that_fails_part_way_leaves_nothing() {
 
 #[test]
 fn ps_shows_and_filters_by_pod() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let id = b.ok(&["pod", "create", "--name", "pa"]).trim().to_string();
     b.ok(&["pod", "create", "--name", "pb"]);
     b.ok(&["create", "--pod", "pa", "--name", "in-a", "bb:1", "true"]);
@@ -751,7 +732,7 @@ fn ps_shows_and_filters_by_pod() {
 
 #[test]
 fn pod_top_stats_and_logs_cover_every_container() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let id = b.ok(&["pod", "create", "--name", "obs"]).trim().to_string();
     let err = b.fails(&["pod", "top", "obs"]);
     assert!(err.contains("pod obs has no running container"), "{err}");
@@ -871,7 +852,7 @@ fn pod_top_stats_and_logs_cover_every_container() {
 
 #[test]
 fn pid_container_and_host_share_the_process_table() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     b.ok(&["run", "-d", "--name", "pholder", "bb:1", "sleep", "1001"]);
     let ps = b.ok(&[
         "run",
@@ -945,7 +926,7 @@ fn pid_container_and_host_share_the_process_table() {
 
 #[test]
 fn a_pod_can_share_its_pid_namespace() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let err = b.fails(&["pod", "create", "--share", "ipc,uts"]);
     assert!(err.contains("always shares its network namespace"), "{err}");
     let err = b.fails(&["pod", "create", "--share", "+cgroup"]);
@@ -1004,7 +985,7 @@ fn a_pod_can_share_its_pid_namespace() {
 
 #[test]
 fn play_replace_recreates_what_the_manifest_made() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let manifest = |value: &str| {
         format!(
             r#"

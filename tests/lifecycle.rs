@@ -8,33 +8,14 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::Value;
 
-fn setup() -> Option<Barge> {
-    if !is_root() {
-        eprintln!("skipped: needs root");
-        return None;
-    }
-    let b = Barge::new();
-    let img = Img::new("bb:1", vec![busybox_layer()]);
-    b.ok(&["import", &b.file("bb.tar", &docker_archive(&[img]))]);
-    Some(b)
-}
-
 fn inspect(b: &Barge, name: &str) -> Value {
     let v: Value = serde_json::from_str(&b.ok(&["inspect", name])).unwrap();
     v[0].clone()
 }
 
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn run_detached_ps_logs_stop_start_rm() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let id = b.ok(&[
         "run",
         "-d",
@@ -99,7 +80,7 @@ fn run_detached_ps_logs_stop_start_rm() {
 
 #[test]
 fn exit_codes_wait_kill_and_stop_timeout() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     b.ok(&[
         "run",
         "-d",
@@ -137,7 +118,7 @@ fn exit_codes_wait_kill_and_stop_timeout() {
 
 #[test]
 fn restart_policy_on_failure() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     b.ok(&[
         "run",
         "-d",
@@ -163,7 +144,7 @@ fn restart_policy_on_failure() {
 
 #[test]
 fn supervisor_killed_then_ps_stop_rm_still_work() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     b.ok(&[
         "run",
         "-d",
@@ -217,7 +198,7 @@ fn supervisor_killed_then_ps_stop_rm_still_work() {
 
 #[test]
 fn log_rotation_and_follow() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     b.ok(&[
         "run",
         "-d",
@@ -273,7 +254,7 @@ fn log_rotation_and_follow() {
 
 #[test]
 fn create_then_start_and_many_at_once() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let id = b.ok(&["create", "--name", "later", "bb:1", "sleep", "30"]);
     assert_eq!(
         b.ok(&["ps", "-a", "--format", "{{.Status}}"]).trim(),
@@ -315,7 +296,7 @@ fn create_then_start_and_many_at_once() {
 
 #[test]
 fn exec_runs_in_the_container_with_exit_codes() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     b.ok(&["run", "-d", "--name", "box", "bb:1", "sleep", "60"]);
     let o = b.run(&["exec", "box", "ps", "-o", "pid,args"]);
     let ps = String::from_utf8_lossy(&o.stdout);
@@ -372,7 +353,7 @@ fn exec_runs_in_the_container_with_exit_codes() {
 
 #[test]
 fn cp_and_export_stay_inside_the_container() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let canary = b.dir.path().join("canary");
     std::fs::create_dir(&canary).unwrap();
     let canary_s = canary.display().to_string();
@@ -438,7 +419,7 @@ fn cp_and_export_stay_inside_the_container() {
 
 #[test]
 fn pause_unpause_and_stats() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     b.ok(&[
         "run",
         "-d",
@@ -474,7 +455,7 @@ fn pause_unpause_and_stats() {
 
 #[test]
 fn attach_streams_output_and_returns_the_exit_code() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     b.ok(&[
         "run",
         "-d",
@@ -500,7 +481,7 @@ fn unique_sleep() -> String {
 #[test]
 fn start_interactive_feeds_stdin() {
     use std::io::Write as _;
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let id = b.ok(&[
         "create",
         "-i",
@@ -526,7 +507,7 @@ fn start_interactive_feeds_stdin() {
 #[test]
 fn attach_passes_the_terminal_size_and_its_changes() {
     use std::io::{Read, Write};
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let id = b.ok(&["run", "-dit", "bb:1", "sh"]).trim().to_string();
     let mut cmd = b.cmd();
     cmd.args(["attach", &id]);

@@ -6,28 +6,9 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
-
-fn setup() -> Option<Barge> {
-    if !is_root() {
-        eprintln!("skipped: needs root");
-        return None;
-    }
-    let b = Barge::new();
-    let img = Img::new("bb:1", vec![busybox_layer()]);
-    b.ok(&["import", &b.file("bb.tar", &docker_archive(&[img]))]);
-    Some(b)
-}
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// A port that is free right now on 127.0.0.1.
 fn free_port() -> u16 {
@@ -91,7 +72,7 @@ fn assert_released(b: &Barge, id: &str, port: Option<u16>) {
 
 #[test]
 fn published_port_reachable_from_the_host_then_released() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let port = free_port();
     let publish = format!("127.0.0.1:{port}:80");
     let id = b
@@ -137,7 +118,7 @@ fn published_port_reachable_from_the_host_then_released() {
 
 #[test]
 fn containers_reach_each_other_over_the_bridge() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     b.ok(&["run", "-d", "--name", "srv", "bb:1", "sh", "-c", HTTPD]);
     let ip = ip_of(&b, "srv");
     assert!(ip.starts_with("10.87."), "{ip}");
@@ -167,7 +148,7 @@ fn containers_reach_each_other_over_the_bridge() {
 
 #[test]
 fn none_has_only_lo_and_host_sees_the_host() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let out = b.ok(&[
         "run",
         "--rm",
@@ -226,7 +207,7 @@ fn none_has_only_lo_and_host_sees_the_host() {
 
 #[test]
 fn killed_barge_leaves_nothing_after_the_next_command() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let port = free_port();
     let mut child = b
         .cmd()
@@ -261,7 +242,7 @@ fn killed_barge_leaves_nothing_after_the_next_command() {
 
 #[test]
 fn user_network_containers_reach_each_other_by_name() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     // A subnet unlikely to be taken by a concurrent test's store.
     let net = format!("t{}", std::process::id());
     b.ok(&["network", "create", "--subnet", "10.86.200.0/24", &net]);
@@ -321,7 +302,7 @@ fn reach_by_name(b: &Barge, from: &str, target: &str) -> String {
 
 #[test]
 fn connect_and_disconnect_a_running_container() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let front = user_net(&b, "front", "10.86.202.0/24");
     let back = user_net(&b, "back", "10.86.203.0/24");
     b.ok(&[
@@ -455,7 +436,7 @@ fn connect_and_disconnect_a_running_container() {
 
 #[test]
 fn fixed_addresses_are_honoured_and_conflicts_refused() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let net = user_net(&b, "fixed", "10.86.204.0/24");
     b.ok(&[
         "run",
@@ -564,7 +545,7 @@ impl Drop for HostRoute {
 
 #[test]
 fn overlapping_subnets_are_refused() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let net = user_net(&b, "ovl", "10.86.205.0/24");
     // Another barge network.
     let err = b.fails(&["network", "create", "--subnet", "10.86.205.128/25", "ovl2"]);
@@ -635,7 +616,7 @@ fn overlapping_subnets_are_refused() {
 
 #[test]
 fn killed_barge_with_two_networks_leaves_nothing() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let net = user_net(&b, "kill", "10.86.209.0/24");
     b.ok(&[
         "run",
@@ -681,7 +662,7 @@ fn killed_barge_with_two_networks_leaves_nothing() {
 
 #[test]
 fn start_after_a_reboot_makes_the_namespace_again() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let net = user_net(&b, "boot", "10.86.213.0/24");
     let port = free_port();
     b.ok(&[
@@ -731,7 +712,7 @@ fn start_after_a_reboot_makes_the_namespace_again() {
 
 #[test]
 fn ipv6_networks_give_containers_a_second_address() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let net = format!("six{}", std::process::id());
     b.ok(&[
         "network",
@@ -810,7 +791,7 @@ fn ipv6_networks_give_containers_a_second_address() {
 
 #[test]
 fn networks_are_isolated_from_each_other() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let a = user_net(&b, "isoa", "10.86.217.0/24");
     let z = user_net(&b, "isoz", "10.86.218.0/24");
     b.ok(&[

@@ -9,18 +9,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// A store with the busybox image loaded as `bb:1`; None when not root.
-fn setup() -> Option<Barge> {
-    if !is_root() {
-        eprintln!("skipped: needs root");
-        return None;
-    }
-    let b = Barge::new();
-    let img = Img::new("bb:1", vec![busybox_layer()]);
-    b.ok(&["import", &b.file("bb.tar", &docker_archive(&[img]))]);
-    Some(b)
-}
-
 fn run(b: &Barge, args: &[&str]) -> (Option<i32>, String, String) {
     let mut full = vec!["run", "--rm"];
     full.extend_from_slice(args);
@@ -40,7 +28,7 @@ fn sh(b: &Barge, script: &str) -> String {
 
 #[test]
 fn echo_and_exit_codes() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     assert_eq!(run(&b, &["bb:1", "echo", "hi"]).1, "hi\n");
     assert_eq!(run(&b, &["bb:1", "sh", "-c", "exit 7"]).0, Some(7));
     let (code, _, err) = run(&b, &["bb:1", "nosuchcmd"]);
@@ -63,7 +51,7 @@ fn echo_and_exit_codes() {
 
 #[test]
 fn sigterm_to_barge_reaches_the_container() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let mut child = b
         .cmd()
         // PID 1 ignores signals it has no handler for (as under Docker), so the container
@@ -92,7 +80,7 @@ fn sigterm_to_barge_reaches_the_container() {
 
 #[test]
 fn env_workdir_user_entrypoint_hostname() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let out = sh(&b, "echo $PATH");
     assert!(out.contains("/usr/bin"), "{out}");
     let (_, out, _) = run(
@@ -145,7 +133,7 @@ fn env_workdir_user_entrypoint_hostname() {
 
 #[test]
 fn isolation_inside_the_container() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     assert_eq!(sh(&b, "echo $$"), "1\n", "the command is PID 1");
     let status = sh(&b, "cat /proc/self/status");
     assert!(status.contains("CapEff:\t00000000a80425fb"), "{status}");
@@ -206,7 +194,7 @@ fn isolation_inside_the_container() {
 
 #[test]
 fn mounts_read_only_root_and_tmpfs() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let host = b.dir.path().join("share");
     std::fs::create_dir(&host).unwrap();
     std::fs::write(host.join("in"), b"from host").unwrap();
@@ -247,7 +235,7 @@ fn sh_with(b: &Barge, flags: &[&str], script: &str) -> String {
 
 #[test]
 fn limits_pids_and_memory() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     // A fork bomb stops at the pids limit instead of taking the machine.
     // (Counted with shell builtins only: once the limit is hit, nothing else can fork.)
     let out = sh_with(
@@ -279,7 +267,7 @@ fn limits_pids_and_memory() {
 
 #[test]
 fn rm_cleans_up_and_names_are_unique() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     sh(&b, "true");
     let dirs = std::fs::read_dir(b.root().join("containers"))
         .map(|d| d.count())
@@ -305,7 +293,7 @@ fn rm_cleans_up_and_names_are_unique() {
 
 #[test]
 fn kill_9_of_barge_kills_the_container_and_the_next_barge_cleans_up() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let mut child = b
         .cmd()
         .args([
@@ -348,7 +336,7 @@ fn kill_9_of_barge_kills_the_container_and_the_next_barge_cleans_up() {
 
 #[test]
 fn tty_session_driven_through_a_pty() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let mut cmd = b.cmd();
     cmd.args(["run", "--rm", "-it", "bb:1", "sh"]);
     let (mut child, mut master) = spawn_in_pty(&mut cmd);
@@ -373,7 +361,7 @@ fn tty_session_driven_through_a_pty() {
 
 #[test]
 fn device_cgroup_denies_what_the_default_rules_do_not_allow() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     // CAP_MKNOD lets the node be made ("m" is allowed for any device); the devices cgroup
     // refuses opening it. The standard nodes work.
     let out = sh(
@@ -422,7 +410,7 @@ fn device_cgroup_denies_what_the_default_rules_do_not_allow() {
 
 #[test]
 fn loopback_is_up_in_the_none_network() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let none = |script: &str| {
         let (code, out, err) = run(&b, &["--network", "none", "bb:1", "sh", "-c", script]);
         assert_eq!(code, Some(0), "{script}: {err}");
@@ -476,7 +464,7 @@ fn signal(child: &std::process::Child, sig: rustix::process::Signal) {
 
 #[test]
 fn init_is_pid_1_reaps_zombies_and_forwards_signals() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let out = sh_with(
         &b,
         &["--init"],
@@ -521,7 +509,7 @@ fn init_is_pid_1_reaps_zombies_and_forwards_signals() {
 
 #[test]
 fn sig_proxy_false_keeps_signals_from_the_container() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let script = "trap 'exit 3' USR1; echo ready; sleep 1; exit 0";
     let mut child = spawn_run(&b, &["bb:1", "sh", "-c", script]);
     wait_ready(&mut child);
@@ -562,7 +550,7 @@ fn unique_sleep() -> String {
 /// spec and into re-executed supervisors, which need them absolute.
 #[test]
 fn relative_root_works_in_the_foreground_and_detached() {
-    let Some(b) = setup() else { return };
+    let Some(b) = bb_store() else { return };
     let rel = |args: &[&str]| {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_barge"));
         c.current_dir(b.root().parent().unwrap())

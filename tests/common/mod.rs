@@ -639,3 +639,27 @@ pub fn pty_session(
     }
     (status, String::from_utf8_lossy(&seen).into_owned())
 }
+
+/// A store with the busybox image loaded as `bb:1`; None (the test is skipped) when not root.
+pub fn bb_store() -> Option<Barge> {
+    if !is_root() {
+        eprintln!("skipped: needs root");
+        return None;
+    }
+    let b = Barge::new();
+    let img = Img::new("bb:1", vec![busybox_layer()]);
+    b.ok(&["import", &b.file("bb.tar", &docker_archive(&[img]))]);
+    Some(b)
+}
+
+/// Poll `f` every 50 ms until it holds; fail the test after 20 s, naming `what`.
+pub fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !f() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
