@@ -646,7 +646,7 @@ fn info_doc(paths: &Paths) -> Result<Value> {
     ]
     .iter()
     .map(|p| {
-        let found = which(p).map(|p| p.display().to_string());
+        let found = container::which(p).map(|p| p.display().to_string());
         (
             p.to_string(),
             found.map(Value::String).unwrap_or(Value::Null),
@@ -736,10 +736,6 @@ fn os_name() -> String {
         .find_map(|l| l.strip_prefix("PRETTY_NAME="))
         .map(|v| v.trim_matches('"').to_string())
         .unwrap_or_else(|| "Linux".into())
-}
-
-fn which(prog: &str) -> Option<PathBuf> {
-    container::which(prog)
 }
 
 /// Print a document as one JSON line, through a template, or with `human`.

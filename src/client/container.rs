@@ -946,7 +946,7 @@ impl Client {
     ) -> ContainerSummary {
         // These read /proc and the cgroup: only for what is listed.
         let running = container::supervised(&c);
-        let paused = running && self.frozen(&c.id);
+        let paused = running && frozen(&self.paths, &c.id);
         let state = if paused {
             "paused"
         } else {
@@ -984,11 +984,6 @@ impl Client {
             command: c.command,
             exit_code: c.exit_code,
         }
-    }
-
-    /// Whether the cgroup freezer holds this running container (see [`Client::pause`]).
-    pub(crate) fn frozen(&self, id: &str) -> bool {
-        runtime::cgroup(&container::state_root(&self.paths), id).is_ok_and(|cg| cg.frozen())
     }
 
     /// The ports the container `id` publishes, as given at create (`-p`).
@@ -1034,4 +1029,10 @@ impl Client {
 /// The error of an operation that needs a running container.
 pub(crate) fn not_running(name: &str) -> Error {
     Error::Conflict(format!("container {name} is not running"))
+}
+
+/// Whether the cgroup freezer holds this container (see [`Client::pause`]); a container
+/// without a cgroup (rootless without delegation) is never paused.
+pub(crate) fn frozen(paths: &crate::config::Paths, id: &str) -> bool {
+    runtime::cgroup(&container::state_root(paths), id).is_ok_and(|cg| cg.exists() && cg.frozen())
 }

@@ -95,9 +95,7 @@ fn inspect_doc(paths: &Paths, store: &Store, c: &ContainerRecord) -> Value {
         0
     };
     // Docker's view of a paused container: still running, and paused.
-    let paused = state == "running"
-        && crate::runtime::cgroup(&container::state_root(paths), &c.id)
-            .is_ok_and(|cg| cg.exists() && cg.frozen());
+    let paused = state == "running" && super::container::frozen(paths, &c.id);
     json!({
         "Id": c.id,
         "Created": chrono::DateTime::from_timestamp(c.created, 0).map(|t| t.to_rfc3339()).unwrap_or_default(),

@@ -495,18 +495,12 @@ impl Client {
                 return Ok(b);
             }
         }
-        std::env::var_os("PATH")
-            .and_then(|p| {
-                std::env::split_paths(&p)
-                    .map(|d| d.join("barge"))
-                    .find(|b| b.is_file())
-            })
-            .ok_or_else(|| {
-                Error::Other(
-                    "the barge binary is needed to supervise detached containers: not found \
+        crate::container::which("barge").ok_or_else(|| {
+            Error::Other(
+                "the barge binary is needed to supervise detached containers: not found \
                      beside this program or on PATH (see Client::with_binary)"
-                        .into(),
-                )
-            })
+                    .into(),
+            )
+        })
     }
 }
