@@ -784,10 +784,9 @@ impl Client {
     fn launch(&self, store: &Store, c: &ContainerRecord) -> Result<()> {
         let dir = container::container_dir(store, &c.id);
         // After a reboot the namespace (on /run) is gone while the record keeps its
-        // networks: made again, with the same addresses and ports.
+        // networks, and a rootless slirp4netns/pasta network may have been lost with an
+        // older user namespace: made again, with the same addresses and ports.
         crate::network::restore(&self.paths.root, &c.id)?;
-        // Rootless: a slirp4netns/pasta network lost with an older user namespace.
-        crate::network::reconnect(&store.root, &c.id)?;
         if let Some(pod) = &c.pod {
             // The pod's infra holds the namespaces the container joins.
             let p = container::pod::find(store, pod)?;

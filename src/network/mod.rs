@@ -1353,14 +1353,17 @@ fn is_netns(p: &Path) -> bool {
 
 /// Before a container starts: when its namespace is gone (a reboot emptied /run), make it
 /// again with the same interfaces, addresses, routes and published ports, so a stopped
-/// container starts after a reboot as it did before. A no-op (one statfs) otherwise.
+/// container starts after a reboot as it did before. A no-op (one statfs) otherwise. A
+/// rootless sandbox is connected by slirp4netns/pasta rather than veths: [`reconnect`]'s
+/// work.
 pub fn restore(root: &Path, id: &str) -> Result<()> {
     let Some(sb) = sandbox(root, id) else {
         return Ok(());
     };
-    // A rootless sandbox is connected by slirp4netns/pasta, not veths: `reconnect` makes
-    // that one whole.
-    if is_netns(&sb.netns) || sb.networks.iter().any(|a| a.slirp.is_some()) {
+    if sb.networks.first().is_some_and(|a| a.slirp.is_some()) {
+        return reconnect_sandbox(root, id, sb);
+    }
+    if is_netns(&sb.netns) {
         return Ok(());
     }
     let host = netlink::Socket::open().map_err(io_err("netlink socket"))?;
@@ -1566,9 +1569,13 @@ pub fn detach(root: &Path, id: &str) -> Result<Vec<String>> {
 /// helper is gone or serves the old namespace. The address and published ports stay those
 /// of the create.
 pub fn reconnect(root: &Path, id: &str) -> Result<()> {
-    let Some(mut sb) = sandbox(root, id) else {
-        return Ok(());
-    };
+    match sandbox(root, id) {
+        Some(sb) => reconnect_sandbox(root, id, sb),
+        None => Ok(()),
+    }
+}
+
+fn reconnect_sandbox(root: &Path, id: &str, mut sb: Sandbox) -> Result<()> {
     let Some(mut att) = sb.networks.first().cloned() else {
         return Ok(());
     };
