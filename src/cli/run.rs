@@ -845,7 +845,6 @@ pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
         return Ok(0);
     }
     let spec = container_spec(paths, &a)?;
-    image_for_run(&client, &a)?;
     let stdio = if a.tty {
         Stdio::Pty {
             stdin: a.interactive,
@@ -853,7 +852,20 @@ pub fn run(paths: &Paths, a: RunArgs) -> Result<ExitStatus> {
     } else {
         Stdio::Inherit
     };
-    let outcome = client.run_with(&spec, stdio)?;
+    // The usual case, a local image and `--pull missing`, goes straight to the run, which
+    // resolves the image itself: resolving it here first would open the store twice.
+    let outcome = if a.pull == "missing" && a.platform.is_none() {
+        match client.run_with(&spec, stdio) {
+            Err(Error::NoSuchImage(_)) => {
+                image_for_run(&client, &a)?;
+                client.run_with(&spec, stdio)?
+            }
+            r => r?,
+        }
+    } else {
+        image_for_run(&client, &a)?;
+        client.run_with(&spec, stdio)?
+    };
     if outcome.oom_killed {
         ui::error(
             &format!(

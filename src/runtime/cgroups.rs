@@ -227,8 +227,14 @@ impl Cgroup {
 
     /// Move the calling process into the group.
     pub fn join(&self) -> Result<()> {
+        self.attach(0)
+    }
+
+    /// Move process `pid` (0: the caller) into the group.
+    pub fn attach(&self, pid: i32) -> Result<()> {
+        let pid = pid.to_string();
         for f in self.procs_files() {
-            write(&f, "0")?;
+            write(&f, &pid)?;
         }
         Ok(())
     }
@@ -319,7 +325,23 @@ impl Cgroup {
     }
 
     fn find(&self, file: &str) -> Option<PathBuf> {
-        self.dirs.iter().map(|d| d.join(file)).find(|p| p.exists())
+        // On v1 a file lives in the hierarchy of the controller that names it
+        // (`memory.limit_in_bytes` in .../memory or .../cpu,memory): look there first, as a
+        // run sets some 30 files (device rules among them) and each miss is a path walk.
+        let controller = file.split('.').next().unwrap_or("");
+        let named = |d: &&PathBuf| {
+            d.components().any(|c| {
+                c.as_os_str()
+                    .to_str()
+                    .is_some_and(|n| n.split(',').any(|n| n == controller))
+            })
+        };
+        let likely = self.dirs.iter().filter(named);
+        let rest = self.dirs.iter().filter(|d| !named(d));
+        likely
+            .chain(rest)
+            .map(|d| d.join(file))
+            .find(|p| p.exists())
     }
 
     fn set(&self, file: &str, value: &str) -> Result<()> {
