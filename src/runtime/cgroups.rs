@@ -77,6 +77,68 @@ fn unescape_mountinfo(s: &str) -> String {
         .replace("\\134", "\\")
 }
 
+/// Moving a process into another cgroup first waits for an RCU grace period (4-10 ms on
+/// the machines measured, most of a container start), unless another move happened within
+/// the last grace period: the kernel's global threadgroup rwsem then is still in its slow
+/// mode (see the kernel's `favordynmods`). `prime` starts that wait now, on a helper thread
+/// that "moves" this process into the group it is already in, so that moving a container's
+/// init, milliseconds later, finds the lock ready. The moves of other processes count too,
+/// so a CLI can prime for the supervisor it launches.
+///
+/// Every fork of the runtime joins the thread first (`settle`, called by `sys::clone_fork`),
+/// so forks stay single-threaded. Only root moves processes between cgroups that way; for
+/// others this does nothing.
+pub fn prime() {
+    if !rustix::process::geteuid().is_root() || super::userns::rootless() {
+        return;
+    }
+    let mut slot = PRIMING.lock().unwrap_or_else(|e| e.into_inner());
+    if slot.is_some() {
+        return;
+    }
+    *slot = std::thread::Builder::new()
+        .name("cgroup-prime".into())
+        .stack_size(64 << 10)
+        .spawn(|| {
+            if let Some(procs) = own_procs_file() {
+                // A failure only loses the head start.
+                let _ = write(&procs, "0");
+            }
+        })
+        .ok();
+}
+
+/// Waits for [`prime`]'s thread, if one runs: called before every fork.
+pub(crate) fn settle() {
+    let handle = PRIMING.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(h) = handle {
+        let _ = h.join();
+    }
+}
+
+static PRIMING: std::sync::Mutex<Option<std::thread::JoinHandle<()>>> = std::sync::Mutex::new(None);
+
+/// The `cgroup.procs` of the group this process is in: in the pids hierarchy on v1 (a move
+/// into the same group changes nothing there), the v2 tree otherwise.
+fn own_procs_file() -> Option<PathBuf> {
+    let text = fs::read_to_string("/proc/self/cgroup").ok()?;
+    let v2 = Path::new(ROOT).join("cgroup.controllers").exists();
+    text.lines()
+        .filter_map(|l| {
+            let mut it = l.splitn(3, ':');
+            let (_, ctrls, path) = (it.next()?, it.next()?, it.next()?);
+            let base = match ctrls {
+                "" if v2 => PathBuf::from(ROOT),
+                "" => Path::new(ROOT).join("unified"),
+                "pids" => Path::new(ROOT).join("pids"),
+                _ => return None,
+            };
+            let rel = path.trim_start_matches('/');
+            Some(base.join(rel).join("cgroup.procs"))
+        })
+        .find(|p| p.exists())
+}
+
 /// A container's cgroup: one directory on v2, one per used controller hierarchy on v1.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Cgroup {

@@ -120,6 +120,7 @@ fn close_range(lo: libc::c_uint, hi: libc::c_uint, flags: libc::c_uint) {
 /// The caller must be single-threaded: the child starts with a copy of this thread only,
 /// and any lock another thread held stays locked forever in the child.
 pub(crate) unsafe fn clone_fork(flags: libc::c_ulong) -> io::Result<libc::pid_t> {
+    super::cgroups::settle();
     let flags = flags | libc::SIGCHLD as libc::c_ulong;
     // SAFETY: a null stack makes clone behave like fork (the child continues on a copy of
     // this stack); the other pointers are null because no TID/TLS bookkeeping is requested.
