@@ -160,9 +160,16 @@ rm -f "$root/.fresh-complete"
 git clone -q --no-checkout "$here" "$root/root/barge"
 git -C "$root/root/barge" fetch -q "$here" HEAD
 git -C "$root/root/barge" checkout -q --detach FETCH_HEAD
-# The host's resolver configuration, as a copy: /etc/resolv.conf is often a symlink into /run.
+# What any machine on this network has: the resolver configuration (a copy: /etc/resolv.conf
+# is often a symlink into /run), and the local CA certificates the admin added the Debian way
+# (e.g. a TLS-intercepting proxy's), which the ca-certificates package that install.sh
+# installs adds to the system's bundle.
 rm -f "$root/etc/resolv.conf"
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+if [ -d /usr/local/share/ca-certificates ]; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp -a /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/"
+fi
 
 # The steps, run by the chroot's own /bin/sh (dash) with a login's environment.
 cat >"$root/fresh-steps.sh" <<'EOF'
