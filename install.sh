@@ -43,9 +43,14 @@ installed_files() {
 }
 
 if [ "${1:-}" = "--uninstall" ]; then
+  # One line per file would be a hundred man pages: name the binary, count the rest.
+  n=0
   for f in $(installed_files); do
-    if [ -e "$prefix/$f" ]; then rm -f "$prefix/$f"; say "removed $prefix/$f"; fi
+    [ -e "$prefix/$f" ] || continue
+    rm -f "$prefix/$f"
+    if [ "$f" = bin/barge ]; then say "removed $prefix/$f"; else n=$((n + 1)); fi
   done
+  [ "$n" = 0 ] || say "removed $n man pages and completion scripts under $prefix/share"
   say "barge is uninstalled from $prefix (the store, /var/lib/barge or ~/.local/share/barge, is kept)"
   exit 0
 elif [ -n "${1:-}" ]; then

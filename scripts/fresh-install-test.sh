@@ -221,6 +221,9 @@ in_chroot() { # [--net] PHASE
   # shellcheck disable=SC2086 # $net is empty or one flag
   unshare --mount --pid --fork --propagation private $net /bin/sh -eu -c '
     root=$1; phase=$2
+    # A real system'"'"'s / is a mount point; barge'"'"'s runtime makes it private (EINVAL on a
+    # plain directory).
+    mount --bind "$root" "$root"
     mount -t proc proc "$root/proc"
     mount --rbind /sys "$root/sys"; mount --make-rslave "$root/sys"
     mount --rbind /dev "$root/dev"; mount --make-rslave "$root/dev"
@@ -244,5 +247,6 @@ done <"$logs/results"
 for s in nothing-preinstalled install barge-on-path busybox-image reinstall reinstall-no-rebuild load run uninstall uninstalled; do
   grep -q "^$s " "$logs/results" || { printf '  FAIL  %-22s  (not reached)\n' "$s" >&2; status=1; }
 done
-say "total $(($(date +%s) - t0)) s; logs in $logs"
+build=$(sed -n 's/.*Finished `release` profile.* in \(.*\)$/\1/p' "$logs/install.log" 2>/dev/null | tail -n 1)
+say "total $(($(date +%s) - t0)) s${build:+ (cargo build --release: $build)}; logs in $logs"
 exit "$status"
