@@ -77,8 +77,8 @@ logs=$dir/logs
 
 if ! command -v debootstrap >/dev/null 2>&1; then
   say "installing debootstrap"
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null \
-    || die "cannot install debootstrap"
+  apt-get update -qq >/dev/null || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null || die "cannot install debootstrap"
 fi
 
 # Path of a keyring that verifies the Ubuntu archive, or nothing. Debian's ubuntu-keyring
@@ -218,8 +218,9 @@ mkdir -p "$root/fresh-logs"
 in_chroot() { # [--net] PHASE
   net=""
   [ "$1" = --net ] && { net=--net; shift; }
-  # shellcheck disable=SC2086 # $net is empty or one flag
-  unshare --mount --pid --fork --propagation private $net /bin/sh -eu -c '
+  # --kill-child: the namespace's processes, and so its mounts, end with this script too.
+  # shellcheck disable=SC2086,SC2016 # $net is empty or one flag; the inner script's own $1
+  unshare --mount --pid --fork --kill-child --propagation private $net /bin/sh -eu -c '
     root=$1; phase=$2
     # A real system'"'"'s / is a mount point; barge'"'"'s runtime makes it private (EINVAL on a
     # plain directory).
@@ -230,8 +231,13 @@ in_chroot() { # [--net] PHASE
     mount -t tmpfs -o mode=755 tmpfs "$root/run"
     exec nice -n 10 chroot "$root" /usr/bin/env -i HOME=/root USER=root LOGNAME=root TERM=dumb \
       PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin /bin/sh /fresh-steps.sh "$phase"
-  ' in_chroot "$root" "$1"
+  ' in_chroot "$root" "$1" &
+  upid=$!
+  wait "$upid"
 }
+# A signal to this script ends the namespace (and its mounts) through unshare's --kill-child.
+upid=""
+trap '[ -z "$upid" ] || kill "$upid" 2>/dev/null; exit 130' INT TERM HUP
 
 t0=$(date +%s)
 status=0
@@ -247,6 +253,6 @@ done <"$logs/results"
 for s in nothing-preinstalled install barge-on-path busybox-image reinstall reinstall-no-rebuild load run uninstall uninstalled; do
   grep -q "^$s " "$logs/results" || { printf '  FAIL  %-22s  (not reached)\n' "$s" >&2; status=1; }
 done
-build=$(sed -n 's/.*Finished `release` profile.* in \(.*\)$/\1/p' "$logs/install.log" 2>/dev/null | tail -n 1)
+build=$(sed -n 's/.*Finished .release. profile.* in \(.*\)$/\1/p' "$logs/install.log" 2>/dev/null | tail -n 1)
 say "total $(($(date +%s) - t0)) s${build:+ (cargo build --release: $build)}; logs in $logs"
 exit "$status"
