@@ -235,9 +235,10 @@ in_chroot() { # [--net] PHASE
   upid=$!
   wait "$upid"
 }
-# A signal to this script ends the namespace (and its mounts) through unshare's --kill-child.
+# A signal to this script ends the namespace (and its mounts): unshare ignores INT and TERM
+# while it waits, but --kill-child passes its death on to the namespace's init.
 upid=""
-trap '[ -z "$upid" ] || kill "$upid" 2>/dev/null; exit 130' INT TERM HUP
+trap '[ -z "$upid" ] || kill -KILL "$upid" 2>/dev/null; exit 130' INT TERM HUP
 
 t0=$(date +%s)
 status=0
