@@ -10,7 +10,8 @@
 #   --rebuild debootstrap the base system again instead of using the cached one
 #
 # Needs root, debootstrap, and the distribution's archive, crates.io and static.rust-lang.org
-# on the network; about 20 minutes (the release build dominates) and 3 GB under /var/tmp.
+# on the network; about 5 minutes on a lightly loaded 2-core machine (the release build
+# dominates; much longer when the cores are busy) and 2 GB under /var/tmp.
 # Not part of .ci/run for those reasons.
 #
 # Layout: /var/tmp/fresh-DISTRO/base is the cached debootstrap (kept between runs),
