@@ -690,7 +690,6 @@ impl Client {
         spec: &ContainerSpec,
         stdio: runtime::Stdio,
     ) -> Result<RunOutcome> {
-        crate::runtime::prime_cgroup_moves();
         let mut store = self.store()?;
         let (p, settings) = self.prepare(spec, &mut store, Some(container::self_identity()))?;
         if !settings.auto_remove {
@@ -773,7 +772,6 @@ impl Client {
     /// does nothing. A program that cannot be found or run is
     /// [`Error::CommandNotFound`] or [`Error::CommandNotExecutable`].
     pub fn start(&self, id: &str) -> Result<()> {
-        crate::runtime::prime_cgroup_moves();
         let mut store = self.store()?;
         container::reap_dead(&mut store, &self.paths)?;
         let c = container::find(&store, id)?;

@@ -171,7 +171,6 @@ impl Client {
     /// # Ok::<(), barge::Error>(())
     /// ```
     pub fn exec(&self, id: &str, spec: &ExecSpec) -> Result<ExecOutput> {
-        runtime::prime_cgroup_moves();
         let store = self.store()?;
         let c = container::find(&store, id)?;
         if !container::supervised(&c) {

@@ -74,9 +74,8 @@ fn run(
         Some(_) => Some(std::io::pipe().map_err(|e| RuntimeError::sys("pipe", e))?),
         None => None,
     };
-    super::cgroups::settle();
-    // SAFETY: the caller guarantees a single-threaded process (and `settle` joined the
-    // runtime's own helper thread), so the child may run arbitrary code after fork.
+    // SAFETY: the caller guarantees a single-threaded process, so the child may run
+    // arbitrary code after fork.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(RuntimeError::sys("fork", std::io::Error::last_os_error()));

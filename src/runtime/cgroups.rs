@@ -40,8 +40,15 @@ pub(crate) struct V1Hierarchy {
     pub options: Vec<String>,
 }
 
-/// The v1 hierarchies, read from /proc/self/mountinfo.
-pub(crate) fn v1_hierarchies() -> Vec<V1Hierarchy> {
+/// The v1 hierarchies, read from /proc/self/mountinfo once per process: a run needs them
+/// for its groups and again, in init (a fork, which inherits the list), for the cgroupfs
+/// mounts.
+pub(crate) fn v1_hierarchies() -> &'static [V1Hierarchy] {
+    static CACHE: std::sync::OnceLock<Vec<V1Hierarchy>> = std::sync::OnceLock::new();
+    CACHE.get_or_init(read_v1_hierarchies)
+}
+
+fn read_v1_hierarchies() -> Vec<V1Hierarchy> {
     let Ok(info) = fs::read_to_string("/proc/self/mountinfo") else {
         return Vec::new();
     };
@@ -75,68 +82,6 @@ fn unescape_mountinfo(s: &str) -> String {
     s.replace("\\040", " ")
         .replace("\\011", "\t")
         .replace("\\134", "\\")
-}
-
-/// Moving a process into another cgroup first waits for an RCU grace period (4-10 ms on
-/// the machines measured, most of a container start), unless another move happened within
-/// the last grace period: the kernel's global threadgroup rwsem then is still in its slow
-/// mode (see the kernel's `favordynmods`). `prime` starts that wait now, on a helper thread
-/// that "moves" this process into the group it is already in, so that moving a container's
-/// init, milliseconds later, finds the lock ready. The moves of other processes count too,
-/// so a CLI can prime for the supervisor it launches.
-///
-/// Every fork of the runtime joins the thread first (`settle`, called by `sys::clone_fork`),
-/// so forks stay single-threaded. Only root moves processes between cgroups that way; for
-/// others this does nothing.
-pub fn prime() {
-    if !rustix::process::geteuid().is_root() || super::userns::rootless() {
-        return;
-    }
-    let mut slot = PRIMING.lock().unwrap_or_else(|e| e.into_inner());
-    if slot.is_some() {
-        return;
-    }
-    *slot = std::thread::Builder::new()
-        .name("cgroup-prime".into())
-        .stack_size(64 << 10)
-        .spawn(|| {
-            if let Some(procs) = own_procs_file() {
-                // A failure only loses the head start.
-                let _ = write(&procs, "0");
-            }
-        })
-        .ok();
-}
-
-/// Waits for [`prime`]'s thread, if one runs: called before every fork.
-pub(crate) fn settle() {
-    let handle = PRIMING.lock().unwrap_or_else(|e| e.into_inner()).take();
-    if let Some(h) = handle {
-        let _ = h.join();
-    }
-}
-
-static PRIMING: std::sync::Mutex<Option<std::thread::JoinHandle<()>>> = std::sync::Mutex::new(None);
-
-/// The `cgroup.procs` of the group this process is in: in the pids hierarchy on v1 (a move
-/// into the same group changes nothing there), the v2 tree otherwise.
-fn own_procs_file() -> Option<PathBuf> {
-    let text = fs::read_to_string("/proc/self/cgroup").ok()?;
-    let v2 = Path::new(ROOT).join("cgroup.controllers").exists();
-    text.lines()
-        .filter_map(|l| {
-            let mut it = l.splitn(3, ':');
-            let (_, ctrls, path) = (it.next()?, it.next()?, it.next()?);
-            let base = match ctrls {
-                "" if v2 => PathBuf::from(ROOT),
-                "" => Path::new(ROOT).join("unified"),
-                "pids" => Path::new(ROOT).join("pids"),
-                _ => return None,
-            };
-            let rel = path.trim_start_matches('/');
-            Some(base.join(rel).join("cgroup.procs"))
-        })
-        .find(|p| p.exists())
 }
 
 /// A container's cgroup: one directory on v2, one per used controller hierarchy on v1.
@@ -287,16 +232,41 @@ impl Cgroup {
         self.dirs.iter().map(|d| d.join("cgroup.procs")).collect()
     }
 
-    /// Move the calling process into the group.
-    pub fn join(&self) -> Result<()> {
-        self.attach(0)
+    /// The files a *single-threaded* process writes "0" into to join this group: v1's
+    /// `tasks` rather than `cgroup.procs`. Moving a whole thread group takes the kernel's
+    /// global threadgroup rwsem for writing, which first waits for an RCU grace period
+    /// (4-13 ms measured here, most of a container start); moving only the calling thread
+    /// skips that lock (Linux 6.x), and for a process of one thread it is the same move.
+    /// v2 has no such file: there init is cloned straight into the group
+    /// ([`Cgroup::clone_target`]), and this is the fallback.
+    pub fn self_join_files(&self) -> Vec<PathBuf> {
+        let file = match self.version {
+            CgroupVersion::V1 => "tasks",
+            CgroupVersion::V2 => "cgroup.procs",
+        };
+        self.dirs.iter().map(|d| d.join(file)).collect()
     }
 
-    /// Move process `pid` (0: the caller) into the group.
-    pub fn attach(&self, pid: i32) -> Result<()> {
-        let pid = pid.to_string();
-        for f in self.procs_files() {
-            write(&f, &pid)?;
+    /// On v2, the group's directory opened for `clone3(CLONE_INTO_CGROUP)`: the child is
+    /// born in the group, with no migration at all.
+    pub fn clone_target(&self) -> Option<std::os::fd::OwnedFd> {
+        if self.version != CgroupVersion::V2 || self.dirs.len() != 1 {
+            return None;
+        }
+        rustix::fs::open(
+            &self.dirs[0],
+            rustix::fs::OFlags::RDONLY
+                | rustix::fs::OFlags::DIRECTORY
+                | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .ok()
+    }
+
+    /// Move the calling process, which must be single-threaded, into the group.
+    pub fn join(&self) -> Result<()> {
+        for f in self.self_join_files() {
+            write(&f, "0")?;
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -13,7 +13,7 @@ use oci_spec::runtime::{LinuxNamespaceType, Spec};
 use super::cgroups::{self, Cgroup};
 use super::error::{Result, RuntimeError};
 use super::hooks::{self, Stage};
-use super::init::{self, InitArgs, MSG_ERROR, MSG_JOINED, MSG_MAPPED, MSG_PTY, MSG_READY};
+use super::init::{self, InitArgs, MSG_ERROR, MSG_MAPPED, MSG_PTY, MSG_READY};
 use super::state::{FIFO, Record, State, Status};
 use super::{ExitOutcome, ExitStatus, RootfsMount, devices, seccomp, sys};
 
@@ -203,13 +203,15 @@ impl Container {
             Console::Socket(s) => Some(s.as_raw_fd()),
             Console::Parent => Some(child_sock.as_raw_fd()),
         };
-        let args = InitArgs {
+        let join_files = cgroup.self_join_files();
+        let mut args = InitArgs {
             spec,
             rootfs: &rootfs,
             rootfs_mount: opts.rootfs_mount.as_ref().filter(|_| fuse_root.is_none()),
             sync: child_sock.as_raw_fd(),
             console,
             fifo: opts.wait_for_start.then_some(fifo.as_path()),
+            cgroup_procs: &join_files,
             cgroup_version: cgroup.version,
             die_with_parent: opts.die_with_parent,
             seccomp: seccomp.as_ref(),
@@ -244,12 +246,27 @@ impl Container {
             }
             None => None,
         };
-        // SAFETY: the caller guarantees a single-threaded process (module contract), and the
-        // child never returns from `init::run`.
-        let cloned = unsafe { sys::clone_fork(flags as libc::c_ulong) };
-        if let Ok(0) = cloned {
-            init::run(&args);
+        // On v2 init is born in its group; elsewhere, or when the kernel cannot do that, it
+        // moves itself there first thing.
+        let mut cloned = None;
+        if let Some(target) = cgroup.clone_target() {
+            args.cgroup_procs = &[];
+            // SAFETY: as for clone_fork below.
+            match unsafe { sys::clone_into_cgroup(flags as libc::c_ulong, target.as_fd()) } {
+                Ok(0) => init::run(&args),
+                Ok(pid) => cloned = Some(Ok(pid)),
+                Err(_) => args.cgroup_procs = &join_files,
+            }
         }
+        let cloned = cloned.unwrap_or_else(|| {
+            // SAFETY: the caller guarantees a single-threaded process (module contract), and
+            // the child never returns from `init::run`.
+            let cloned = unsafe { sys::clone_fork(flags as libc::c_ulong) };
+            if let Ok(0) = cloned {
+                init::run(&args);
+            }
+            cloned
+        });
         if let Some(own) = own_pidns {
             // SAFETY: as above; back to the namespace this process itself runs in.
             if unsafe { libc::setns(own.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {
@@ -295,25 +312,6 @@ impl Container {
                 })
                 .map_err(abort)?;
         }
-        // This process moves init into its cgroup while init builds its mounts, instead
-        // of init doing it first: the first write to a v1 cgroup.procs waits for an RCU
-        // grace period (4-10 ms here, most of a run), which then overlaps init's work on
-        // the other core. Init waits for MSG_JOINED before anything that must happen
-        // inside the group: its cgroup namespace, the cgroupfs mounts, any fork, exec.
-        if let Err(e) = cgroup.attach(pid) {
-            // SAFETY: signalling our own child.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            let _ = wait_status(pid, false);
-            // A failing init reports why before it exits, and then the join fails too.
-            let mut buf = [0u8; 4096];
-            let reported = match sys::recv_with_fd(parent_sock.as_raw_fd(), &mut buf) {
-                Ok((n, _)) if n >= 2 && buf[0] == MSG_ERROR => Some(init_error(&buf[1..n])),
-                _ => None,
-            };
-            return Err(fail(reported.unwrap_or(e)));
-        }
-        // An init that failed meanwhile is gone (EPIPE): its report is read below.
-        let _ = sys::send_all(parent_sock.as_raw_fd(), &[MSG_JOINED]);
         let mut pty = None;
         let mut ready = false;
         let mut buf = [0u8; 4096];
@@ -329,7 +327,16 @@ impl Container {
                     ready = true;
                     break;
                 }
-                MSG_ERROR if n >= 2 => return Err(abort(init_error(&buf[1..n]))),
+                MSG_ERROR if n >= 2 => {
+                    let code = buf[1] as i32;
+                    let message = String::from_utf8_lossy(&buf[2..n]).into_owned();
+                    let e = if code == 125 {
+                        RuntimeError::Init(message)
+                    } else {
+                        RuntimeError::Exec { code, message }
+                    };
+                    return Err(abort(e));
+                }
                 _ => {
                     // The pty master arrives tagged with its name (runc's console protocol).
                     if fd.is_some() {
@@ -409,17 +416,6 @@ impl Container {
 /// Writes the user namespace's uid_map and gid_map for `pid`. As root the files are written
 /// directly; otherwise the setuid helpers newuidmap/newgidmap (shadow-utils) write them,
 /// checking the ranges against /etc/subuid and /etc/subgid.
-/// The error init reported: its exit code byte, then the message.
-fn init_error(msg: &[u8]) -> RuntimeError {
-    let code = msg[0] as i32;
-    let message = String::from_utf8_lossy(&msg[1..]).into_owned();
-    if code == 125 {
-        RuntimeError::Init(message)
-    } else {
-        RuntimeError::Exec { code, message }
-    }
-}
-
 fn write_id_maps(pid: i32, linux: Option<&oci_spec::runtime::Linux>) -> Result<()> {
     let uid = linux.and_then(|l| l.uid_mappings().as_ref());
     let gid = linux.and_then(|l| l.gid_mappings().as_ref());

@@ -208,7 +208,7 @@ pub fn exec_spawn(root: &Path, id: &str, opts: ExecOptions) -> Result<ExecProces
             hint: "unpause it before exec".into(),
         });
     }
-    let procs = rec.cgroup.procs_files();
+    let join_files = rec.cgroup.self_join_files();
 
     let (parent_sock, child_sock) = nix::sys::socket::socketpair(
         nix::sys::socket::AddressFamily::Unix,
@@ -232,7 +232,7 @@ pub fn exec_spawn(root: &Path, id: &str, opts: ExecOptions) -> Result<ExecProces
             "a terminal and redirected stdio exclude each other".into(),
         ));
     }
-    let args = Intermediate {
+    let mut args = Intermediate {
         stdio: opts
             .stdio
             .as_ref()
@@ -241,16 +241,34 @@ pub fn exec_spawn(root: &Path, id: &str, opts: ExecOptions) -> Result<ExecProces
         pidfd: pidfd.as_raw_fd(),
         console,
         ns_flags,
-        cgroup_procs: &procs,
+        cgroup_procs: &join_files,
         process: &proc_,
         seccomp: seccomp.as_ref(),
         die_with_parent: opts.die_with_parent,
     };
-    // SAFETY: the caller guarantees a single-threaded process; the child never returns.
-    let ipid = unsafe { sys::clone_fork(0) }.map_err(|e| RuntimeError::sys("fork", e))?;
-    if ipid == 0 {
-        init::run_reporting(args.sync, || intermediate(&args));
+    // On v2 the intermediate is born in the container's group (see Container::spawn).
+    let mut forked = None;
+    if let Some(target) = rec.cgroup.clone_target() {
+        args.cgroup_procs = &[];
+        // SAFETY: as for clone_fork below.
+        match unsafe { sys::clone_into_cgroup(0, std::os::fd::AsFd::as_fd(&target)) } {
+            Ok(0) => init::run_reporting(args.sync, || intermediate(&args)),
+            Ok(pid) => forked = Some(pid),
+            Err(_) => args.cgroup_procs = &join_files,
+        }
     }
+    let ipid = match forked {
+        Some(pid) => pid,
+        None => {
+            // SAFETY: the caller guarantees a single-threaded process; the child never
+            // returns.
+            let ipid = unsafe { sys::clone_fork(0) }.map_err(|e| RuntimeError::sys("fork", e))?;
+            if ipid == 0 {
+                init::run_reporting(args.sync, || intermediate(&args));
+            }
+            ipid
+        }
+    };
     drop(child_sock);
     drop(opts.console);
     // Our copies of the pipes' far ends: the reader sees EOF when the process ends.

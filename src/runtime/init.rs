@@ -2,15 +2,14 @@
 //! must never return into the caller's code: every path ends in execve or `_exit`.
 //!
 //! Order matters and is chosen so that each step still has what it needs:
-//! namespaces -> mounts (the parent moves init into its cgroup meanwhile; init waits for
-//! that before its cgroup namespace and cgroupfs mounts) -> pivot_root ->
+//! join the cgroup (before anything can fork) -> namespaces -> mounts -> pivot_root ->
 //! hostname, sysctl (needs writable /proc/sys) -> masking -> console -> rlimits -> cwd ->
 //! find the program -> [wait for `start`] -> drop privileges -> seccomp -> exec.
 
 use std::fs;
 use std::io::Write;
 use std::os::fd::{AsRawFd, RawFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
 
@@ -30,6 +29,7 @@ pub(crate) struct InitArgs<'a> {
     pub console: Option<RawFd>,
     /// The exec fifo: init blocks on it until `start`.
     pub fifo: Option<&'a Path>,
+    pub cgroup_procs: &'a [PathBuf],
     pub cgroup_version: CgroupVersion,
     pub die_with_parent: bool,
     pub seccomp: Option<&'a super::seccomp::Compiled>,
@@ -47,8 +47,6 @@ pub(crate) const MSG_READY: u8 = b'R';
 pub(crate) const MSG_ERROR: u8 = b'E';
 /// Parent -> child: the user namespace's uid and gid maps are written.
 pub(crate) const MSG_MAPPED: u8 = b'M';
-/// Parent -> child: init is in its cgroup.
-pub(crate) const MSG_JOINED: u8 = b'J';
 
 pub(crate) fn run(args: &InitArgs<'_>) -> ! {
     run_reporting(args.sync, || setup_and_exec(args))
@@ -133,6 +131,10 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     }
     // SAFETY: umask has no memory-safety requirements.
     unsafe { libc::umask(0) };
+    // `tasks` on v1 (see `Cgroup::self_join_files`); nothing when cloned into the group.
+    for p in a.cgroup_procs {
+        fs::write(p, "0").map_err(io_fail(format!("join cgroup {}", p.display())))?;
+    }
     // Opened (O_PATH) while the caller's ids still apply: the state directory may not be
     // searchable by the user namespace's root.
     let fifo = match a.fifo {
@@ -159,7 +161,8 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
             }
             Err(e) => return Err(io_fail("wait for the id maps")(e)),
         }
-        // Become the namespace's root, so that setup runs with full capabilities in it
+        // Become the namespace's root (after joining the cgroup, which needed the caller's
+        // own ids for the host's cgroupfs), so that setup runs with full capabilities in it
         // whatever uid the process had before (a rootless caller's own uid).
         // SAFETY: integer arguments only.
         if unsafe { libc::syscall(libc::SYS_setresgid, 0, 0, 0) } != 0
@@ -192,13 +195,19 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
             }
         }
     }
-    let joined = CgroupGate {
-        sync: a.sync,
-        new_ns: nss
-            .iter()
-            .any(|n| n.typ() == LinuxNamespaceType::Cgroup && n.path().is_none()),
-        passed: std::cell::Cell::new(false),
-    };
+    // The cgroup namespace is created after joining the cgroup, so that the container's
+    // group is the namespace's root.
+    if nss
+        .iter()
+        .any(|n| n.typ() == LinuxNamespaceType::Cgroup && n.path().is_none())
+    {
+        // SAFETY: unshare affects only this single-threaded process.
+        if unsafe { libc::unshare(libc::CLONE_NEWCGROUP) } != 0 {
+            return Err(io_fail("unshare cgroup namespace")(
+                std::io::Error::last_os_error(),
+            ));
+        }
+    }
     // A new network namespace starts with `lo` down; Docker's `none` network has it up.
     if nss
         .iter()
@@ -211,10 +220,7 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     // SAFETY: setsid has no memory-safety requirements.
     unsafe { libc::setsid() };
 
-    rootfs::prepare(spec, a.rootfs, a.rootfs_mount, a.cgroup_version, &|| {
-        joined.pass()
-    })?;
-    joined.pass().map_err(io_fail("join the cgroup"))?;
+    rootfs::prepare(spec, a.rootfs, a.rootfs_mount, a.cgroup_version)?;
     rootfs::pivot(a.rootfs, spec)?;
 
     let has_ns = |t| nss.iter().any(|n| n.typ() == t);
@@ -287,37 +293,6 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
         return Ok(super::pid1::run(a.sync, &prog, &args, &env));
     }
     Ok(process::exec(&prog, &args, &env))
-}
-
-/// Init's wait for the parent to move it into its cgroup (see `Container::spawn`), passed
-/// before the first step that must happen inside the group: creating the cgroup namespace,
-/// whose root is the group of its creator, and so mounting cgroupfs. Init passes it at the
-/// latest right after its mounts, long before it can fork or exec.
-struct CgroupGate {
-    sync: RawFd,
-    new_ns: bool,
-    passed: std::cell::Cell<bool>,
-}
-
-impl CgroupGate {
-    fn pass(&self) -> std::io::Result<()> {
-        if self.passed.get() {
-            return Ok(());
-        }
-        let mut b = [0u8; 16];
-        let (n, _) = sys::recv_with_fd(self.sync, &mut b)?;
-        if n == 0 || b[0] != MSG_JOINED {
-            return Err(std::io::Error::other(
-                "the parent did not move init into it",
-            ));
-        }
-        self.passed.set(true);
-        // SAFETY: unshare affects only this single-threaded process.
-        if self.new_ns && unsafe { libc::unshare(libc::CLONE_NEWCGROUP) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(())
-    }
 }
 
 /// The last steps before exec, shared with `exec`: seccomp, user and capabilities,

@@ -56,8 +56,8 @@ use std::path::PathBuf;
 
 pub use access::{with_rootfs, with_rootfs_writing};
 pub use cgroups::{
-    Cgroup, CgroupVersion, host_version as cgroup_version, prime as prime_cgroup_moves,
-    remove_tree as remove_cgroup_tree, rootless_controllers as rootless_cgroup_controllers,
+    Cgroup, CgroupVersion, host_version as cgroup_version, remove_tree as remove_cgroup_tree,
+    rootless_controllers as rootless_cgroup_controllers,
 };
 pub use container::{
     Console, Container, SpawnOptions, cgroup, create, delete, kill, list, start, state, wait_status,

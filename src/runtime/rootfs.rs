@@ -373,14 +373,12 @@ fn mount_overlay_fd(m: &RootfsMount, target: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Steps before pivot_root: propagation, rootfs, spec.mounts, /dev. `before_cgroupfs`
-/// runs before the first cgroup mount (init must be in its cgroup and namespace by then).
+/// Steps before pivot_root: propagation, rootfs, spec.mounts, /dev.
 pub(crate) fn prepare(
     spec: &Spec,
     rootfs: &Path,
     rootfs_mount: Option<&RootfsMount>,
     cgroup_version: CgroupVersion,
-    before_cgroupfs: &dyn Fn() -> io::Result<()>,
 ) -> Result<()> {
     let linux = spec.linux().as_ref();
     let prop = linux
@@ -414,9 +412,6 @@ pub(crate) fn prepare(
     let mut dev_is_tmpfs = false;
     for m in spec.mounts().iter().flatten() {
         let dest = rel(m.destination());
-        if matches!(m.typ().as_deref(), Some("cgroup" | "cgroup2")) {
-            before_cgroupfs().map_err(sys_err("join the cgroup"))?;
-        }
         mount_one(&root, m, &dest, cgroup_version)
             .map_err(sys_err(format!("mount {}", m.destination().display())))?;
         if dest == Path::new("dev") && m.typ().as_deref() == Some("tmpfs") {

@@ -120,7 +120,6 @@ fn close_range(lo: libc::c_uint, hi: libc::c_uint, flags: libc::c_uint) {
 /// The caller must be single-threaded: the child starts with a copy of this thread only,
 /// and any lock another thread held stays locked forever in the child.
 pub(crate) unsafe fn clone_fork(flags: libc::c_ulong) -> io::Result<libc::pid_t> {
-    super::cgroups::settle();
     let flags = flags | libc::SIGCHLD as libc::c_ulong;
     // SAFETY: a null stack makes clone behave like fork (the child continues on a copy of
     // this stack); the other pointers are null because no TID/TLS bookkeeping is requested.
@@ -132,6 +131,53 @@ pub(crate) unsafe fn clone_fork(flags: libc::c_ulong) -> io::Result<libc::pid_t>
             std::ptr::null_mut::<libc::c_void>(),
             std::ptr::null_mut::<libc::c_void>(),
             0usize,
+        )
+    };
+    check(ret).map(|p| p as libc::pid_t)
+}
+
+/// [`clone_fork`] with the child born in the cgroup v2 directory `cgroup`
+/// (`clone3(CLONE_INTO_CGROUP)`, Linux 5.7): no migration afterwards, so none of the
+/// kernel's locks for moving processes. Fails on older kernels (ENOSYS, E2BIG, EINVAL) and
+/// where the caller may not move processes into that group; callers then fall back to
+/// [`clone_fork`] and a move.
+///
+/// # Safety
+/// As [`clone_fork`].
+pub(crate) unsafe fn clone_into_cgroup(
+    flags: libc::c_ulong,
+    cgroup: std::os::fd::BorrowedFd<'_>,
+) -> io::Result<libc::pid_t> {
+    /// `struct clone_args` up to `cgroup` (CLONE_ARGS_SIZE_VER2).
+    #[repr(C)]
+    #[derive(Default)]
+    struct CloneArgs {
+        flags: u64,
+        pidfd: u64,
+        child_tid: u64,
+        parent_tid: u64,
+        exit_signal: u64,
+        stack: u64,
+        stack_size: u64,
+        tls: u64,
+        set_tid: u64,
+        set_tid_size: u64,
+        cgroup: u64,
+    }
+    const CLONE_INTO_CGROUP: u64 = 0x200000000;
+    let args = CloneArgs {
+        flags: flags as u64 | CLONE_INTO_CGROUP,
+        exit_signal: libc::SIGCHLD as u64,
+        cgroup: std::os::fd::AsRawFd::as_raw_fd(&cgroup) as u64,
+        ..Default::default()
+    };
+    // SAFETY: `args` is a valid clone_args of the size passed; no stack (the child goes on
+    // with a copy of this one, as with fork) and no pointers for the kernel to write.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &args as *const CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
         )
     };
     check(ret).map(|p| p as libc::pid_t)

@@ -226,7 +226,8 @@ impl Store {
         let mut tries = 0;
         loop {
             match db.execute_batch(
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;
+                 PRAGMA wal_autocheckpoint=64; PRAGMA journal_size_limit=1048576;",
             ) {
                 Ok(()) => break,
                 Err(rusqlite::Error::SqliteFailure(e, _))
@@ -239,7 +240,7 @@ impl Store {
             }
         }
         // Closing the last connection would checkpoint the WAL and fsync: a cost on every
-        // short command. Instead the commit that takes the WAL past 64 pages (256 KiB; a long
+        // short command. Instead the commit that takes the WAL past 64 pages (set above) (256 KiB; a long
         // WAL costs every later command a recovery pass that reads it whole) checkpoints,
         // without truncating: the next writer starts over at the front of the file, whose
         // blocks stay allocated. Truncating freed them (a discard on some disks, measured at
@@ -249,8 +250,7 @@ impl Store {
             true,
         )
         .map_err(dberr)?;
-        db.execute_batch("PRAGMA wal_autocheckpoint=64; PRAGMA journal_size_limit=1048576;")
-            .map_err(dberr)?;
+
         let version: i64 = db
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(dberr)?;
