@@ -592,7 +592,7 @@ pub fn remove_tree(cgroups_path: &Path) {
         match host_version() {
             CgroupVersion::V2 => vec![Path::new(ROOT).join(rel)],
             CgroupVersion::V1 => v1_hierarchies()
-                .into_iter()
+                .iter()
                 .map(|h| h.mountpoint.join(rel))
                 .collect(),
         }

@@ -166,7 +166,7 @@ pub(crate) unsafe fn clone_into_cgroup(
     }
     const CLONE_INTO_CGROUP: u64 = 0x200000000;
     let args = CloneArgs {
-        flags: flags as u64 | CLONE_INTO_CGROUP,
+        flags: u64::from(flags) | CLONE_INTO_CGROUP,
         exit_signal: libc::SIGCHLD as u64,
         cgroup: std::os::fd::AsRawFd::as_raw_fd(&cgroup) as u64,
         ..Default::default()
