@@ -252,7 +252,7 @@ impl Container {
         if let Some(target) = cgroup.clone_target() {
             args.cgroup_procs = &[];
             // SAFETY: as for clone_fork below.
-            match unsafe { sys::clone_into_cgroup(flags as libc::c_ulong, target.as_fd()) } {
+            match unsafe { sys::clone_into_cgroup(flags as u64, target.as_fd()) } {
                 Ok(0) => init::run(&args),
                 Ok(pid) => cloned = Some(Ok(pid)),
                 Err(_) => args.cgroup_procs = &join_files,

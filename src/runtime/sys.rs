@@ -145,7 +145,7 @@ pub(crate) unsafe fn clone_fork(flags: libc::c_ulong) -> io::Result<libc::pid_t>
 /// # Safety
 /// As [`clone_fork`].
 pub(crate) unsafe fn clone_into_cgroup(
-    flags: libc::c_ulong,
+    flags: u64,
     cgroup: std::os::fd::BorrowedFd<'_>,
 ) -> io::Result<libc::pid_t> {
     /// `struct clone_args` up to `cgroup` (CLONE_ARGS_SIZE_VER2).
@@ -166,7 +166,7 @@ pub(crate) unsafe fn clone_into_cgroup(
     }
     const CLONE_INTO_CGROUP: u64 = 0x200000000;
     let args = CloneArgs {
-        flags: u64::from(flags) | CLONE_INTO_CGROUP,
+        flags: flags | CLONE_INTO_CGROUP,
         exit_signal: libc::SIGCHLD as u64,
         cgroup: std::os::fd::AsRawFd::as_raw_fd(&cgroup) as u64,
         ..Default::default()
