@@ -12,11 +12,18 @@ use oci_spec::runtime::Spec;
 
 use crate::runtime::{self, Console, RunOptions, RuntimeError, Stdio};
 
-/// Options shared by every `barge oci` command (runc's global flags).
+/// Where `barge oci` keeps container state unless `--root` says otherwise (runc: /run/runc).
+pub const DEFAULT_ROOT: &str = "/run/barge/oci";
+
+// Options shared by every `barge oci` command (runc's global flags; `--root` and `--debug`
+// are barge's own global flags). No doc comment: it would replace the command's.
 #[derive(Args, Debug)]
 pub struct OciArgs {
-    /// Directory for container state
-    #[arg(long, global = true, default_value = "/run/barge/oci")]
+    /// Directory for container state: barge's own global `--root` (or BARGE_ROOT), which
+    /// here names the state directory as runc's does; /run/barge/oci by default. A flag of
+    /// its own would clash with the global one when each command's arguments are built
+    /// lazily (see `cli::Command`).
+    #[arg(skip = PathBuf::from(DEFAULT_ROOT))]
     pub root: PathBuf,
     /// File to append error messages to
     #[arg(long, global = true)]
@@ -27,9 +34,6 @@ pub struct OciArgs {
     /// Accepted for runc compatibility; barge manages cgroupfs directly
     #[arg(long = "systemd-cgroup", global = true)]
     pub systemd_cgroup: bool,
-    /// Accepted for runc compatibility
-    #[arg(long, global = true)]
-    pub debug: bool,
     #[command(subcommand)]
     pub command: OciCommand,
 }
