@@ -91,9 +91,11 @@ pub struct Cgroup {
     pub dirs: Vec<PathBuf>,
 }
 
-/// The v1 controllers barge sets limits through. Others are left to the parent's group, which
-/// saves a mkdir+rmdir per hierarchy on every run.
-const V1_CONTROLLERS: &[&str] = &["memory", "cpu", "pids", "cpuacct", "freezer"];
+/// The v1 controllers barge sets limits through or reads counters from. Others are left to
+/// the parent's group, which saves a mkdir+rmdir per hierarchy on every run. `cpu` (shares and
+/// quota) joins them only when the spec limits the CPU, unless it shares a hierarchy with
+/// `cpuacct` (then the group is made anyway).
+const V1_CONTROLLERS: &[&str] = &["memory", "pids", "cpuacct", "freezer"];
 
 /// Turns spec.linux.cgroupsPath (or `/barge/<id>`) into a path relative to a hierarchy root.
 /// A systemd-style `slice:prefix:name` is mapped to `slice/prefix-name.scope`: barge does
@@ -185,11 +187,13 @@ impl Cgroup {
                     .and_then(|r| r.devices().as_ref())
                     .is_some_and(|d| !d.is_empty());
                 let cpuset = resources.is_some_and(wants_cpuset);
+                let cpu = resources.is_some_and(wants_cpu);
                 for h in v1_hierarchies() {
                     if !h.options.iter().any(|o| {
                         V1_CONTROLLERS.contains(&o.as_str())
                             || (devices && o == "devices")
                             || (cpuset && o == "cpuset")
+                            || (cpu && o == "cpu")
                     }) {
                         continue;
                     }
@@ -635,6 +639,17 @@ fn v2_events_frozen(events: &str) -> Option<bool> {
     events.lines().find_map(|l| match l.split_once(' ') {
         Some(("frozen", v)) => Some(v.trim() == "1"),
         _ => None,
+    })
+}
+
+fn wants_cpu(r: &LinuxResources) -> bool {
+    r.cpu().as_ref().is_some_and(|c| {
+        c.shares().is_some()
+            || c.quota().is_some()
+            || c.period().is_some()
+            || c.realtime_runtime().is_some()
+            || c.realtime_period().is_some()
+            || c.idle().is_some()
     })
 }
 
