@@ -194,10 +194,13 @@ pub fn prepare(
             image.id.short()
         )));
     }
-    let lowerdirs: Vec<PathBuf> = layers
-        .iter()
-        .rev()
-        .map(|l| store.layer_dir(&l.chain_id).join("diff"))
+    let lowerdirs: Vec<PathBuf> = std::iter::once(init_layer(store)?)
+        .chain(
+            layers
+                .iter()
+                .rev()
+                .map(|l| store.layer_dir(&l.chain_id).join("diff")),
+        )
         .collect();
     // A pod member or a `--network container:X` takes its network (and /etc files, or
     // hostname) from elsewhere; both are resolved here, before anything is written.
@@ -836,6 +839,43 @@ pub fn load_bundle(dir: &Path) -> Result<(oci_spec::runtime::Spec, RunSettings)>
     let settings: RunSettings = serde_json::from_slice(&std::fs::read(&st).at(&st)?)
         .map_err(|e| Error::Other(format!("{}: {e}", st.display())))?;
     Ok((spec, settings))
+}
+
+/// The files barge bind-mounts over in every container (see `spec::SpecInput::etc_files`).
+const MOUNT_POINTS: [&str; 3] = ["etc/hostname", "etc/hosts", "etc/resolv.conf"];
+
+/// A lower layer shared by every container, above the image's layers, holding the empty
+/// files barge bind-mounts over. Without it the mounts create them in the container's upper
+/// directory, which copies /etc up first: a directory and three inodes written per run and
+/// removed with the container (0.3-0.5 ms of a `run --rm` on the disk measured, whose
+/// deletes wait for discards). Docker has the same files in a per-container "-init" layer;
+/// they are the same for every container, so one layer serves all. As with Docker's, its
+/// /etc lends the merged /etc its mode (0755) and owner (root).
+fn init_layer(store: &Store) -> Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = store.root.join("init-layer");
+    if MOUNT_POINTS.iter().all(|f| dir.join(f).is_file()) {
+        return Ok(dir);
+    }
+    // Built aside and renamed into place, so no container ever sees half of it.
+    let scratch = crate::util::Scratch::new(&store.root)?;
+    let tmp = scratch.dir.join("init-layer");
+    let etc = tmp.join("etc");
+    std::fs::create_dir_all(&etc).at(&etc)?;
+    for d in [&tmp, &etc] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).at(d)?;
+    }
+    for f in MOUNT_POINTS {
+        let p = tmp.join(f);
+        std::fs::File::create(&p).at(&p)?;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).at(&p)?;
+    }
+    match std::fs::rename(&tmp, &dir) {
+        Ok(()) => Ok(dir),
+        // Another barge made it first (a non-empty directory is not replaced).
+        Err(_) if MOUNT_POINTS.iter().all(|f| dir.join(f).is_file()) => Ok(dir),
+        Err(e) => Err(Error::io(&dir, e)),
+    }
 }
 
 impl RunSettings {
