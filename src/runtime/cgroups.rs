@@ -231,11 +231,6 @@ impl Cgroup {
         !self.dirs.is_empty()
     }
 
-    /// The `cgroup.procs` files a process writes "0" into to join this group.
-    pub fn procs_files(&self) -> Vec<PathBuf> {
-        self.dirs.iter().map(|d| d.join("cgroup.procs")).collect()
-    }
-
     /// The files a *single-threaded* process writes "0" into to join this group: v1's
     /// `tasks` rather than `cgroup.procs`. Moving a whole thread group takes the kernel's
     /// global threadgroup rwsem for writing, which first waits for an RCU grace period

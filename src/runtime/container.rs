@@ -248,25 +248,17 @@ impl Container {
         };
         // On v2 init is born in its group; elsewhere, or when the kernel cannot do that, it
         // moves itself there first thing.
-        let mut cloned = None;
-        if let Some(target) = cgroup.clone_target() {
-            args.cgroup_procs = &[];
-            // SAFETY: as for clone_fork below.
-            match unsafe { sys::clone_into_cgroup(flags as u64, target.as_fd()) } {
-                Ok(0) => init::run(&args),
-                Ok(pid) => cloned = Some(Ok(pid)),
-                Err(_) => args.cgroup_procs = &join_files,
+        let target = cgroup.clone_target();
+        // SAFETY: the caller guarantees a single-threaded process (module contract), and the
+        // child never returns from `init::run`.
+        let (cloned, inside) =
+            unsafe { sys::clone_fork_into(flags as u64, target.as_ref().map(|t| t.as_fd())) };
+        if let Ok(0) = cloned {
+            if inside {
+                args.cgroup_procs = &[];
             }
+            init::run(&args);
         }
-        let cloned = cloned.unwrap_or_else(|| {
-            // SAFETY: the caller guarantees a single-threaded process (module contract), and
-            // the child never returns from `init::run`.
-            let cloned = unsafe { sys::clone_fork(flags as libc::c_ulong) };
-            if let Ok(0) = cloned {
-                init::run(&args);
-            }
-            cloned
-        });
         if let Some(own) = own_pidns {
             // SAFETY: as above; back to the namespace this process itself runs in.
             if unsafe { libc::setns(own.as_raw_fd(), libc::CLONE_NEWPID) } != 0 {

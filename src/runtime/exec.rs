@@ -247,28 +247,17 @@ pub fn exec_spawn(root: &Path, id: &str, opts: ExecOptions) -> Result<ExecProces
         die_with_parent: opts.die_with_parent,
     };
     // On v2 the intermediate is born in the container's group (see Container::spawn).
-    let mut forked = None;
-    if let Some(target) = rec.cgroup.clone_target() {
-        args.cgroup_procs = &[];
-        // SAFETY: as for clone_fork below.
-        match unsafe { sys::clone_into_cgroup(0, std::os::fd::AsFd::as_fd(&target)) } {
-            Ok(0) => init::run_reporting(args.sync, || intermediate(&args)),
-            Ok(pid) => forked = Some(pid),
-            Err(_) => args.cgroup_procs = &join_files,
+    let target = rec.cgroup.clone_target();
+    // SAFETY: the caller guarantees a single-threaded process; the child never returns.
+    let (forked, inside) =
+        unsafe { sys::clone_fork_into(0, target.as_ref().map(std::os::fd::AsFd::as_fd)) };
+    let ipid = forked.map_err(|e| RuntimeError::sys("fork", e))?;
+    if ipid == 0 {
+        if inside {
+            args.cgroup_procs = &[];
         }
+        init::run_reporting(args.sync, || intermediate(&args));
     }
-    let ipid = match forked {
-        Some(pid) => pid,
-        None => {
-            // SAFETY: the caller guarantees a single-threaded process; the child never
-            // returns.
-            let ipid = unsafe { sys::clone_fork(0) }.map_err(|e| RuntimeError::sys("fork", e))?;
-            if ipid == 0 {
-                init::run_reporting(args.sync, || intermediate(&args));
-            }
-            ipid
-        }
-    };
     drop(child_sock);
     drop(opts.console);
     // Our copies of the pipes' far ends: the reader sees EOF when the process ends.

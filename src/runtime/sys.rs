@@ -139,12 +139,11 @@ pub(crate) unsafe fn clone_fork(flags: libc::c_ulong) -> io::Result<libc::pid_t>
 /// [`clone_fork`] with the child born in the cgroup v2 directory `cgroup`
 /// (`clone3(CLONE_INTO_CGROUP)`, Linux 5.7): no migration afterwards, so none of the
 /// kernel's locks for moving processes. Fails on older kernels (ENOSYS, E2BIG, EINVAL) and
-/// where the caller may not move processes into that group; callers then fall back to
-/// [`clone_fork`] and a move.
+/// where the caller may not move processes into that group.
 ///
 /// # Safety
 /// As [`clone_fork`].
-pub(crate) unsafe fn clone_into_cgroup(
+unsafe fn clone_into_cgroup(
     flags: u64,
     cgroup: std::os::fd::BorrowedFd<'_>,
 ) -> io::Result<libc::pid_t> {
@@ -181,6 +180,26 @@ pub(crate) unsafe fn clone_into_cgroup(
         )
     };
     check(ret).map(|p| p as libc::pid_t)
+}
+
+/// [`clone_fork`], into the cgroup v2 directory `cgroup` when one is given and the kernel
+/// can ([`clone_into_cgroup`]). Returns the pid (0 in the child) and whether the child was
+/// born in that group; if not, it must move itself there.
+///
+/// # Safety
+/// As [`clone_fork`].
+pub(crate) unsafe fn clone_fork_into(
+    flags: u64,
+    cgroup: Option<std::os::fd::BorrowedFd<'_>>,
+) -> (io::Result<libc::pid_t>, bool) {
+    if let Some(fd) = cgroup {
+        // SAFETY: the caller's guarantee, passed on.
+        if let Ok(pid) = unsafe { clone_into_cgroup(flags, fd) } {
+            return (Ok(pid), true);
+        }
+    }
+    // SAFETY: the caller's guarantee, passed on.
+    (unsafe { clone_fork(flags as libc::c_ulong) }, false)
 }
 
 pub(crate) fn prctl(option: libc::c_int, arg2: libc::c_ulong) -> io::Result<()> {
