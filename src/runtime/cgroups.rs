@@ -899,9 +899,72 @@ fn v2_missing(root: &Path, dir: &Path, file: &str) -> RuntimeError {
     ))
 }
 
+/// The first cgroup2 mount point, if any (pure v2: /sys/fs/cgroup; hybrid: .../unified).
+#[cfg(test)]
+pub(crate) fn cgroup2_mount() -> Option<PathBuf> {
+    let info = fs::read_to_string("/proc/self/mountinfo").ok()?;
+    info.lines().find_map(|l| {
+        let (pre, post) = l.split_once(" - ")?;
+        post.starts_with("cgroup2 ")
+            .then(|| pre.split(' ').nth(4).map(PathBuf::from))
+            .flatten()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `clone_fork_into` puts the child straight into a v2 group (the unified hierarchy
+    /// on hybrid hosts), and the child knows it. The child makes raw system calls only:
+    /// the test harness is multi-threaded.
+    #[test]
+    fn the_child_is_born_in_the_v2_group() {
+        use std::os::fd::AsFd;
+        if !rustix::process::geteuid().is_root() {
+            eprintln!("skipped: needs root");
+            return;
+        }
+        let Some(mnt) = cgroup2_mount() else {
+            eprintln!("skipped: no cgroup2 mount");
+            return;
+        };
+        let name = format!("barge-clonetest-{}", std::process::id());
+        let dir = mnt.join(&name);
+        fs::create_dir_all(&dir).unwrap();
+        let cg = Cgroup {
+            version: CgroupVersion::V2,
+            dirs: vec![dir.clone()],
+        };
+        let target = cg.clone_target().unwrap();
+        let want = format!("0::/{name}\n");
+        // SAFETY: the child only reads a file into a stack buffer and exits.
+        let (pid, inside) = unsafe { super::super::sys::clone_fork_into(0, Some(target.as_fd())) };
+        let pid = pid.unwrap();
+        if pid == 0 {
+            let mut buf = [0u8; 4096];
+            // SAFETY: raw calls on a NUL-terminated path and a stack buffer.
+            let n = unsafe {
+                let fd = libc::open(c"/proc/self/cgroup".as_ptr(), libc::O_RDONLY);
+                libc::read(fd, buf.as_mut_ptr().cast(), buf.len())
+            };
+            let found = n > 0
+                && buf[..n as usize]
+                    .windows(want.len())
+                    .any(|w| w == want.as_bytes());
+            // SAFETY: _exit ends the child without running the harness's code.
+            unsafe { libc::_exit(if found && inside { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        // SAFETY: reaping our own child.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        let _ = fs::remove_dir(&dir);
+        assert!(inside, "clone3(CLONE_INTO_CGROUP) failed");
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "the child was not in {name}"
+        );
+    }
 
     /// The three reasons a controller's file can be missing, told apart (a temp tree of
     /// plain files stands in for the cgroupfs).

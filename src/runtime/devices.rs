@@ -635,17 +635,6 @@ mod tests {
         }
     }
 
-    /// The first cgroup2 mount point, if any (pure v2: /sys/fs/cgroup; hybrid: .../unified).
-    fn cgroup2_mount() -> Option<std::path::PathBuf> {
-        let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
-        info.lines().find_map(|l| {
-            let (pre, post) = l.split_once(" - ")?;
-            post.starts_with("cgroup2 ")
-                .then(|| pre.split(' ').nth(4).map(std::path::PathBuf::from))
-                .flatten()
-        })
-    }
-
     /// The kernel accepts the program, and a process in the group gets exactly what the
     /// rules allow (this exercises the v2 path on hybrid hosts too: device programs act on
     /// the unified hierarchy whatever the v1 controllers do).
@@ -656,7 +645,7 @@ mod tests {
             eprintln!("skipped: needs root and /bin/busybox");
             return;
         }
-        let Some(mnt) = cgroup2_mount() else {
+        let Some(mnt) = super::super::cgroups::cgroup2_mount() else {
             eprintln!("skipped: no cgroup2 mount");
             return;
         };
