@@ -561,3 +561,47 @@ fn attach_passes_the_terminal_size_and_its_changes() {
     assert!(b.ok(&["ps", "-q", "--no-trunc"]).contains(&id));
     b.ok(&["rm", "-f", &id]);
 }
+
+/// `--label` and `--label-file` (Docker's forms) set the container's labels, which
+/// `inspect` shows and `ps --filter label=` selects by; a label without a key is refused.
+#[test]
+fn labels_from_flags_and_files_select_containers() {
+    let Some(b) = bb_store() else { return };
+    let file = b.root().join("labels.txt");
+    std::fs::write(&file, "team=web\n# a comment\ntier\n").unwrap();
+    let file = file.to_str().unwrap();
+    let id = b.ok(&[
+        "create",
+        "--name",
+        "labelled",
+        "-l",
+        "a=b",
+        "--label",
+        "c",
+        "--label-file",
+        file,
+        "--label",
+        "team=db",
+        "bb:1",
+        "true",
+    ]);
+    b.ok(&["create", "--name", "plain", "bb:1", "true"]);
+    let v = inspect(&b, "labelled");
+    assert_eq!(
+        v["Config"]["Labels"],
+        serde_json::json!({"a": "b", "c": "", "team": "db", "tier": ""}),
+        "a flag replaces the file's value of the same key"
+    );
+    let by = |f: &str| b.ok(&["ps", "-a", "--filter", f, "--format", "{{.Names}}"]);
+    assert_eq!(by("label=team=db").trim(), "labelled");
+    assert_eq!(by("label=tier").trim(), "labelled");
+    assert_eq!(by("label=team=web").trim(), "");
+    assert!(id.trim().len() == 64);
+    let o = b.run(&["create", "-l", "=x", "bb:1", "true"]);
+    assert_eq!(o.status.code(), Some(125));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("invalid label"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

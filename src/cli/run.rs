@@ -59,6 +59,13 @@ pub struct RunArgs {
     /// Read environment variables from a file (KEY=VALUE lines)
     #[arg(long, value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
+    /// Set metadata on the container (KEY=VALUE, or KEY for an empty value); `ps --filter
+    /// label=` selects by it
+    #[arg(short = 'l', long = "label", value_name = "KEY[=VALUE]")]
+    pub label: Vec<String>,
+    /// Read labels from a file (KEY=VALUE lines, # comments)
+    #[arg(long, value_name = "FILE")]
+    pub label_file: Vec<PathBuf>,
     /// Working directory inside the container
     #[arg(short, long)]
     pub workdir: Option<String>,
@@ -397,6 +404,27 @@ fn parse_device(s: &str) -> Result<(PathBuf, String, String)> {
 }
 
 /// Turn flags into a `RunConfig`.
+/// Docker's `--label`: `KEY=VALUE`, or `KEY` alone for an empty value; files first, then
+/// the flags, a later one replacing an earlier one of the same key.
+fn labels(a: &RunArgs) -> Result<std::collections::BTreeMap<String, String>> {
+    let mut items = Vec::new();
+    for f in &a.label_file {
+        items.extend(parse_env_file(f)?);
+    }
+    items.extend(a.label.iter().cloned());
+    let mut out = std::collections::BTreeMap::new();
+    for item in items {
+        let (k, v) = item.split_once('=').unwrap_or((item.as_str(), ""));
+        if k.trim().is_empty() {
+            return Err(Error::InvalidArgument(format!(
+                "invalid label {item:?}: KEY=VALUE or KEY"
+            )));
+        }
+        out.insert(k.to_string(), v.to_string());
+    }
+    Ok(out)
+}
+
 pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
     let mut env = Vec::new();
     for f in &a.env_file {
@@ -425,6 +453,7 @@ pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
         cap_drop: a.cap_drop.clone(),
         cpus: a.cpus,
         pids_limit: a.pids_limit.map(|p| if p <= 0 { -1 } else { p }),
+        labels: labels(a)?,
         ..Default::default()
     };
     for o in &a.security_opt {
