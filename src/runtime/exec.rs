@@ -26,7 +26,7 @@ use oci_spec::runtime::{LinuxNamespaceType, Process, Spec, User};
 
 use super::container::{Console, load, wait_status};
 use super::error::{Result, RuntimeError};
-use super::init::{self, MSG_ERROR};
+use super::init::{self, MSG_ERROR, io_fail as fail};
 use super::process::{self, Failure};
 use super::state::{SPEC_FILE, Status};
 use super::{ExitOutcome, pid1, seccomp, sys};
@@ -330,10 +330,6 @@ struct Intermediate<'a> {
     die_with_parent: bool,
 }
 
-fn fail(what: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> Failure {
-    move |e| Failure::runtime(format!("{what}: {e}"))
-}
-
 /// I: joins the container, clones G into it. Returns only on failure.
 fn intermediate(a: &Intermediate<'_>) -> Failure {
     match enter(a) {
@@ -343,22 +339,7 @@ fn intermediate(a: &Intermediate<'_>) -> Failure {
 
 fn enter(a: &Intermediate<'_>) -> Result<Failure, Failure> {
     if let Some(fds) = a.stdio {
-        // Moved above 2 first, so that a source that is itself 0-2 is not overwritten
-        // before it is copied; the copies above 2 are closed with the rest below.
-        let mut high = [0; 3];
-        for (h, fd) in high.iter_mut().zip(fds) {
-            // SAFETY: duplicating a descriptor this process holds open.
-            *h = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
-            if *h < 0 {
-                return Err(fail("duplicate stdio")(std::io::Error::last_os_error()));
-            }
-        }
-        for (target, h) in high.into_iter().enumerate() {
-            // SAFETY: dup2 onto 0-2 of this process, which owns no Rust objects on them.
-            if unsafe { libc::dup2(h, target as RawFd) } < 0 {
-                return Err(fail("redirect stdio")(std::io::Error::last_os_error()));
-            }
-        }
+        init::redirect_stdio(fds)?;
     }
     let mut keep = vec![a.sync, a.pidfd];
     keep.extend(a.console);

@@ -69,14 +69,14 @@ pub(crate) fn run_reporting(sync: RawFd, f: impl FnOnce() -> Failure) -> ! {
     sys::exit_now(failure.code)
 }
 
-fn io_fail(what: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> Failure {
+pub(crate) fn io_fail(what: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> Failure {
     move |e| Failure::runtime(format!("{what}: {e}"))
 }
 
 /// Make `fds` this process's 0, 1 and 2. They are moved above 2 first, so that a source
 /// that is itself 0-2 is not overwritten before it is copied; the copies are closed with
 /// the rest of barge's descriptors.
-fn redirect_stdio(fds: [RawFd; 3]) -> Result<(), Failure> {
+pub(crate) fn redirect_stdio(fds: [RawFd; 3]) -> Result<(), Failure> {
     let mut high = [0; 3];
     for (h, fd) in high.iter_mut().zip(fds) {
         // SAFETY: duplicating a descriptor this process holds open.
@@ -86,7 +86,8 @@ fn redirect_stdio(fds: [RawFd; 3]) -> Result<(), Failure> {
         }
     }
     for (target, h) in high.into_iter().enumerate() {
-        // SAFETY: dup2 onto 0-2 of this forked process, which owns no Rust objects on them.
+        // SAFETY: dup2 onto 0-2 of this forked process (init or exec's intermediate), which
+        // owns no Rust objects on them.
         if unsafe { libc::dup2(h, target as RawFd) } < 0 {
             return Err(io_fail("redirect stdio")(std::io::Error::last_os_error()));
         }
