@@ -60,9 +60,21 @@ fn op(o: LinuxSeccompOperator, value_two: Option<u64>) -> ScmpCompareOp {
 /// Compiles the profile. Building is kept apart from loading so it can happen before any
 /// privilege is dropped and be reported as a spec error.
 pub(crate) fn build(s: &LinuxSeccomp) -> Result<ScmpFilterContext> {
+    build_with(s, true)
+}
+
+fn build_with(s: &LinuxSeccomp, tree: bool) -> Result<ScmpFilterContext> {
     let default = action(s.default_action(), s.default_errno_ret())?;
     let mut ctx = ScmpFilterContext::new(default).map_err(err)?;
     ctx.set_ctl_nnp(false).map_err(err)?;
+    if tree {
+        // A binary tree of syscall numbers instead of a chain. When it loads a filter, the
+        // kernel runs it for every syscall number (to find the ones it may allow without
+        // running it again), then JITs it: Docker's profile, 1,226 instructions as a tree
+        // against 982 as a chain, loads in a third of the time (0.45 against 1.35 ms).
+        ctx.set_filter_attr(ScmpFilterAttr::CtlOptimize, 2)
+            .map_err(err)?;
+    }
     for a in s.architectures().iter().flatten() {
         let name = a.to_string();
         let arch = ScmpArch::from_str(&name).map_err(err)?;
@@ -191,7 +203,7 @@ pub(crate) fn compile(s: &LinuxSeccomp, cache_dir: Option<&Path>) -> Result<Comp
         .map(|v| format!("{}.{}.{}", v.major, v.minor, v.micro))
         .unwrap_or_default();
     let mut h = sha2::Sha256::new();
-    h.update(b"barge-seccomp-1\0");
+    h.update(b"barge-seccomp-2\0");
     h.update(version.as_bytes());
     h.update(std::env::consts::ARCH.as_bytes());
     h.update(&json);
@@ -352,6 +364,132 @@ mod tests {
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|e| e == "bpf"))
             .collect()
+    }
+
+    /// Runs a classic BPF seccomp program (as much of the instruction set as libseccomp
+    /// emits) on one syscall: the action it returns.
+    fn run_bpf(prog: &[u8], nr: i32, arch: u32, args: [u64; 6]) -> u32 {
+        let mut data = Vec::with_capacity(64);
+        data.extend_from_slice(&nr.to_le_bytes());
+        data.extend_from_slice(&arch.to_le_bytes());
+        data.extend_from_slice(&0u64.to_le_bytes());
+        for a in args {
+            data.extend_from_slice(&a.to_le_bytes());
+        }
+        let insn = |i: usize| {
+            let b = &prog[i * 8..i * 8 + 8];
+            let code = u16::from_le_bytes([b[0], b[1]]);
+            let k = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+            (code, b[2] as usize, b[3] as usize, k)
+        };
+        let (mut a, mut x, mut mem, mut pc) = (0u32, 0u32, [0u32; 16], 0usize);
+        loop {
+            let (code, jt, jf, k) = insn(pc);
+            pc += 1;
+            let src = if code & 0x08 != 0 { x } else { k };
+            match code & 0x07 {
+                0x00 => match code {
+                    0x20 => {
+                        let o = k as usize;
+                        a = u32::from_le_bytes(data[o..o + 4].try_into().unwrap());
+                    }
+                    0x00 => a = k,
+                    0x60 => a = mem[k as usize],
+                    _ => panic!("ld {code:#x}"),
+                },
+                0x01 => x = if code == 0x61 { mem[k as usize] } else { k },
+                0x02 => mem[k as usize] = a,
+                0x03 => mem[k as usize] = x,
+                0x04 => {
+                    a = match code & 0xf0 {
+                        0x00 => a.wrapping_add(src),
+                        0x10 => a.wrapping_sub(src),
+                        0x40 => a | src,
+                        0x50 => a & src,
+                        0x60 => a.wrapping_shl(src),
+                        0x70 => a.wrapping_shr(src),
+                        0xa0 => a ^ src,
+                        op => panic!("alu {op:#x}"),
+                    }
+                }
+                0x05 => {
+                    let taken = match code & 0xf0 {
+                        0x00 => {
+                            pc += k as usize;
+                            continue;
+                        }
+                        0x10 => a == src,
+                        0x20 => a > src,
+                        0x30 => a >= src,
+                        0x40 => a & src != 0,
+                        op => panic!("jmp {op:#x}"),
+                    };
+                    pc += if taken { jt } else { jf };
+                }
+                0x06 => return if code & 0x18 == 0x10 { a } else { k },
+                _ => {
+                    if code == 0x87 {
+                        a = x;
+                    } else {
+                        x = a;
+                    }
+                }
+            }
+        }
+    }
+
+    fn export(ctx: &ScmpFilterContext) -> Vec<u8> {
+        let mut f = tempfile::tempfile().unwrap();
+        ctx.export_bpf(&f).unwrap();
+        let mut bpf = Vec::new();
+        f.seek(SeekFrom::Start(0)).unwrap();
+        f.read_to_end(&mut bpf).unwrap();
+        bpf
+    }
+
+    /// The tree-shaped filter barge loads decides every syscall as libseccomp's plain chain
+    /// does: Docker's profile, on every syscall number of x86_64, x86 and x32 and of an
+    /// architecture the profile does not name, with the argument values its rules test.
+    #[test]
+    fn the_tree_filter_decides_as_the_chain_does() {
+        let caps = crate::container::defaults::default_capabilities();
+        let profile = crate::container::defaults::default_seccomp(&caps);
+        let tree = export(&build_with(&profile, true).unwrap());
+        let chain = export(&build_with(&profile, false).unwrap());
+        assert_ne!(tree, chain);
+        const X86_64: u32 = 0xc000_003e;
+        const I386: u32 = 0x4000_0003;
+        const AARCH64: u32 = 0xc000_00b7;
+        let values = [
+            0u64,
+            8,
+            0x20000,
+            0x20008,
+            0xffff_ffff,
+            u64::MAX,
+            40,
+            41,
+            0x7e02_0000,
+            0x1_0000_0008,
+        ];
+        let mut decided = std::collections::HashSet::new();
+        for arch in [X86_64, I386, AARCH64] {
+            let x32 = (0..600).map(|n| 0x4000_0000 | n);
+            for nr in (-1..600).chain(x32).chain([i32::MAX]) {
+                for v in values {
+                    let args = [v, v, 0, 0, 0, 0];
+                    let want = run_bpf(&chain, nr, arch, args);
+                    assert_eq!(
+                        run_bpf(&tree, nr, arch, args),
+                        want,
+                        "arch {arch:#x} syscall {nr} args {v:#x}"
+                    );
+                    decided.insert(want);
+                }
+            }
+        }
+        // Allowed, refused with EPERM and ENOSYS, and the wrong architecture's kill.
+        assert!(decided.len() >= 4, "{decided:x?}");
     }
 
     #[test]
