@@ -93,12 +93,16 @@ install_build_deps() {
   elif command -v dnf >/dev/null 2>&1; then
     query="rpm -q"
     build="gcc glibc-devel pkgconf-pkg-config libseccomp-devel curl ca-certificates"
+    # Fedora keeps the static libraries apart; without them barge is linked dynamically.
+    static="glibc-static libseccomp-static"
     run="nftables shadow-utils slirp4netns"
   else
     say "no apt-get or dnf: make sure gcc, pkg-config, the libseccomp headers and nftables are installed"
     return 0
   fi
   pkg_install "$query" "$build" "build dependencies" || die "could not install the build dependencies (no network?)"
+  [ -z "${static:-}" ] || pkg_install "$query" "$static" "static libraries" \
+    || say "warning: could not install $static: barge will be linked dynamically (about 0.6 ms slower to start)"
   pkg_install "$query" "$run" "runtime programs" \
     || say "warning: could not install some of $run (the report at the end names what is missing)"
 }
@@ -177,8 +181,8 @@ if [ -n "${BARGE_BIN:-}" ]; then
 else
   [ "$(id -u)" = 0 ] && install_build_deps
   ensure_rust
-  cargo build --release --locked
-  bin=target/release/barge
+  # Static where libc.a and libseccomp.a are installed: a faster start (see the script).
+  bin=$(scripts/build-release.sh)
 fi
 
 # --- install -------------------------------------------------------------------------

@@ -4,8 +4,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 work=${BENCH_DIR:-/var/tmp/barge-bench}
 mkdir -p "$work"
-barge=${BARGE:-$repo/target/release/barge}
-[ -x "$barge" ] || (cd "$repo" && cargo build --release --locked >&2)
+# The executable install.sh installs (static where it can be): built, or rebuilt when stale.
+barge=${BARGE:-$repo/$("$repo/scripts/build-release.sh")}
 runs=${RUNS:-5}
 
 # median of numbers on stdin
