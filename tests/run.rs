@@ -273,6 +273,16 @@ fn rm_cleans_up_and_names_are_unique() {
         .map(|d| d.count())
         .unwrap_or(0);
     assert_eq!(dirs, 0, "--rm removes the container directory");
+    // A --rm container's overlay skips syncing its upper layer (`volatile`, shown as
+    // `fsync=volatile` by newer kernels); one that stays keeps its writes durable.
+    let root_opts = "grep ' / / ' /proc/self/mountinfo";
+    let rm = sh(&b, root_opts);
+    assert!(rm.contains("volatile"), "{rm}");
+    let o = b.run(&["run", "--name", "durable", "bb:1", "sh", "-c", root_opts]);
+    let kept = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && kept.contains("overlay"), "{kept}");
+    assert!(!kept.contains("volatile"), "{kept}");
+    assert!(b.run(&["rm", "durable"]).status.success());
     // Without --rm the name stays taken.
     let o = b.run(&["run", "--name", "keep", "bb:1", "true"]);
     assert!(o.status.success());

@@ -247,7 +247,17 @@ pub fn prepare(
     }
     let dir = containers_dir(store).join(&id);
     // Before anything is written: a host where nothing can mount it gets no container.
-    let rootfs_mount = rootfs_mount(paths, lowerdirs.clone(), &dir)?;
+    let mut rootfs_mount = rootfs_mount(paths, lowerdirs.clone(), &dir)?;
+    if auto_remove && rootfs_mount.fstype == "overlay" {
+        // The upper directory is removed when the container ends, so nothing in it needs
+        // to reach the disk. Without `volatile`, the overlay's unmount at the container's
+        // exit syncs the whole file system under the store, waiting for every process's
+        // dirty data (measured: 1-3 ms on every `run --rm`, far more while something else
+        // writes). Podman does the same for --rm.
+        rootfs_mount
+            .options
+            .push(crate::runtime::OVERLAY_VOLATILE.into());
+    }
     for sub in ["upper", "work", "rootfs"] {
         let p = dir.join(sub);
         std::fs::create_dir_all(&p).at(&p)?;

@@ -64,7 +64,7 @@ pub use container::{
 };
 pub use error::RuntimeError;
 pub use exec::{ExecOptions, ExecProcess, exec, exec_spawn};
-pub use rootfs::{FUSE_OVERLAYFS, unmount_rootfs};
+pub use rootfs::{FUSE_OVERLAYFS, OVERLAY_VOLATILE, unmount_rootfs};
 pub use state::{State, Status};
 
 /// The start time of process `pid` (clock ticks since boot): with the pid, it names one

@@ -201,8 +201,22 @@ fn statvfs_to_ms(f: rustix::fs::StatVfsMountFlags) -> libc::c_ulong {
 /// kernel's overlay.
 pub const FUSE_OVERLAYFS: &str = "fuse-overlayfs";
 
+/// The overlay option that skips syncing the upper layer (Linux 5.10): for containers whose
+/// upper directory is removed when they end. Dropped where the kernel does not know it.
+pub const OVERLAY_VOLATILE: &str = "volatile";
+
 /// Mounts `m` (an overlay or another filesystem) onto `target`.
 pub(crate) fn mount_rootfs(m: &RootfsMount, target: &Path) -> Result<()> {
+    let r = mount_rootfs_once(m, target);
+    if r.is_err() && m.options.iter().any(|o| o == OVERLAY_VOLATILE) {
+        let mut m = m.clone();
+        m.options.retain(|o| o != OVERLAY_VOLATILE);
+        return mount_rootfs_once(&m, target);
+    }
+    r
+}
+
+fn mount_rootfs_once(m: &RootfsMount, target: &Path) -> Result<()> {
     if m.fstype == FUSE_OVERLAYFS {
         return mount_fuse_overlay(m, target);
     }
