@@ -44,8 +44,14 @@ def phases(path):
     t = {'start': 0.0}
     t['main'] = first(lambda p, e: e.startswith('sys_poll('))
     t['store'] = first(lambda p, e: e.startswith('sys_mkdir('))
-    t['clone'] = first(lambda p, e: e.startswith(('sys_clone(', 'sys_clone3(')))
-    t['child'] = first(lambda p, e: p != pid0 and e.startswith('sys_mount'))
+    # The container's clone: barge's last clone before the pivot (a bridge network's
+    # thread is cloned earlier).
+    pivot = first(lambda p, e: e.startswith('sys_pivot_root'))
+    clones = [t - t0 for t, p, e in ev if p == pid0 and e.startswith(('sys_clone(', 'sys_clone3(')) and t - t0 < pivot]
+    t['clone'] = clones[-1] if clones else float('nan')
+    # After the clone: with a bridge network, barge's network thread mounts the namespace
+    # it makes before that.
+    t['child'] = first(lambda p, e: p != pid0 and e.startswith('sys_mount'), t['clone'])
     t['pivot'] = first(lambda p, e: e.startswith('sys_pivot_root'))
     t['seccomp'] = first(lambda p, e: e.startswith('sys_seccomp('))
     t['exec'] = first(lambda p, e: e.startswith('sys_seccomp ->'))
