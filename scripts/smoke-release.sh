@@ -52,4 +52,4 @@ if id tester >/dev/null 2>&1 && grep -q '^tester:' /etc/subuid; then
     sh -c "'$barge' --root '$work/rootless' load -q -i '$work/busybox.tar' >/dev/null && '$barge' --root '$work/rootless' run --rm busybox id -u")
   [ "$out" = 0 ] || fail "rootless run printed: $out"
 fi
-echo "smoke-release: ok ($(file -b "$1" | cut -d, -f1-2))"
+echo "smoke-release: ok ($(file -b "$1" 2>/dev/null | cut -d, -f1-2))"
