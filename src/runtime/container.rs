@@ -211,7 +211,7 @@ impl Container {
             sync: child_sock.as_raw_fd(),
             console,
             fifo: opts.wait_for_start.then_some(fifo.as_path()),
-            cgroup_procs: &join_files,
+            cgroup_join: &join_files,
             cgroup_version: cgroup.version,
             die_with_parent: opts.die_with_parent,
             seccomp: seccomp.as_ref(),
@@ -255,7 +255,7 @@ impl Container {
             unsafe { sys::clone_fork_into(flags as u64, target.as_ref().map(|t| t.as_fd())) };
         if let Ok(0) = cloned {
             if inside {
-                args.cgroup_procs = &[];
+                args.cgroup_join = &[];
             }
             init::run(&args);
         }
@@ -319,16 +319,7 @@ impl Container {
                     ready = true;
                     break;
                 }
-                MSG_ERROR if n >= 2 => {
-                    let code = buf[1] as i32;
-                    let message = String::from_utf8_lossy(&buf[2..n]).into_owned();
-                    let e = if code == 125 {
-                        RuntimeError::Init(message)
-                    } else {
-                        RuntimeError::Exec { code, message }
-                    };
-                    return Err(abort(e));
-                }
+                MSG_ERROR if n >= 2 => return Err(abort(init::reported_error(&buf[1..n]))),
                 _ => {
                     // The pty master arrives tagged with its name (runc's console protocol).
                     if fd.is_some() {

@@ -241,7 +241,7 @@ pub fn exec_spawn(root: &Path, id: &str, opts: ExecOptions) -> Result<ExecProces
         pidfd: pidfd.as_raw_fd(),
         console,
         ns_flags,
-        cgroup_procs: &join_files,
+        cgroup_join: &join_files,
         process: &proc_,
         seccomp: seccomp.as_ref(),
         die_with_parent: opts.die_with_parent,
@@ -254,7 +254,7 @@ pub fn exec_spawn(root: &Path, id: &str, opts: ExecOptions) -> Result<ExecProces
     let ipid = forked.map_err(|e| RuntimeError::sys("fork", e))?;
     if ipid == 0 {
         if inside {
-            args.cgroup_procs = &[];
+            args.cgroup_join = &[];
         }
         init::run_reporting(args.sync, || intermediate(&args));
     }
@@ -284,13 +284,7 @@ pub fn exec_spawn(root: &Path, id: &str, opts: ExecOptions) -> Result<ExecProces
                 gpid = Some(i32::from_ne_bytes([buf[1], buf[2], buf[3], buf[4]]));
             }
             MSG_ERROR if n >= 2 => {
-                let code = buf[1] as i32;
-                let message = String::from_utf8_lossy(&buf[2..n]).into_owned();
-                failure = Some(if code == 125 {
-                    RuntimeError::Init(message)
-                } else {
-                    RuntimeError::Exec { code, message }
-                });
+                failure = Some(init::reported_error(&buf[1..n]));
                 break;
             }
             _ => {
@@ -324,7 +318,7 @@ struct Intermediate<'a> {
     pidfd: RawFd,
     console: Option<RawFd>,
     ns_flags: libc::c_int,
-    cgroup_procs: &'a [PathBuf],
+    cgroup_join: &'a [PathBuf],
     process: &'a Process,
     seccomp: Option<&'a seccomp::Compiled>,
     die_with_parent: bool,
@@ -345,7 +339,7 @@ fn enter(a: &Intermediate<'_>) -> Result<Failure, Failure> {
     keep.extend(a.console);
     sys::close_fds_except(3, &keep);
     sys::prctl(libc::PR_SET_DUMPABLE, 0).map_err(fail("set non-dumpable"))?;
-    for p in a.cgroup_procs {
+    for p in a.cgroup_join {
         fs::write(p, "0").map_err(fail(format!("join cgroup {}", p.display())))?;
     }
     // SAFETY: setns on a pidfd we hold, with namespace flags only.

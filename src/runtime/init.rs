@@ -15,6 +15,7 @@ use oci_spec::runtime::{LinuxNamespaceType, Spec};
 
 use super::RootfsMount;
 use super::cgroups::CgroupVersion;
+use super::error::RuntimeError;
 use super::process::{self, Failure};
 use super::rootfs;
 use super::sys;
@@ -29,7 +30,8 @@ pub(crate) struct InitArgs<'a> {
     pub console: Option<RawFd>,
     /// The exec fifo: init blocks on it until `start`.
     pub fifo: Option<&'a Path>,
-    pub cgroup_procs: &'a [PathBuf],
+    /// The files init writes "0" into to join its cgroup (none when cloned into it).
+    pub cgroup_join: &'a [PathBuf],
     pub cgroup_version: CgroupVersion,
     pub die_with_parent: bool,
     pub seccomp: Option<&'a super::seccomp::Compiled>,
@@ -67,6 +69,18 @@ pub(crate) fn run_reporting(sync: RawFd, f: impl FnOnce() -> Failure) -> ! {
         let _ = writeln!(std::io::stderr(), "barge: {}", failure.message);
     }
     sys::exit_now(failure.code)
+}
+
+/// The failure a child reported with [`run_reporting`]: `report` is the message after its
+/// MSG_ERROR tag (the exit code byte, then the text).
+pub(crate) fn reported_error(report: &[u8]) -> RuntimeError {
+    let code = report[0] as i32;
+    let message = String::from_utf8_lossy(&report[1..]).into_owned();
+    if code == 125 {
+        RuntimeError::Init(message)
+    } else {
+        RuntimeError::Exec { code, message }
+    }
 }
 
 pub(crate) fn io_fail(what: impl std::fmt::Display) -> impl FnOnce(std::io::Error) -> Failure {
@@ -133,7 +147,7 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     // SAFETY: umask has no memory-safety requirements.
     unsafe { libc::umask(0) };
     // `tasks` on v1 (see `Cgroup::self_join_files`); nothing when cloned into the group.
-    for p in a.cgroup_procs {
+    for p in a.cgroup_join {
         fs::write(p, "0").map_err(io_fail(format!("join cgroup {}", p.display())))?;
     }
     // Opened (O_PATH) while the caller's ids still apply: the state directory may not be
