@@ -214,7 +214,17 @@ pub(crate) fn compile(s: &LinuxSeccomp, cache_dir: Option<&Path>) -> Result<Comp
     {
         return Ok(Compiled { flags, bpf });
     }
-    let ctx = build(s)?;
+    let bpf = export(&build(s)?)?;
+    if let (Some(dir), Some(p)) = (cache_dir, &cached) {
+        // Best effort: a cache that cannot be written only costs the next start time.
+        write_cached(dir, p, &key, &bpf);
+        prune_cache(dir, CACHE_KEEP);
+    }
+    Ok(Compiled { flags, bpf })
+}
+
+/// The filter as classic BPF (libseccomp writes it to a file descriptor: a memfd here).
+fn export(ctx: &ScmpFilterContext) -> Result<Vec<u8>> {
     let mut tmp = fs::File::from(
         rustix::fs::memfd_create("barge-seccomp", rustix::fs::MemfdFlags::CLOEXEC)
             .map_err(|e| RuntimeError::sys("memfd_create", e))?,
@@ -224,12 +234,7 @@ pub(crate) fn compile(s: &LinuxSeccomp, cache_dir: Option<&Path>) -> Result<Comp
     tmp.seek(SeekFrom::Start(0))
         .and_then(|_| tmp.read_to_end(&mut bpf))
         .map_err(|e| RuntimeError::sys("read compiled seccomp filter", e))?;
-    if let (Some(dir), Some(p)) = (cache_dir, &cached) {
-        // Best effort: a cache that cannot be written only costs the next start time.
-        write_cached(dir, p, &key, &bpf);
-        prune_cache(dir, CACHE_KEEP);
-    }
-    Ok(Compiled { flags, bpf })
+    Ok(bpf)
 }
 
 /// The BPF in a cache file, if the file is complete and intact. A bad file is removed.
@@ -438,15 +443,6 @@ mod tests {
         }
     }
 
-    fn export(ctx: &ScmpFilterContext) -> Vec<u8> {
-        let mut f = tempfile::tempfile().unwrap();
-        ctx.export_bpf(&f).unwrap();
-        let mut bpf = Vec::new();
-        f.seek(SeekFrom::Start(0)).unwrap();
-        f.read_to_end(&mut bpf).unwrap();
-        bpf
-    }
-
     /// The tree-shaped filter barge loads decides every syscall as libseccomp's plain chain
     /// does: Docker's profile, on every syscall number of x86_64, x86 and x32 and of an
     /// architecture the profile does not name, with the argument values its rules test.
@@ -454,8 +450,8 @@ mod tests {
     fn the_tree_filter_decides_as_the_chain_does() {
         let caps = crate::container::defaults::default_capabilities();
         let profile = crate::container::defaults::default_seccomp(&caps);
-        let tree = export(&build_with(&profile, true).unwrap());
-        let chain = export(&build_with(&profile, false).unwrap());
+        let tree = export(&build_with(&profile, true).unwrap()).unwrap();
+        let chain = export(&build_with(&profile, false).unwrap()).unwrap();
         assert_ne!(tree, chain);
         const X86_64: u32 = 0xc000_003e;
         const I386: u32 = 0x4000_0003;
