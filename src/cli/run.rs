@@ -403,7 +403,6 @@ fn parse_device(s: &str) -> Result<(PathBuf, String, String)> {
     Ok((PathBuf::from(host), ctr.to_string(), perms.to_string()))
 }
 
-/// Turn flags into a `RunConfig`.
 /// Docker's `--label`: `KEY=VALUE`, or `KEY` alone for an empty value; files first, then
 /// the flags, a later one replacing an earlier one of the same key.
 fn labels(a: &RunArgs) -> Result<std::collections::BTreeMap<String, String>> {
@@ -425,6 +424,7 @@ fn labels(a: &RunArgs) -> Result<std::collections::BTreeMap<String, String>> {
     Ok(out)
 }
 
+/// Turn flags into a `RunConfig`.
 pub fn run_config(paths: &Paths, a: &RunArgs) -> Result<RunConfig> {
     let mut env = Vec::new();
     for f in &a.env_file {

@@ -240,17 +240,16 @@ impl Store {
             }
         }
         // Closing the last connection would checkpoint the WAL and fsync: a cost on every
-        // short command. Instead the commit that takes the WAL past 64 pages (set above) (256 KiB; a long
-        // WAL costs every later command a recovery pass that reads it whole) checkpoints,
-        // without truncating: the next writer starts over at the front of the file, whose
-        // blocks stay allocated. Truncating freed them (a discard on some disks, measured at
+        // short command. Instead the commit that takes the WAL past 64 pages (the
+        // wal_autocheckpoint above: 256 KiB; a long WAL costs every later command a
+        // recovery pass that reads it whole) checkpoints, without truncating: the next
+        // writer starts over at the front of the file, whose blocks stay allocated. Truncating freed them (a discard on some disks, measured at
         // 0.5-5 ms) only for the next commands to allocate them again.
         db.set_db_config(
             rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
             true,
         )
         .map_err(dberr)?;
-
         let version: i64 = db
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(dberr)?;
