@@ -278,8 +278,8 @@ fn assert_gone(b: &Barge, id: &str) {
     assert!(!mounts.contains(id), "mounts left:\n{mounts}");
     assert!(!b.root().join("run/netns").join(id).exists());
     assert!(!b.root().join("run/pods").join(id).exists());
-    let ipam = std::fs::read_to_string(b.root().join("network/ipam.json")).unwrap_or_default();
-    assert!(!ipam.contains(id), "{ipam}");
+    let ipam = b.sandbox_ids();
+    assert!(!ipam.iter().any(|i| i == id), "{ipam:?}");
     let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
     assert!(!String::from_utf8_lossy(&ps.stdout).contains(&format!("__pause {id}")));
     assert!(b.ok(&["pod", "ls", "-q"]).is_empty());
@@ -568,12 +568,8 @@ spec:
 fn assert_nothing_played(b: &Barge) {
     assert!(b.ok(&["pod", "ls", "-q"]).is_empty());
     assert!(b.ok(&["ps", "-a", "-q"]).is_empty());
-    let ipam = std::fs::read_to_string(b.root().join("network/ipam.json")).unwrap_or_default();
-    let v: serde_json::Value = serde_json::from_str(&ipam).unwrap_or_default();
-    assert!(
-        v.as_object().is_none_or(|o| o.is_empty()),
-        "attachments left: {ipam}"
-    );
+    let ipam = b.sandbox_ids();
+    assert!(ipam.is_empty(), "attachments left: {ipam:?}");
     let root = b.root().to_string_lossy().into_owned();
     let ps = Command::new("ps").args(["-eo", "args"]).output().unwrap();
     assert!(

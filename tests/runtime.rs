@@ -31,6 +31,7 @@ fn run(
         state_dir: state.path().join(id),
         init: false,
         sig_proxy: true,
+        prestart: None,
     });
     assert!(!state.path().join(id).exists(), "state dir left behind");
     r

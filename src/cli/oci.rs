@@ -323,6 +323,7 @@ fn dispatch(args: &OciArgs) -> anyhow::Result<i32> {
                 state_dir: root.join(id),
                 init: false,
                 sig_proxy: true,
+                prestart: None,
             };
             match crate::supervisor::foreground::run_foreground(opts) {
                 Ok(out) => Ok(out.code()),

@@ -691,7 +691,7 @@ impl Client {
         stdio: runtime::Stdio,
     ) -> Result<RunOutcome> {
         let mut store = self.store()?;
-        let (p, settings) = self.prepare(spec, &mut store, Some(container::self_identity()))?;
+        let (mut p, settings) = self.prepare(spec, &mut store, Some(container::self_identity()))?;
         if !settings.auto_remove {
             // Kept so that `start` can run it again.
             if let Err(e) = container::save_bundle(&p.dir, &p.spec, &settings) {
@@ -711,14 +711,35 @@ impl Client {
                 return Err(e);
             }
         }
+        // The bridge network is wired while init mounts its root (see `network::Pending`):
+        // the clone makes the namespace, which the saved spec names by its path for later
+        // starts.
+        let mut run_spec = p.spec.clone();
+        let prestart = p.network.take().map(|n| {
+            for ns in run_spec
+                .linux_mut()
+                .as_mut()
+                .and_then(|l| l.namespaces_mut().as_mut())
+                .into_iter()
+                .flatten()
+            {
+                if ns.typ() == oci_spec::runtime::LinuxNamespaceType::Network {
+                    ns.set_path(None);
+                }
+            }
+            runtime::Prestart(Box::new(move |pid| {
+                n.wire(pid).map(drop).map_err(|e| e.to_string())
+            }))
+        });
         let opts = runtime::RunOptions {
             id: p.record.id.clone(),
-            spec: p.spec.clone(),
+            spec: run_spec,
             rootfs_mount: Some(p.rootfs_mount.clone()),
             stdio,
             state_dir: container::state_root(&self.paths).join(&p.record.id),
             init: settings.init,
             sig_proxy: spec.sig_proxy,
+            prestart,
         };
         let result = if spec.capture {
             supervisor::foreground::run_foreground_captured(opts)
@@ -759,8 +780,12 @@ impl Client {
     /// Create a container, stopped, ready for [`Client::start`]; returns its ID.
     pub fn create(&self, spec: &ContainerSpec) -> Result<String> {
         let mut store = self.store()?;
-        let (p, settings) = self.prepare(spec, &mut store, None)?;
-        if let Err(e) = container::save_bundle(&p.dir, &p.spec, &settings) {
+        let (mut p, settings) = self.prepare(spec, &mut store, None)?;
+        let wired = match p.network.take() {
+            Some(n) => n.wire_new(&self.paths.root).map(drop),
+            None => Ok(()),
+        };
+        if let Err(e) = wired.and_then(|()| container::save_bundle(&p.dir, &p.spec, &settings)) {
             let _ = container::remove(&mut store, &self.paths, &p.record, true, true);
             return Err(e);
         }

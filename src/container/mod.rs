@@ -29,6 +29,10 @@ pub struct Prepared {
     pub rootfs_mount: RootfsMount,
     /// Namespaces taken from other containers, found again at every start (`RunSettings`).
     pub joins: Vec<(String, String)>,
+    /// The bridge network, reserved but not yet made: the caller wires it, either into a
+    /// namespace of its own (`create`) or into the one the container's clone makes (`run`).
+    /// The spec names the namespace's path either way.
+    pub network: Option<crate::network::Pending>,
 }
 
 /// 64 random hex digits, like Docker's container IDs.
@@ -355,16 +359,6 @@ pub fn prepare(
     } else {
         rc.dns.iter().map(|d| format!("nameserver {d}\n")).collect()
     };
-    let own_ip = pod.as_ref().and_then(|p| pod::address(store, p));
-    if net_from.is_none() {
-        for (p, text) in [
-            (&hostname_file, format!("{hostname}\n")),
-            (&hosts_file, hosts(own_ip)),
-            (&resolv_file, resolv),
-        ] {
-            std::fs::write(p, text).at(p)?;
-        }
-    }
     let command = spec
         .process()
         .as_ref()
@@ -402,6 +396,13 @@ pub fn prepare(
         return Err(e);
     }
     // After the row: a crash from here on leaves a container that rm/reap_dead clean up.
+    let undo = |store: &mut Store, e: Error| {
+        let _ = crate::network::detach(&store.root, &id);
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = store.delete_container(&id);
+        e
+    };
+    let mut reserved = None;
     if bridge {
         let key = rc.network_name.as_deref().unwrap_or("bridge");
         let ep = crate::network::Endpoint {
@@ -409,10 +410,10 @@ pub fn prepare(
             aliases: rc.network_aliases.clone(),
             ports,
         };
-        let attached = crate::network::lookup(&store.root, key)
+        let r = crate::network::lookup(&store.root, key)
             .ok_or_else(|| Error::NoSuchNetwork(key.into()))
             .and_then(|net| {
-                crate::network::attach(
+                crate::network::reserve(
                     &store.root,
                     &paths.run,
                     &id,
@@ -422,24 +423,39 @@ pub fn prepare(
                     crate::network::Helper::from_config(&paths.config),
                 )
             });
-        match attached {
-            Ok(att) => {
-                std::fs::write(&hosts_file, hosts(Some(att.ip))).at(&hosts_file)?;
-                refresh_network_hosts(&store.root, &att.network, &[]);
-            }
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&dir);
-                let _ = store.delete_container(&id);
-                return Err(e);
+        reserved = Some(r.map_err(|e| undo(store, e))?);
+    }
+    // Written once, with the address (a rewrite would cost this file system a block
+    // discard when the container is removed).
+    let own_ip = match &reserved {
+        Some(r) => Some(r.attachment().ip),
+        None => pod.as_ref().and_then(|p| pod::address(store, p)),
+    };
+    if net_from.is_none() {
+        for (p, text) in [
+            (&hostname_file, format!("{hostname}\n")),
+            (&hosts_file, hosts(own_ip)),
+            (&resolv_file, resolv),
+        ] {
+            if let Err(e) = std::fs::write(p, text).at(p) {
+                return Err(undo(store, e));
             }
         }
     }
+    let network = reserved.and_then(|r| {
+        refresh_network_hosts(&store.root, &r.attachment().network, &[]);
+        match r {
+            crate::network::Reserved::Pending(p) => Some(p),
+            crate::network::Reserved::Wired(_) => None,
+        }
+    });
     Ok(Prepared {
         record,
         dir,
         spec,
         rootfs_mount,
         joins,
+        network,
     })
 }
 

@@ -13,7 +13,7 @@ use oci_spec::runtime::{LinuxNamespaceType, Spec};
 use super::cgroups::{self, Cgroup};
 use super::error::{Result, RuntimeError};
 use super::hooks::{self, Stage};
-use super::init::{self, InitArgs, MSG_ERROR, MSG_MAPPED, MSG_PTY, MSG_READY};
+use super::init::{self, InitArgs, MSG_ERROR, MSG_GO, MSG_MAPPED, MSG_PTY, MSG_READY};
 use super::state::{FIFO, Record, State, Status};
 use super::{ExitOutcome, ExitStatus, RootfsMount, devices, seccomp, sys};
 
@@ -48,6 +48,7 @@ pub struct SpawnOptions {
     pub init: bool,
     /// Put these on init's fds 0-2 instead of the caller's own (not with a console).
     pub stdio: Option<[OwnedFd; 3]>,
+    pub prestart: Option<super::Prestart>,
 }
 
 /// A spawned container whose init is (or was) a child of this process.
@@ -217,6 +218,7 @@ impl Container {
             seccomp: seccomp.as_ref(),
             init: opts.init,
             userns: flags & libc::CLONE_NEWUSER != 0,
+            gate: opts.prestart.is_some(),
             stdio: opts
                 .stdio
                 .as_ref()
@@ -303,6 +305,12 @@ impl Container {
                         .map_err(|e| RuntimeError::sys("tell init its ids are mapped", e))
                 })
                 .map_err(abort)?;
+        }
+        if let Some(prestart) = opts.prestart {
+            (prestart.0)(pid).map_err(|e| abort(RuntimeError::Prestart(e)))?;
+            // Init may have failed meanwhile: then this send fails and its report is read
+            // below.
+            let _ = sys::send_all(parent_sock.as_raw_fd(), &[MSG_GO]);
         }
         let mut pty = None;
         let mut ready = false;
@@ -525,6 +533,7 @@ pub fn create(
         die_with_parent: false,
         init: false,
         stdio: None,
+        prestart: None,
     });
     let c = match c {
         Ok(c) => c,

@@ -37,6 +37,9 @@ pub enum RuntimeError {
         path: PathBuf,
         message: String,
     },
+    /// The caller's [`super::Prestart`] step failed (its own message).
+    #[error("{0}")]
+    Prestart(String),
     #[error("container {0} does not exist")]
     NotFound(String),
     #[error("container {0} already exists")]

@@ -4,7 +4,8 @@
 //! Order matters and is chosen so that each step still has what it needs:
 //! join the cgroup (before anything can fork) -> namespaces -> mounts -> pivot_root ->
 //! hostname, sysctl (needs writable /proc/sys) -> masking -> console -> rlimits -> cwd ->
-//! find the program -> [wait for `start`] -> drop privileges -> seccomp -> exec.
+//! find the program -> [wait for the parent's prestart] -> [wait for `start`] -> drop
+//! privileges -> seccomp -> exec.
 
 use std::fs;
 use std::io::Write;
@@ -39,6 +40,8 @@ pub(crate) struct InitArgs<'a> {
     pub init: bool,
     /// Cloned into a new user namespace: wait for the parent to write its id maps.
     pub userns: bool,
+    /// The parent runs a [`super::Prestart`]: wait for its MSG_GO before the program runs.
+    pub gate: bool,
     /// Put on fds 0-2 before anything else is closed (captured output).
     pub stdio: Option<[RawFd; 3]>,
 }
@@ -49,6 +52,8 @@ pub(crate) const MSG_READY: u8 = b'R';
 pub(crate) const MSG_ERROR: u8 = b'E';
 /// Parent -> child: the user namespace's uid and gid maps are written.
 pub(crate) const MSG_MAPPED: u8 = b'M';
+/// Parent -> child: its prestart work is done; the program may run.
+pub(crate) const MSG_GO: u8 = b'G';
 
 pub(crate) fn run(args: &InitArgs<'_>) -> ! {
     run_reporting(args.sync, || setup_and_exec(args))
@@ -249,7 +254,16 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
                 .map_err(|e| Failure::runtime(format!("setdomainname: {e}")))?;
         }
     }
-    if let Some(sysctl) = spec.linux().as_ref().and_then(|l| l.sysctl().as_ref()) {
+    // The parent's prestart work (the bridge network's veth) runs while this process mounts
+    // its root; the program must not run before it is done, nor a sysctl of the network
+    // namespace's interfaces (`net.ipv4.conf.eth0.*`) be written before they exist.
+    let mut gate = a.gate;
+    let sysctl = spec.linux().as_ref().and_then(|l| l.sysctl().as_ref());
+    if gate && sysctl.is_some_and(|s| s.keys().any(|k| k.starts_with("net."))) {
+        wait_for_go(a.sync)?;
+        gate = false;
+    }
+    if let Some(sysctl) = sysctl {
         for (k, v) in sysctl {
             if k.contains("..") {
                 return Err(Failure::runtime(format!("bad sysctl {k}")));
@@ -290,6 +304,9 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     let env = proc_.env().clone().unwrap_or_default();
     let prog = process::find_program(args.first().map(String::as_str).unwrap_or(""), &env)?;
 
+    if gate {
+        wait_for_go(a.sync)?;
+    }
     if let Some(fifo) = fifo {
         sys::send_all(a.sync, &[MSG_READY]).map_err(io_fail("report ready"))?;
         let path = format!("/proc/self/fd/{}", fifo.as_raw_fd());
@@ -308,6 +325,17 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
         return Ok(super::pid1::run(a.sync, &prog, &args, &env));
     }
     Ok(process::exec(&prog, &args, &env))
+}
+
+fn wait_for_go(sync: RawFd) -> Result<(), Failure> {
+    let mut b = [0u8; 16];
+    match sys::recv_with_fd(sync, &mut b) {
+        Ok((n, _)) if n >= 1 && b[0] == MSG_GO => Ok(()),
+        Ok(_) => Err(Failure::runtime(
+            "the parent did not let the container start",
+        )),
+        Err(e) => Err(io_fail("wait for the parent")(e)),
+    }
 }
 
 /// The last steps before exec, shared with `exec`: seccomp, user and capabilities,

@@ -101,8 +101,21 @@ pub enum Stdio {
     Piped,
 }
 
+/// Work of the caller's that must be done before the container's program starts and that
+/// needs the container's namespaces: called with init's pid right after the clone, while
+/// init mounts its root, so the two overlap; init execs only once it has returned `Ok`
+/// (OCI's createRuntime hooks, in-process). An `Err` kills the container and is the
+/// spawn's error. `run` wires the bridge network this way.
+pub struct Prestart(pub Box<dyn FnOnce(i32) -> Result<(), String>>);
+
+impl std::fmt::Debug for Prestart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Prestart")
+    }
+}
+
 /// What barge's own `run` passes to run a container in the foreground.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct RunOptions {
     pub id: String,
     /// `root.path` must be an absolute directory.
@@ -119,6 +132,7 @@ pub struct RunOptions {
     /// barge, which cannot leave a foreground container behind: it kills the container
     /// and reports 128+N for the signal N it received. Other signals are ignored.
     pub sig_proxy: bool,
+    pub prestart: Option<Prestart>,
 }
 
 /// How the container's init ended.

@@ -176,6 +176,7 @@ pub fn supervise(
         die_with_parent: true,
         init: opts.init,
         stdio: None,
+        prestart: None,
     });
     // Our own stdio goes back to /dev/null: only the container holds the pipes' write ends.
     for target in 0..3 {

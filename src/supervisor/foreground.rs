@@ -156,6 +156,7 @@ fn supervise(
         die_with_parent: true,
         init: opts.init,
         stdio,
+        prestart: opts.prestart,
     })?;
     let proxy = opts.sig_proxy;
     let mut captured = None;

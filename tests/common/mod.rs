@@ -420,7 +420,7 @@ pub struct Barge {
 /// network namespace mount and a veth on the host, which deleting the directory cannot free.
 impl Drop for Barge {
     fn drop(&mut self) {
-        if !self.root().join("network/ipam.json").exists() {
+        if !self.root().join("network").exists() {
             return;
         }
         if let Ok(o) = self.cmd().args(["ps", "-a", "-q", "--no-trunc"]).output() {
@@ -448,6 +448,23 @@ impl Drop for Barge {
 }
 
 impl Barge {
+    /// The IDs of the containers (and pods) holding a network sandbox: an address, a
+    /// namespace (one file each under `network/sandboxes`).
+    pub fn sandbox_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = std::fs::read_dir(self.root().join("network/sandboxes"))
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| {
+                        let n = e.file_name().to_string_lossy().into_owned();
+                        n.strip_suffix(".json").map(str::to_string)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+
     pub fn new() -> Barge {
         Barge {
             dir: tempfile::Builder::new()
