@@ -8,6 +8,7 @@
 pub mod defaults;
 pub mod fs;
 pub mod pod;
+mod spare;
 pub mod spec;
 
 use std::path::{Path, PathBuf};
@@ -262,10 +263,7 @@ pub fn prepare(
             .options
             .push(crate::runtime::OVERLAY_VOLATILE.into());
     }
-    for sub in ["upper", "work", "rootfs"] {
-        let p = dir.join(sub);
-        std::fs::create_dir_all(&p).at(&p)?;
-    }
+    spare::make(&containers_dir(store), &dir).at(&dir)?;
     // `--network container:X` shares X's /etc/hosts, resolv.conf and hostname files, as
     // Docker does: they describe the network namespace, which is X's.
     let etc_dir = net_from
@@ -572,11 +570,7 @@ pub fn remove_files(store: &Store, paths: &Paths, id: &str) -> Result<()> {
     // (in the rootless user's mount namespace): removing through it would delete nothing
     // of the container's own and leave its daemon running.
     let _ = crate::runtime::unmount_rootfs(&dir.join("rootfs"));
-    let removed = match std::fs::remove_dir_all(&dir) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io(dir, e)),
-    };
+    let removed = spare::remove(&containers_dir(store), &dir).map_err(|e| Error::io(dir, e));
     for n in networks {
         refresh_network_hosts(&store.root, &n, &[]);
     }
