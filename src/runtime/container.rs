@@ -14,7 +14,7 @@ use super::cgroups::{self, Cgroup};
 use super::error::{Result, RuntimeError};
 use super::hooks::{self, Stage};
 use super::init::{self, InitArgs, MSG_ERROR, MSG_GO, MSG_MAPPED, MSG_PTY, MSG_READY};
-use super::state::{FIFO, Record, State, Status};
+use super::state::{self, FIFO, Record, State, Status};
 use super::{ExitOutcome, ExitStatus, RootfsMount, devices, seccomp, sys};
 
 /// Where the container's terminal master goes, if it gets a terminal.
@@ -140,7 +140,7 @@ impl Container {
             .map(|s| seccomp::compile(s, cache.as_deref()))
             .transpose()?;
 
-        fs::create_dir_all(&opts.state_dir).map_err(|e| RuntimeError::file(&opts.state_dir, e))?;
+        state::make_dir(&opts.state_dir).map_err(|e| RuntimeError::file(&opts.state_dir, e))?;
         let rel = cgroups::relative_path(linux.and_then(|l| l.cgroups_path().as_deref()), &opts.id);
         let mut resources = linux.and_then(|l| l.resources().clone());
         if let Some(r) = resources.as_mut()
@@ -170,7 +170,7 @@ impl Container {
                 let _ = super::rootfs::unmount_rootfs(r);
             }
             cgroup.remove();
-            let _ = fs::remove_dir_all(&opts.state_dir);
+            let _ = state::remove_dir(&opts.state_dir);
             e
         };
 
@@ -399,7 +399,7 @@ impl Container {
         }
         let oom_killed = self.cgroup.oom_killed();
         self.cgroup.remove();
-        let _ = fs::remove_dir_all(&self.state_dir);
+        let _ = state::remove_dir(&self.state_dir);
         ExitOutcome { status, oom_killed }
     }
 }
@@ -490,9 +490,9 @@ pub fn wait_status(pid: i32, nohang: bool) -> io::Result<Option<ExitStatus>> {
 }
 
 fn check_id(id: &str) -> Result<()> {
+    // A leading dot is the runtime's own (`.seccomp-cache`, `.spare`), and `.`/`..`.
     let ok = !id.is_empty()
-        && id != "."
-        && id != ".."
+        && !id.starts_with('.')
         && id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_.-+".contains(c));
@@ -697,7 +697,7 @@ pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
     let spec = hooks::saved_spec(&dir);
     let state = rec.to_state(&dir);
     rec.cgroup.remove();
-    fs::remove_dir_all(&dir).map_err(|e| RuntimeError::file(&dir, e))?;
+    state::remove_dir(&dir).map_err(|e| RuntimeError::file(&dir, e))?;
     if let Some(spec) = spec {
         hooks::run_warn(&spec, Stage::Poststop, &state);
     }

@@ -18,6 +18,72 @@ pub(crate) const FIFO: &str = "exec.fifo";
 /// The container's spec, for `exec`.
 pub(crate) const SPEC_FILE: &str = "spec.json";
 
+/// Where removed state directories wait, emptied, to serve the next containers (in the state
+/// root; [`list`](super::list) skips it: it holds no state.json).
+const SPARES: &str = ".spare";
+/// At most this many spares: enough for containers started in parallel.
+const SPARE_SLOTS: usize = 4;
+
+/// Make the state directory `dir`: a spare renamed into place when there is one. Each new
+/// directory takes a block on ext4, and freeing it is a synchronous discard on a disk
+/// mounted with `discard`: `run --rm` made and removed one every time.
+pub(crate) fn make_dir(dir: &Path) -> std::io::Result<()> {
+    if let Some(root) = dir.parent() {
+        for n in 0..SPARE_SLOTS {
+            // A missing slot (or one another process took first) fails: the next is tried.
+            if fs::rename(root.join(SPARES).join(n.to_string()), dir).is_ok() {
+                return Ok(());
+            }
+        }
+    }
+    fs::create_dir_all(dir)
+}
+
+/// Remove the state directory `dir`: emptied and kept as a spare when a slot is free.
+pub(crate) fn remove_dir(dir: &Path) -> std::io::Result<()> {
+    match retire(dir) {
+        Ok(true) => Ok(()),
+        _ => match fs::remove_dir_all(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            r => r,
+        },
+    }
+}
+
+fn retire(dir: &Path) -> std::io::Result<bool> {
+    let Some(root) = dir.parent() else {
+        return Ok(false);
+    };
+    let spares = root.join(SPARES);
+    let Some(slot) = (0..SPARE_SLOTS)
+        .map(|n| spares.join(n.to_string()))
+        .find(|p| fs::symlink_metadata(p).is_err())
+    else {
+        return Ok(false);
+    };
+    for e in fs::read_dir(dir)? {
+        let e = e?;
+        // Files only (state, spec, fifo): anything else, and the directory goes whole.
+        if e.file_type()?.is_dir() {
+            return Ok(false);
+        }
+        fs::remove_file(e.path())?;
+    }
+    fs::create_dir_all(&spares)?;
+    // Not over a slot filled meanwhile: a rename onto an empty directory replaces it.
+    match rustix::fs::renameat_with(
+        rustix::fs::CWD,
+        dir,
+        rustix::fs::CWD,
+        &slot,
+        rustix::fs::RenameFlags::NOREPLACE,
+    ) {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::EXIST) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// A container's lifecycle status, as the OCI runtime spec names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -124,5 +190,29 @@ impl Record {
             owner: self.owner.clone(),
             annotations: self.annotations.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_directories_are_emptied_and_used_again() {
+        let root = tempfile::tempdir().unwrap();
+        let a = root.path().join("a");
+        make_dir(&a).unwrap();
+        fs::write(a.join(STATE_FILE), "{}").unwrap();
+        remove_dir(&a).unwrap();
+        assert!(!a.exists());
+        let b = root.path().join("b");
+        make_dir(&b).unwrap();
+        assert_eq!(fs::read_dir(&b).unwrap().count(), 0);
+        assert_eq!(fs::read_dir(root.path().join(SPARES)).unwrap().count(), 0);
+        // A directory inside: not a state directory to keep.
+        fs::create_dir(b.join("x")).unwrap();
+        remove_dir(&b).unwrap();
+        assert!(!b.exists());
+        assert_eq!(fs::read_dir(root.path().join(SPARES)).unwrap().count(), 0);
     }
 }

@@ -115,6 +115,15 @@ ALTER TABLE containers ADD COLUMN pod TEXT;
 CREATE INDEX IF NOT EXISTS containers_pod ON containers(pod);
 ";
 
+/// A run writes the container's row twice (made, then removed), and each write rewrites a
+/// page of every index of the table. These two served lookups of a table that holds a few
+/// rows (by image for `rmi`, by pod): scans do. Without them a run writes 6 pages to the
+/// WAL instead of 10, so checkpoints (two fsyncs each) come less often.
+const SCHEMA_V5: &str = "
+DROP INDEX IF EXISTS containers_image;
+DROP INDEX IF EXISTS containers_pod;
+";
+
 /// One pod's record.
 #[derive(Clone, Debug)]
 pub struct PodRecord {
@@ -253,7 +262,7 @@ impl Store {
         let version: i64 = db
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(dberr)?;
-        if version < 4 {
+        if version < 5 {
             migrate(&mut db).map_err(dberr)?;
         }
         crate::util::Scratch::sweep(root)?;
@@ -973,7 +982,10 @@ fn migrate(db: &mut Connection) -> rusqlite::Result<()> {
     if version < 4 {
         tx.execute_batch(SCHEMA_V4)?;
     }
-    tx.execute_batch("PRAGMA user_version=4")?;
+    if version < 5 {
+        tx.execute_batch(SCHEMA_V5)?;
+    }
+    tx.execute_batch("PRAGMA user_version=5")?;
     tx.commit()
 }
 
