@@ -228,7 +228,10 @@ fn killed_barge_leaves_nothing_after_the_next_command() {
         .ok(&["inspect", "-f", "{{.Id}}", "doomed"])
         .trim()
         .to_string();
-    assert!(b.root().join("run/netns").join(&id).exists());
+    // Made once init is cloned, a moment after the record.
+    wait_until("the network namespace to be mounted", || {
+        b.root().join("run/netns").join(&id).exists()
+    });
     child.kill().unwrap();
     child.wait().unwrap();
     wait_until("the --rm container to be removed", || {

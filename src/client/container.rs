@@ -711,11 +711,14 @@ impl Client {
                 return Err(e);
             }
         }
-        // The bridge network is wired while init mounts its root (see `network::Pending`):
+        // While init mounts its root: the bridge network is wired (see `network::Pending`:
         // the clone makes the namespace, which the saved spec names by its path for later
-        // starts.
+        // starts), and what earlier removals left to sweep is removed on a thread of its
+        // own (it waits for the disk; the process's exit does not wait for it, and what it
+        // leaves is the next sweep's).
         let mut run_spec = p.spec.clone();
-        let prestart = p.network.take().map(|n| {
+        let network = p.network.take();
+        if network.is_some() {
             for ns in run_spec
                 .linux_mut()
                 .as_mut()
@@ -727,10 +730,15 @@ impl Client {
                     ns.set_path(None);
                 }
             }
-            runtime::Prestart(Box::new(move |pid| {
-                n.wire(pid).map(drop).map_err(|e| e.to_string())
-            }))
-        });
+        }
+        let root = self.paths.root.clone();
+        let prestart = runtime::Prestart(Box::new(move |pid| {
+            std::thread::spawn(move || container::sweep(&root));
+            match network {
+                Some(n) => n.wire(pid).map(drop).map_err(|e| e.to_string()),
+                None => Ok(()),
+            }
+        }));
         let opts = runtime::RunOptions {
             id: p.record.id.clone(),
             spec: run_spec,
@@ -739,7 +747,7 @@ impl Client {
             state_dir: container::state_root(&self.paths).join(&p.record.id),
             init: settings.init,
             sig_proxy: spec.sig_proxy,
-            prestart,
+            prestart: Some(prestart),
         };
         let result = if spec.capture {
             supervisor::foreground::run_foreground_captured(opts)

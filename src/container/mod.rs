@@ -93,6 +93,12 @@ fn containers_dir(store: &Store) -> PathBuf {
     store.root.join("containers")
 }
 
+/// Remove what removed containers left for later (see `spare`): the overlay's work
+/// directories, whose removal waits for the disk.
+pub fn sweep(root: &Path) {
+    spare::sweep(&root.join("containers"));
+}
+
 /// The runtime state root for barge's own containers.
 pub fn state_root(paths: &Paths) -> PathBuf {
     paths.run.join("containers")
@@ -1227,6 +1233,7 @@ pub fn remove(
         .map(|(_, s)| s.anonymous_volumes)
         .unwrap_or_default();
     remove_files(store, paths, &c.id)?;
+    spare::sweep(&containers_dir(store));
     store.delete_container(&c.id)?;
     if volumes {
         for v in anon {

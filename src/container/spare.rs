@@ -9,6 +9,13 @@
 //! `run --rm` made and removed them all on every run; with a spare it renames one
 //! directory twice. What the overlay itself makes in `work` at each mount is still removed.
 //!
+//! What the overlay makes in `work` at each mount (`work/work` and, for a volatile mount,
+//! `work/work/incompat/volatile`, which the next mount refuses to find) goes to
+//! `<root>/spare/trash` rather than being removed there and then: removing three
+//! directories is three discards, which [`sweep`] (on a thread of the next foreground
+//! `run`, while its container's init mounts its root, or `rm`) waits for instead of the end
+//! of this container's run.
+//!
 //! A spare is only kept when it is as good as new: `rootfs` an empty directory (nothing
 //! mounted on it), `work` emptied, and `upper` empty with the owner, mode and no extended
 //! attributes of a new directory (it is the container's `/`: a container that changed
@@ -29,6 +36,21 @@ const SUBDIRS: [&str; 3] = ["upper", "work", "rootfs"];
 /// Next to `containers`, on the same file system (spares are renamed in and out).
 fn spares(containers: &Path) -> PathBuf {
     containers.with_file_name("spare")
+}
+
+fn trash(containers: &Path) -> PathBuf {
+    spares(containers).join("trash")
+}
+
+/// Remove what retired spares left in the trash. Errors are left for the next sweep (two
+/// sweeps may race over the same entries).
+pub fn sweep(containers: &Path) {
+    let Ok(entries) = fs::read_dir(trash(containers)) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let _ = remove_entry(&e.path());
+    }
 }
 
 /// Make the container directory `dir` (in `containers`) with its `upper`, `work` and
@@ -88,8 +110,18 @@ fn retire(containers: &Path, dir: &Path) -> io::Result<bool> {
         }
         remove_entry(&e.path())?;
     }
+    let trash = trash(containers);
+    let tag = dir.file_name().unwrap_or_default().to_string_lossy();
     for e in fs::read_dir(&work)? {
-        remove_entry(&e?.path())?;
+        let e = e?;
+        let to = trash.join(format!("{tag}-{}", e.file_name().to_string_lossy()));
+        let moved = fs::rename(e.path(), &to).or_else(|_| {
+            fs::create_dir_all(&trash)?;
+            fs::rename(e.path(), &to)
+        });
+        if moved.is_err() {
+            remove_entry(&e.path())?;
+        }
     }
     let pristine = (up.uid(), up.gid(), up.mode()) == (new.uid(), new.gid(), new.mode())
         && is_empty(&upper)?
@@ -190,6 +222,10 @@ mod tests {
         names.sort();
         assert_eq!(names, ["rootfs", "upper", "work"]);
         assert!(is_empty(&b.join("work")).unwrap());
+        // The overlay's leftovers wait in the trash for the next sweep.
+        assert!(trash(containers).join("a-work/incompat/volatile").is_dir());
+        sweep(containers);
+        assert!(is_empty(&trash(containers)).unwrap());
     }
 
     #[test]
