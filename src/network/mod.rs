@@ -4,11 +4,13 @@
 //! - one host bridge `barge0` with 10.87.0.1/16, created on first use (not podman's
 //!   10.88.0.0/16: podman's own bridge holds that subnet on many hosts, this one included,
 //!   and two bridges routing one subnet break both);
-//! - per container a network namespace made *before* the container is spawned: a short-lived
-//!   thread unshares CLONE_NEWNET and bind-mounts its `/proc/thread-self/ns/net` onto
-//!   `<run>/netns/<id>`; the spec's network namespace gets that `path` and the runtime joins
-//!   it with setns. A thread (not a fork) is enough because unshare(CLONE_NEWNET) changes only
-//!   the calling thread, and it is cheaper than a process.
+//! - per container a network namespace bind-mounted on `<run>/netns/<id>`, the `path` of the
+//!   spec's network namespace. `create` makes it before the container is spawned: a
+//!   short-lived thread unshares CLONE_NEWNET and bind-mounts its
+//!   `/proc/thread-self/ns/net`, and the runtime joins it with setns. A foreground `run`
+//!   lets the container's clone make it and wires it while the container's init mounts its
+//!   root ([`Pending::wire`], a runtime `Prestart`), so the veth's kernel work overlaps
+//!   the init's instead of preceding the clone.
 //! - a veth pair (`veth<id[..11]>` on the bridge, `eth0` in the namespace) created in one
 //!   netlink request, an address from the IPAM, a default route via 10.87.0.1;
 //! - nftables (`nft`, one table `ip barge`) for outbound masquerade and for published ports.
