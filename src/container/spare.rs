@@ -1,13 +1,8 @@
-//! Spare container directories: a removed container's directory, emptied, is kept (up to
-//! [`SPARES`] of them, in `<root>/spare/<n>`, outside `containers/` so that that holds
-//! containers only) and renamed into place for the next container instead of made anew.
-//!
-//! Why: a container directory is four directories (itself, `upper`, `work`, `rootfs`), and
-//! on ext4 every directory takes a block. Removing one frees it, which on a disk mounted
-//! with `discard` (common for VMs on thin storage) is a synchronous discard request, and
-//! without a journal each new inode is searched for past every recently deleted one. A
-//! `run --rm` made and removed them all on every run; with a spare it renames one
-//! directory twice. What the overlay itself makes in `work` at each mount is still removed.
+//! Spare container directories: a removed container's directory, emptied, is parked in a
+//! slot of `<root>/spare` (outside `containers/`, which holds containers only) and renamed
+//! into place for the next container instead of made anew (see `runtime::spare` for why).
+//! A container directory is four directories (itself, `upper`, `work`, `rootfs`): a `run
+//! --rm` made and removed them all on every run; with a spare it renames one twice.
 //!
 //! What the overlay makes in `work` at each mount (`work/work` and, for a volatile mount,
 //! `work/work/incompat/volatile`, which the next mount refuses to find) goes to
@@ -19,16 +14,15 @@
 //! A spare is only kept when it is as good as new: `rootfs` an empty directory (nothing
 //! mounted on it), `work` emptied, and `upper` empty with the owner, mode and no extended
 //! attributes of a new directory (it is the container's `/`: a container that changed
-//! them gets a new one), but for the overlay's identity, which is removed. Its times are reset, so a container cannot learn when another
-//! last changed its root.
+//! them gets a new one), but for the overlay's identity, which is removed. Its times are
+//! reset, so a container cannot learn when another last changed its root.
 
 use std::fs;
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-/// At most this many spares: enough for containers started in parallel.
-const SPARES: usize = 4;
+use crate::runtime::spare;
 
 /// What a container directory holds that a spare keeps.
 const SUBDIRS: [&str; 3] = ["upper", "work", "rootfs"];
@@ -56,12 +50,8 @@ pub fn sweep(containers: &Path) {
 /// Make the container directory `dir` (in `containers`) with its `upper`, `work` and
 /// `rootfs`: a spare when there is one.
 pub fn make(containers: &Path, dir: &Path) -> io::Result<()> {
-    let spares = spares(containers);
-    for n in 0..SPARES {
-        // A missing slot (or one another barge took first) fails: the next is tried.
-        if fs::rename(spares.join(n.to_string()), dir).is_ok() {
-            return Ok(());
-        }
+    if spare::take(&spares(containers), dir) {
+        return Ok(());
     }
     for sub in SUBDIRS {
         fs::create_dir_all(dir.join(sub))?;
@@ -95,12 +85,8 @@ fn retire(containers: &Path, dir: &Path) -> io::Result<bool> {
     if !up.is_dir() || !fs::symlink_metadata(&work)?.is_dir() {
         return Ok(false);
     }
-    let spares = spares(containers);
     // The free slot first: with none, nothing is emptied in vain.
-    let Some(slot) = (0..SPARES)
-        .map(|n| spares.join(n.to_string()))
-        .find(|p| fs::symlink_metadata(p).is_err())
-    else {
+    let Some(slot) = spare::free_slot(&spares(containers)) else {
         return Ok(false);
     };
     for e in fs::read_dir(dir)? {
@@ -139,20 +125,7 @@ fn retire(containers: &Path, dir: &Path) -> io::Result<bool> {
         },
         rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
     )?;
-    fs::create_dir_all(&spares)?;
-    // Not over a slot another barge filled meanwhile: renaming onto an empty directory
-    // would replace (and so remove) it.
-    match rustix::fs::renameat_with(
-        rustix::fs::CWD,
-        dir,
-        rustix::fs::CWD,
-        &slot,
-        rustix::fs::RenameFlags::NOREPLACE,
-    ) {
-        Ok(()) => Ok(true),
-        Err(rustix::io::Errno::EXIST) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    spare::park(dir, &slot)
 }
 
 /// The overlay's identity, which the kernel records on its upper directory at the first
@@ -254,9 +227,7 @@ mod tests {
     fn no_more_than_the_slots_are_kept() {
         let root = tempfile::tempdir().unwrap();
         let containers = &root.path().join("containers");
-        let dirs: Vec<_> = (0..SPARES + 2)
-            .map(|n| containers.join(format!("c{n}")))
-            .collect();
+        let dirs: Vec<_> = (0..6).map(|n| containers.join(format!("c{n}"))).collect();
         for d in &dirs {
             fs::create_dir_all(d).unwrap();
             for s in SUBDIRS {
@@ -267,6 +238,7 @@ mod tests {
             remove(containers, d).unwrap();
             assert!(!d.exists());
         }
-        assert_eq!(fs::read_dir(spares(containers)).unwrap().count(), SPARES);
+        // Four slots (and no trash: nothing was mounted).
+        assert_eq!(fs::read_dir(spares(containers)).unwrap().count(), 4);
     }
 }

@@ -48,6 +48,7 @@ mod process;
 pub mod procfs;
 mod rootfs;
 mod seccomp;
+pub(crate) mod spare;
 mod state;
 mod sys;
 pub mod userns;

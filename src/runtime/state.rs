@@ -19,24 +19,15 @@ pub(crate) const FIFO: &str = "exec.fifo";
 pub(crate) const SPEC_FILE: &str = "spec.json";
 
 /// Where removed state directories wait, emptied, to serve the next containers (in the state
-/// root; [`list`](super::list) skips it: it holds no state.json).
+/// root; [`list`](super::list) skips it: it holds no state.json). See `spare`.
 const SPARES: &str = ".spare";
-/// At most this many spares: enough for containers started in parallel.
-const SPARE_SLOTS: usize = 4;
 
-/// Make the state directory `dir`: a spare renamed into place when there is one. Each new
-/// directory takes a block on ext4, and freeing it is a synchronous discard on a disk
-/// mounted with `discard`: `run --rm` made and removed one every time.
+/// Make the state directory `dir`: a spare renamed into place when there is one.
 pub(crate) fn make_dir(dir: &Path) -> std::io::Result<()> {
-    if let Some(root) = dir.parent() {
-        for n in 0..SPARE_SLOTS {
-            // A missing slot (or one another process took first) fails: the next is tried.
-            if fs::rename(root.join(SPARES).join(n.to_string()), dir).is_ok() {
-                return Ok(());
-            }
-        }
+    match dir.parent() {
+        Some(root) if super::spare::take(&root.join(SPARES), dir) => Ok(()),
+        _ => fs::create_dir_all(dir),
     }
-    fs::create_dir_all(dir)
 }
 
 /// Remove the state directory `dir`: emptied and kept as a spare when a slot is free.
@@ -51,13 +42,9 @@ pub(crate) fn remove_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 fn retire(dir: &Path) -> std::io::Result<bool> {
-    let Some(root) = dir.parent() else {
-        return Ok(false);
-    };
-    let spares = root.join(SPARES);
-    let Some(slot) = (0..SPARE_SLOTS)
-        .map(|n| spares.join(n.to_string()))
-        .find(|p| fs::symlink_metadata(p).is_err())
+    let Some(slot) = dir
+        .parent()
+        .and_then(|root| super::spare::free_slot(&root.join(SPARES)))
     else {
         return Ok(false);
     };
@@ -69,19 +56,7 @@ fn retire(dir: &Path) -> std::io::Result<bool> {
         }
         fs::remove_file(e.path())?;
     }
-    fs::create_dir_all(&spares)?;
-    // Not over a slot filled meanwhile: a rename onto an empty directory replaces it.
-    match rustix::fs::renameat_with(
-        rustix::fs::CWD,
-        dir,
-        rustix::fs::CWD,
-        &slot,
-        rustix::fs::RenameFlags::NOREPLACE,
-    ) {
-        Ok(()) => Ok(true),
-        Err(rustix::io::Errno::EXIST) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    super::spare::park(dir, &slot)
 }
 
 /// A container's lifecycle status, as the OCI runtime spec names it.
