@@ -9,7 +9,7 @@ mod common;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use barge::runtime::{ExitStatus, RootfsMount, RunOptions, RuntimeError, Stdio};
+use barge::runtime::{ExitStatus, Prestart, RootfsMount, RunOptions, RuntimeError, Stdio};
 use barge::supervisor::foreground::run_foreground;
 use common::{Bundle, cgroup_left, host_mounts_under, skip, unique_id};
 use oci_spec::runtime::{LinuxMemoryBuilder, LinuxResourcesBuilder, Spec};
@@ -21,6 +21,15 @@ fn run(
     spec: Spec,
     rootfs_mount: Option<RootfsMount>,
 ) -> Result<barge::runtime::ExitOutcome, RuntimeError> {
+    run_with(id, spec, rootfs_mount, None)
+}
+
+fn run_with(
+    id: &str,
+    spec: Spec,
+    rootfs_mount: Option<RootfsMount>,
+    prestart: Option<Prestart>,
+) -> Result<barge::runtime::ExitOutcome, RuntimeError> {
     let state = tempfile::tempdir().unwrap();
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let r = run_foreground(RunOptions {
@@ -31,7 +40,7 @@ fn run(
         state_dir: state.path().join(id),
         init: false,
         sig_proxy: true,
-        prestart: None,
+        prestart,
     });
     assert!(!state.path().join(id).exists(), "state dir left behind");
     r
@@ -72,6 +81,42 @@ fn exec_failures_are_126_and_127() {
     let b = Bundle::new(&["/etc/passwd"]);
     let e = run(&unique_id("rt"), b.absolute_spec(), None).unwrap_err();
     assert_eq!(e.exit_code(), 126, "{e}");
+}
+
+#[test]
+fn prestart_runs_before_the_program_and_its_failure_is_the_spawns() {
+    if skip() {
+        return;
+    }
+    let slow = |then: Result<(), String>| {
+        Prestart(Box::new(move |_pid| {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            then
+        }))
+    };
+    // The program finds what the step made after a while: init waited for it to finish.
+    let b = Bundle::new(&["test", "-f", "/made-by-prestart"]);
+    let marker = b.rootfs().join("made-by-prestart");
+    let made = Prestart(Box::new(move |pid| {
+        assert!(pid > 0);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        std::fs::write(&marker, "").map_err(|e| e.to_string())
+    }));
+    let out = run_with(&unique_id("rt"), b.absolute_spec(), None, Some(made)).unwrap();
+    assert_eq!(out.status, ExitStatus::Code(0));
+    // A failing step kills the container; its message is the error.
+    let b = Bundle::new(&["true"]);
+    let failed = slow(Err("no network".into()));
+    match run_with(&unique_id("rt"), b.absolute_spec(), None, Some(failed)) {
+        Err(RuntimeError::Prestart(m)) => assert_eq!(m, "no network"),
+        other => panic!("unexpected {other:?}"),
+    }
+    // When init failed before the step did (its namespaces gone with it), init's failure is
+    // the cause, with its exit code.
+    let b = Bundle::new(&["no-such-command"]);
+    let failed = slow(Err("no network".into()));
+    let e = run_with(&unique_id("rt"), b.absolute_spec(), None, Some(failed)).unwrap_err();
+    assert_eq!(e.exit_code(), 127, "{e}");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::io::{self, Read};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -307,7 +307,12 @@ impl Container {
                 .map_err(abort)?;
         }
         if let Some(prestart) = opts.prestart {
-            (prestart.0)(pid).map_err(|e| abort(RuntimeError::Prestart(e)))?;
+            if let Err(e) = (prestart.0)(pid) {
+                // Init may have failed first (a program not found), taking its namespaces
+                // with it: then its report is the cause, and its exit code the one to use.
+                let e = reported_now(parent_sock.as_raw_fd()).unwrap_or(RuntimeError::Prestart(e));
+                return Err(abort(e));
+            }
             // Init may have failed meanwhile: then this send fails and its report is read
             // below.
             let _ = sys::send_all(parent_sock.as_raw_fd(), &[MSG_GO]);
@@ -401,6 +406,29 @@ impl Container {
         self.cgroup.remove();
         let _ = state::remove_dir(&self.state_dir);
         ExitOutcome { status, oom_killed }
+    }
+}
+
+/// An error init has already reported on `sync`, without waiting for one.
+fn reported_now(sync: RawFd) -> Option<RuntimeError> {
+    let mut buf = [0u8; 4096];
+    loop {
+        let mut fds = [libc::pollfd {
+            fd: sync,
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        // SAFETY: `fds` is a valid array of one pollfd for the call's duration.
+        if unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) } != 1 {
+            return None;
+        }
+        match sys::recv_with_fd(sync, &mut buf) {
+            Ok((n, _)) if n >= 2 && buf[0] == MSG_ERROR => {
+                return Some(init::reported_error(&buf[1..n]));
+            }
+            Ok((n, _)) if n > 0 => continue,
+            _ => return None,
+        }
     }
 }
 
