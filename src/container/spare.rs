@@ -129,8 +129,9 @@ fn retire(containers: &Path, dir: &Path) -> io::Result<bool> {
 }
 
 /// The overlay's identity, which the kernel records on its upper directory at the first
-/// mount (`uuid=on`): dropped, so that the next container's overlay gets one of its own.
-const OVERLAY_UUID: &str = "trusted.overlay.uuid";
+/// mount (`uuid=on`; `user.` with `userxattr`, as rootless mounts it): dropped, so that the
+/// next container's overlay gets one of its own.
+const OVERLAY_UUID: [&str; 2] = ["trusted.overlay.uuid", "user.overlay.uuid"];
 
 /// True when `dir` has no extended attributes once the overlay's own is removed.
 fn no_xattrs(dir: &Path) -> bool {
@@ -144,9 +145,10 @@ fn no_xattrs(dir: &Path) -> bool {
         .collect();
     match names.as_slice() {
         [] => true,
-        [one] if *one == OVERLAY_UUID.as_bytes() => {
-            rustix::fs::lremovexattr(dir, OVERLAY_UUID).is_ok()
-        }
+        [one] => OVERLAY_UUID
+            .iter()
+            .find(|u| u.as_bytes() == *one)
+            .is_some_and(|u| rustix::fs::lremovexattr(dir, *u).is_ok()),
         _ => false,
     }
 }
@@ -195,6 +197,20 @@ mod tests {
         names.sort();
         assert_eq!(names, ["rootfs", "upper", "work"]);
         assert!(is_empty(&b.join("work")).unwrap());
+        // No extended attribute reaches the next container: not the overlay's identity,
+        // nor one a container set on its root.
+        for names in [
+            &["user.overlay.uuid"][..],
+            &["user.overlay.uuid", "user.mine"],
+        ] {
+            let upper = b.join("upper");
+            for n in names {
+                rustix::fs::lsetxattr(&upper, *n, b"x", rustix::fs::XattrFlags::empty()).unwrap();
+            }
+            remove(containers, &b).unwrap();
+            make(containers, &b).unwrap();
+            assert_eq!(rustix::fs::llistxattr(&upper, &mut [0u8; 64]).unwrap(), 0);
+        }
         // The overlay's leftovers wait in the trash for the next sweep.
         assert!(trash(containers).join("a-work/incompat/volatile").is_dir());
         sweep(containers);
