@@ -3,9 +3,9 @@
 # (tracefs: a few microseconds per event, unlike strace), as medians over RUNS runs. As root.
 #   benches/trace-run.sh [BARGE_ARGS...]   (default: run --rm --network none busybox /bin/true)
 # Phases end at: main (Rust's runtime starts: its first poll), store (the first mkdir under
-# the store), clone, child (the child's first mount), pivot (pivot_root), seccomp (the
-# filter's load starts), exec (it returned), exit (the container's exit_group), reaped
-# (wait4 returns it), end (barge's exit_group).
+# the store), clone (the container's), child (the container's first mount), pivot
+# (pivot_root), seccomp (the filter's load starts), exec (it returned), exit (the
+# container's exit_group), reaped (wait4 returns it), end (barge's exit_group).
 # Off-CPU time (what it waits for), with kernel stacks:
 #   perf record -e sched:sched_switch -g -- barge ...; perf script | grep -A12 'prev_state=D'
 . "$(dirname "$0")/common.sh"
@@ -44,14 +44,13 @@ def phases(path):
     t = {'start': 0.0}
     t['main'] = first(lambda p, e: e.startswith('sys_poll('))
     t['store'] = first(lambda p, e: e.startswith('sys_mkdir('))
-    # The container's clone: barge's last clone before the pivot (a bridge network's
-    # thread is cloned earlier).
-    pivot = first(lambda p, e: e.startswith('sys_pivot_root'))
-    clones = [t - t0 for t, p, e in ev if p == pid0 and e.startswith(('sys_clone(', 'sys_clone3(')) and t - t0 < pivot]
+    # The container's clone: barge's last clone before the one that pivots returns in it
+    # (threads barge starts after it, such as the spares' sweep, are cloned later).
+    pivoter = next((p for t, p, e in ev if e.startswith('sys_pivot_root')), None)
+    born = first(lambda p, e: p == pivoter and e.startswith(('sys_clone -> 0x0', 'sys_clone3 -> 0x0')))
+    clones = [t - t0 for t, p, e in ev if p == pid0 and e.startswith(('sys_clone(', 'sys_clone3(')) and t - t0 <= born]
     t['clone'] = clones[-1] if clones else float('nan')
-    # After the clone: with a bridge network, barge's network thread mounts the namespace
-    # it makes before that.
-    t['child'] = first(lambda p, e: p != pid0 and e.startswith('sys_mount'), t['clone'])
+    t['child'] = first(lambda p, e: p == pivoter and e.startswith('sys_mount'), t['clone'])
     t['pivot'] = first(lambda p, e: e.startswith('sys_pivot_root'))
     t['seccomp'] = first(lambda p, e: e.startswith('sys_seccomp('))
     t['exec'] = first(lambda p, e: e.startswith('sys_seccomp ->'))
