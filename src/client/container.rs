@@ -714,8 +714,7 @@ impl Client {
         // While init mounts its root: the bridge network is wired (see `network::Pending`:
         // the clone makes the namespace, which the saved spec names by its path for later
         // starts), and what earlier removals left to sweep is removed on a thread of its
-        // own (it waits for the disk; the process's exit does not wait for it, and what it
-        // leaves is the next sweep's).
+        // own (it waits for the disk, not the CPU).
         let mut run_spec = p.spec.clone();
         let network = p.network.take();
         if network.is_some() {
@@ -732,8 +731,11 @@ impl Client {
             }
         }
         let root = self.paths.root.clone();
+        let sweeper = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let started = sweeper.clone();
         let prestart = runtime::Prestart(Box::new(move |pid| {
-            std::thread::spawn(move || container::sweep(&root));
+            let h = std::thread::spawn(move || container::sweep(&root));
+            *started.lock().unwrap_or_else(|e| e.into_inner()) = Some(h);
             match network {
                 Some(n) => n.wire(pid).map(drop).map_err(|e| e.to_string()),
                 None => Ok(()),
@@ -754,6 +756,12 @@ impl Client {
         } else {
             supervisor::foreground::run_foreground(opts).map(|o| (o, Default::default()))
         };
+        // Done long since, as a rule; joined so that the process is single-threaded again
+        // (a library caller's next run clones it).
+        let sweep = sweeper.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(h) = sweep {
+            let _ = h.join();
+        }
         let (exit_code, oom_killed) = match &result {
             Ok((o, _)) => (if o.oom_killed { 137 } else { o.code() }, o.oom_killed),
             Err(e) => (e.exit_code(), false),
