@@ -229,12 +229,23 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
         }
     }
     // A new network namespace starts with `lo` down; Docker's `none` network has it up.
-    if nss
+    // With a prestart step, once it is done: the step may be making a veth, holding the
+    // kernel's network configuration lock (rtnl) that setting `lo` up takes too (waits of
+    // 0.3-0.6 ms measured), and it is cheap once the lock is free.
+    let new_netns = nss
         .iter()
-        .any(|n| n.typ() == LinuxNamespaceType::Network && n.path().is_none())
-    {
-        sys::loopback_up().map_err(io_fail("set the loopback interface up"))?;
+        .any(|n| n.typ() == LinuxNamespaceType::Network && n.path().is_none());
+    let lo_up = || sys::loopback_up().map_err(io_fail("set the loopback interface up"));
+    if new_netns && !a.gate {
+        lo_up()?;
     }
+    let pass_gate = || -> Result<(), Failure> {
+        wait_for_go(a.sync)?;
+        if new_netns {
+            lo_up()?;
+        }
+        Ok(())
+    };
     // A session of its own: terminal signals of barge's session do not reach the container
     // directly (the supervisor forwards them), and a pty can become its controlling terminal.
     // SAFETY: setsid has no memory-safety requirements.
@@ -260,7 +271,7 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     let mut gate = a.gate;
     let sysctl = spec.linux().as_ref().and_then(|l| l.sysctl().as_ref());
     if gate && sysctl.is_some_and(|s| s.keys().any(|k| k.starts_with("net."))) {
-        wait_for_go(a.sync)?;
+        pass_gate()?;
         gate = false;
     }
     if let Some(sysctl) = sysctl {
@@ -305,7 +316,7 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     let prog = process::find_program(args.first().map(String::as_str).unwrap_or(""), &env)?;
 
     if gate {
-        wait_for_go(a.sync)?;
+        pass_gate()?;
     }
     if let Some(fifo) = fifo {
         sys::send_all(a.sync, &[MSG_READY]).map_err(io_fail("report ready"))?;
