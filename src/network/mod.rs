@@ -598,14 +598,23 @@ const SANDBOXES: &str = "sandboxes";
 
 /// Every container's sandbox, read without the lock (each file is replaced whole).
 pub fn sandboxes(root: &Path) -> BTreeMap<String, Sandbox> {
-    let mut map = read_sandboxes(&root.join("network").join(SANDBOXES));
+    let net = root.join("network");
+    let mut map = read_sandboxes(&net.join(SANDBOXES));
     // A store not yet opened by this version: its sandboxes are all in ipam.json.
-    if let Ok(b) = std::fs::read(root.join("network/ipam.json")) {
-        for (id, sb) in parse_ipam(&b) {
-            map.entry(id).or_insert(sb);
-        }
-    }
+    merge_legacy(&net, &mut map);
     map
+}
+
+/// Adds the sandboxes of `net`'s ipam.json (where sandboxes were before they had a file
+/// each) that `map` lacks; true when there is such a file.
+fn merge_legacy(net: &Path, map: &mut BTreeMap<String, Sandbox>) -> bool {
+    let Ok(b) = std::fs::read(net.join("ipam.json")) else {
+        return false;
+    };
+    for (id, sb) in parse_ipam(&b) {
+        map.entry(id).or_insert(sb);
+    }
+    true
 }
 
 fn read_sandboxes(dir: &Path) -> BTreeMap<String, Sandbox> {
@@ -843,12 +852,9 @@ impl Ipam {
         };
         ipam.saved = ipam.serialized();
         // Before sandboxes had a file each they shared ipam.json: moved over once.
-        let legacy = net.join("ipam.json");
-        if let Ok(b) = std::fs::read(&legacy) {
-            for (id, sb) in parse_ipam(&b) {
-                ipam.map.entry(id).or_insert(sb);
-            }
+        if merge_legacy(&net, &mut ipam.map) {
             ipam.save()?;
+            let legacy = net.join("ipam.json");
             std::fs::remove_file(&legacy).map_err(io_err(legacy.display()))?;
         }
         Ok(ipam)
@@ -1315,20 +1321,9 @@ impl Pending {
     /// the recorded path) and wire it. On failure the reservation is released.
     pub fn wire_new(self, root: &Path) -> Result<Attachment> {
         let made = std::thread::scope(|s| {
-            s.spawn(|| {
-                make_netns_file(&self.netns)?;
-                // SAFETY: CLONE_NEWNET changes only this thread's network namespace, which
-                // no other thread relies on; the thread ends right after the bind mount.
-                unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNET) }
-                    .map_err(|e| io_err("unshare network namespace")(e.into()))?;
-                rustix::mount::mount_bind("/proc/thread-self/ns/net", &self.netns).map_err(
-                    |e| io_err(format!("bind mount {}", self.netns.display()))(e.into()),
-                )?;
-                let inner = netlink::Socket::open().map_err(io_err("netlink socket"))?;
-                inner.set_up(1).map_err(io_err("set lo up"))
-            })
-            .join()
-            .unwrap_or_else(|_| Err(Error::Other("network: setup thread panicked".into())))
+            s.spawn(|| enter_new_netns(&self.netns).map(drop))
+                .join()
+                .unwrap_or_else(|_| Err(Error::Other("network: setup thread panicked".into())))
         });
         if let Err(e) = made.and_then(|()| self.connect()) {
             self.undo();
@@ -1398,6 +1393,22 @@ impl Pending {
             undo(&host, &sb, false);
         }
     }
+}
+
+/// Make a new network namespace, bind-mounted at `netns`, with `lo` up, and move the
+/// calling thread into it (a short-lived thread of its own: setns and unshare of a network
+/// namespace change only the calling thread). Returns a netlink socket inside.
+fn enter_new_netns(netns: &Path) -> Result<netlink::Socket> {
+    make_netns_file(netns)?;
+    // SAFETY: CLONE_NEWNET changes only this thread's network namespace, which no other
+    // thread relies on; the caller's thread ends once the namespace is configured.
+    unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNET) }
+        .map_err(|e| io_err("unshare network namespace")(e.into()))?;
+    rustix::mount::mount_bind("/proc/thread-self/ns/net", netns)
+        .map_err(|e| io_err(format!("bind mount {}", netns.display()))(e.into()))?;
+    let inner = netlink::Socket::open().map_err(io_err("netlink socket"))?;
+    inner.set_up(1).map_err(io_err("set lo up"))?;
+    Ok(inner)
 }
 
 /// The empty file a network namespace is bind-mounted on.
@@ -1583,18 +1594,8 @@ pub fn restore(root: &Path, id: &str) -> Result<()> {
     let router = sb.router().map(|a| a.network.clone());
     std::thread::scope(|s| {
         s.spawn(|| {
-            if let Some(d) = sb.netns.parent() {
-                std::fs::create_dir_all(d).map_err(io_err(d.display()))?;
-            }
-            std::fs::File::create(&sb.netns).map_err(io_err(sb.netns.display()))?;
-            // SAFETY: as in `configure`: only this short-lived thread changes namespace.
-            unsafe { rustix::thread::unshare_unsafe(rustix::thread::UnshareFlags::NEWNET) }
-                .map_err(|e| io_err("unshare network namespace")(e.into()))?;
-            rustix::mount::mount_bind("/proc/thread-self/ns/net", &sb.netns)
-                .map_err(|e| io_err(format!("bind mount {}", sb.netns.display()))(e.into()))?;
+            let inner = enter_new_netns(&sb.netns)?;
             let ns = std::fs::File::open(&sb.netns).map_err(io_err(sb.netns.display()))?;
-            let inner = netlink::Socket::open().map_err(io_err("netlink socket"))?;
-            inner.set_up(1).map_err(io_err("set lo up"))?;
             for (a, bridge) in sb.networks.iter().zip(&bridges) {
                 host.add_veth(&a.veth, *bridge, &a.ifname, a.mac(), ns.as_raw_fd())
                     .map_err(io_err(format!("create veth {}", a.veth)))?;
