@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::io::{self, Read};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -310,7 +310,7 @@ impl Container {
             if let Err(e) = (prestart.0)(pid) {
                 // Init may have failed first (a program not found), taking its namespaces
                 // with it: then its report is the cause, and its exit code the one to use.
-                let e = reported_now(parent_sock.as_raw_fd()).unwrap_or(RuntimeError::Prestart(e));
+                let e = reported_now(parent_sock.as_fd()).unwrap_or(RuntimeError::Prestart(e));
                 return Err(abort(e));
             }
             // Init may have failed meanwhile: then this send fails and its report is read
@@ -410,19 +410,18 @@ impl Container {
 }
 
 /// An error init has already reported on `sync`, without waiting for one.
-fn reported_now(sync: RawFd) -> Option<RuntimeError> {
+fn reported_now(sync: BorrowedFd<'_>) -> Option<RuntimeError> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     let mut buf = [0u8; 4096];
     loop {
-        let mut fds = [libc::pollfd {
-            fd: sync,
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        // SAFETY: `fds` is a valid array of one pollfd for the call's duration.
-        if unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) } != 1 {
+        if poll(
+            &mut [PollFd::new(sync, PollFlags::POLLIN)],
+            PollTimeout::ZERO,
+        ) != Ok(1)
+        {
             return None;
         }
-        match sys::recv_with_fd(sync, &mut buf) {
+        match sys::recv_with_fd(sync.as_raw_fd(), &mut buf) {
             Ok((n, _)) if n >= 2 && buf[0] == MSG_ERROR => {
                 return Some(init::reported_error(&buf[1..n]));
             }

@@ -171,16 +171,12 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     if a.userns {
         // Until the maps are written this process has no uid or gid in its namespace
         // (it shows as the overflow ids) and cannot change to any.
-        let mut b = [0u8; 16];
-        match sys::recv_with_fd(a.sync, &mut b) {
-            Ok((n, _)) if n >= 1 && b[0] == MSG_MAPPED => {}
-            Ok(_) => {
-                return Err(Failure::runtime(
-                    "the parent did not map the user namespace",
-                ));
-            }
-            Err(e) => return Err(io_fail("wait for the id maps")(e)),
-        }
+        wait_for(
+            a.sync,
+            MSG_MAPPED,
+            "the parent did not map the user namespace",
+            "wait for the id maps",
+        )?;
         // Become the namespace's root (after joining the cgroup, which needed the caller's
         // own ids for the host's cgroupfs), so that setup runs with full capabilities in it
         // whatever uid the process had before (a rootless caller's own uid).
@@ -240,7 +236,12 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
         lo_up()?;
     }
     let pass_gate = || -> Result<(), Failure> {
-        wait_for_go(a.sync)?;
+        wait_for(
+            a.sync,
+            MSG_GO,
+            "the parent did not let the container start",
+            "wait for the parent",
+        )?;
         if new_netns {
             lo_up()?;
         }
@@ -338,14 +339,14 @@ fn setup(a: &InitArgs<'_>) -> Result<Failure, Failure> {
     Ok(process::exec(&prog, &args, &env))
 }
 
-fn wait_for_go(sync: RawFd) -> Result<(), Failure> {
+/// Block until the parent sends `tag` on `sync`; anything else (its end closed) is
+/// `refused`, a failed read `what` failed.
+fn wait_for(sync: RawFd, tag: u8, refused: &str, what: &str) -> Result<(), Failure> {
     let mut b = [0u8; 16];
     match sys::recv_with_fd(sync, &mut b) {
-        Ok((n, _)) if n >= 1 && b[0] == MSG_GO => Ok(()),
-        Ok(_) => Err(Failure::runtime(
-            "the parent did not let the container start",
-        )),
-        Err(e) => Err(io_fail("wait for the parent")(e)),
+        Ok((n, _)) if n >= 1 && b[0] == tag => Ok(()),
+        Ok(_) => Err(Failure::runtime(refused)),
+        Err(e) => Err(io_fail(what)(e)),
     }
 }
 
