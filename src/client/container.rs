@@ -718,17 +718,7 @@ impl Client {
         let mut run_spec = p.spec.clone();
         let network = p.network.take();
         if network.is_some() {
-            for ns in run_spec
-                .linux_mut()
-                .as_mut()
-                .and_then(|l| l.namespaces_mut().as_mut())
-                .into_iter()
-                .flatten()
-            {
-                if ns.typ() == oci_spec::runtime::LinuxNamespaceType::Network {
-                    ns.set_path(None);
-                }
-            }
+            container::set_netns_path(&mut run_spec, None);
         }
         let root = self.paths.root.clone();
         let sweeper = std::sync::Arc::new(std::sync::Mutex::new(None));

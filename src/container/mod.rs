@@ -319,16 +319,7 @@ pub fn prepare(
         }
         let ports = crate::network::resolve_ports(&requests)?;
         // The runtime joins the namespace that network::attach makes at this path.
-        let netns = crate::network::netns_path(&paths.run, &id);
-        if let Some(linux) = spec.linux_mut()
-            && let Some(nss) = linux.namespaces_mut()
-        {
-            for ns in nss.iter_mut() {
-                if ns.typ() == oci_spec::runtime::LinuxNamespaceType::Network {
-                    ns.set_path(Some(netns.clone()));
-                }
-            }
-        }
+        set_netns_path(&mut spec, Some(crate::network::netns_path(&paths.run, &id)));
         Ok((spec, ports))
     });
     let (spec, ports) = match built {
@@ -461,6 +452,19 @@ pub fn prepare(
         joins,
         network,
     })
+}
+
+/// Point the spec's network namespace at `path`, or (None) have the clone make a new one.
+pub fn set_netns_path(spec: &mut oci_spec::runtime::Spec, path: Option<PathBuf>) {
+    if let Some(linux) = spec.linux_mut()
+        && let Some(nss) = linux.namespaces_mut()
+    {
+        for ns in nss.iter_mut() {
+            if ns.typ() == LinuxNamespaceType::Network {
+                ns.set_path(path.clone());
+            }
+        }
+    }
 }
 
 fn set_namespace(

@@ -62,13 +62,7 @@ pub fn make(containers: &Path, dir: &Path) -> io::Result<()> {
 /// Remove the container directory `dir`, keeping it as a spare when it can be made as
 /// good as new and a slot is free.
 pub fn remove(containers: &Path, dir: &Path) -> io::Result<()> {
-    match retire(containers, dir) {
-        Ok(true) => Ok(()),
-        _ => match fs::remove_dir_all(dir) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            r => r,
-        },
-    }
+    spare::remove_unless_parked(dir, retire(containers, dir))
 }
 
 /// Empty `dir` into a spare and move it to a free slot. False (or an error) when it is not

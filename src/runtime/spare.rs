@@ -28,6 +28,18 @@ pub(crate) fn free_slot(spares: &Path) -> Option<PathBuf> {
     slots(spares).find(|p| fs::symlink_metadata(p).is_err())
 }
 
+/// Remove `dir` unless `parked` says it went to a slot (failing to park it, too). A
+/// directory already gone is no error.
+pub(crate) fn remove_unless_parked(dir: &Path, parked: io::Result<bool>) -> io::Result<()> {
+    match parked {
+        Ok(true) => Ok(()),
+        _ => match fs::remove_dir_all(dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            r => r,
+        },
+    }
+}
+
 /// Park the emptied `dir` in `slot`; false when another process filled it meanwhile.
 pub(crate) fn park(dir: &Path, slot: &Path) -> io::Result<bool> {
     if let Some(spares) = slot.parent() {

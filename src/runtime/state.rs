@@ -32,13 +32,7 @@ pub(crate) fn make_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Remove the state directory `dir`: emptied and kept as a spare when a slot is free.
 pub(crate) fn remove_dir(dir: &Path) -> std::io::Result<()> {
-    match retire(dir) {
-        Ok(true) => Ok(()),
-        _ => match fs::remove_dir_all(dir) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            r => r,
-        },
-    }
+    super::spare::remove_unless_parked(dir, retire(dir))
 }
 
 fn retire(dir: &Path) -> std::io::Result<bool> {
